@@ -1,0 +1,37 @@
+"""The ``gradekit`` command line.
+
+Sub-commands live in their own modules and are imported only when invoked, so
+``gradekit --help`` stays instant (no NumPy, no Jupyter on that path).
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import click
+
+#: sub-command name -> "module:attribute" of its click command
+COMMANDS = {
+    "plugins": "gradekit.cli.plugins:plugins",
+    "data": "gradekit.cli.data:data",
+}
+
+
+class LazyGroup(click.Group):
+    """A click group whose sub-commands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module_name, attr = target.split(":")
+        return getattr(importlib.import_module(module_name), attr)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="gradekit")
+def main() -> None:
+    """Grade NumPy deep-learning homework: safely, exactly, fast."""

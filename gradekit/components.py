@@ -1,0 +1,146 @@
+"""Resolve component names to implementations from a chosen source.
+
+Tests ask for a source explicitly:
+
+* ``impl``  — the student's code only; a missing function is an error, never a fallback;
+* ``ref``   — reference plugins only (everything that does not serve a submission);
+* ``mixed`` — the student's code where present, the reference elsewhere;
+* ``plugin:NAME`` — one registered plugin, e.g. ``plugin:reference``.
+
+A :class:`Components` view supports ``view.get("layers.affine_forward")``, attribute paths
+(``view.layers.affine_forward``, ``view.classifiers.fc_net.FullyConnectedNet``) and unique
+short names (``view.FullyConnectedNet``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pluggy
+
+from gradekit.plugin_manager import get_plugin_manager, is_submission
+
+SOURCES = ("impl", "ref", "mixed")
+
+
+class MissingComponent(LookupError):
+    """The chosen source has no implementation of a component."""
+
+
+class Components:
+    """Implementations of one assignment API, from one source."""
+
+    def __init__(
+        self, api: str = "cs231n", source: str = "ref", pm: pluggy.PluginManager | None = None
+    ) -> None:
+        if source not in SOURCES and not source.startswith("plugin:"):
+            raise ValueError(f"unknown source {source!r}: use one of {SOURCES} or 'plugin:NAME'")
+        self.api = api
+        self.source = source
+        self.pm = pm or get_plugin_manager()
+
+    # -- which plugins speak for this source -------------------------------------------
+    def _included(self, name: str) -> bool:
+        if self.source == "mixed":
+            return True
+        if self.source == "impl":
+            return is_submission(name)
+        if self.source == "ref":
+            return not is_submission(name)
+        return name == self.source.removeprefix("plugin:")
+
+    def plugins(self) -> list[tuple[str, object]]:
+        """(name, plugin) pairs consulted by this view, first-asked first."""
+        pairs = [(self.pm.get_name(p), p) for p in self.pm.get_plugins()]
+        order = {id(impl.plugin): i for i, impl in
+                 enumerate(reversed(self.pm.hook.gradekit_implementation.get_hookimpls()))}
+        pairs = [(n, p) for n, p in pairs if n is not None and self._included(n)]
+        return sorted(pairs, key=lambda np_: order.get(id(np_[1]), len(order)))
+
+    def _caller(self):
+        excluded = [p for n, p in ((self.pm.get_name(p), p) for p in self.pm.get_plugins())
+                    if n is None or not self._included(n)]
+        return self.pm.subset_hook_caller("gradekit_implementation", remove_plugins=excluded)
+
+    # -- lookups ----------------------------------------------------------------------
+    def names(self) -> list[str]:
+        """Component names this source can provide."""
+        found: set[str] = set()
+        for _, plugin in self.plugins():
+            hook = getattr(plugin, "gradekit_components", None)
+            if hook is not None:
+                found.update(hook(api=self.api) or ())
+        return sorted(found)
+
+    def known_names(self) -> list[str]:
+        """Component names any registered plugin knows for this API (the name universe)."""
+        found: set[str] = set()
+        for names in self.pm.hook.gradekit_components(api=self.api):
+            found.update(names or ())
+        return sorted(found)
+
+    def get(self, name: str) -> Any:
+        """The implementation of ``name``; :class:`MissingComponent` if the source lacks it."""
+        result = self._caller()(api=self.api, name=name)
+        if result is None:
+            raise MissingComponent(self._missing_message(name))
+        return result
+
+    def _missing_message(self, name: str) -> str:
+        if name not in self.known_names():
+            return f"no plugin knows a component named {name!r} in the {self.api} API"
+        if self.source == "impl":
+            return f"the submission does not implement {name!r}"
+        return f"{name!r} is not provided by source {self.source!r}"
+
+    def resolve_short(self, short: str) -> str:
+        """Map a unique last segment (``'adam'``) to its full name (``'optim.adam'``)."""
+        matches = [n for n in self.known_names() if n.rsplit(".", 1)[-1] == short]
+        if len(matches) == 1:
+            return matches[0]
+        if matches:
+            raise AttributeError(f"{short!r} is ambiguous: {', '.join(matches)}")
+        raise AttributeError(f"no component or namespace {short!r} in the {self.api} API")
+
+    def __getitem__(self, name: str) -> Any:
+        return self.get(name)
+
+    def __getattr__(self, attr: str) -> Any:
+        if attr.startswith("_"):
+            raise AttributeError(attr)
+        return _Path(self, attr).resolve_or_namespace()
+
+    def __repr__(self) -> str:
+        return f"Components(api={self.api!r}, source={self.source!r})"
+
+
+class _Path:
+    """An attribute path such as ``view.classifiers.fc_net`` on the way to a component."""
+
+    def __init__(self, view: Components, prefix: str) -> None:
+        self._view = view
+        self._prefix = prefix
+
+    def resolve_or_namespace(self) -> Any:
+        known = self._view.known_names()
+        if self._prefix in known:
+            return self._view.get(self._prefix)
+        if any(n.startswith(self._prefix + ".") for n in known):
+            return self
+        if "." not in self._prefix:
+            return self._view.get(self._view.resolve_short(self._prefix))
+        raise AttributeError(f"no component or namespace {self._prefix!r} in the "
+                             f"{self._view.api} API")
+
+    def __getattr__(self, attr: str) -> Any:
+        if attr.startswith("_"):
+            raise AttributeError(attr)
+        return _Path(self._view, f"{self._prefix}.{attr}").resolve_or_namespace()
+
+    def __repr__(self) -> str:
+        return f"<components namespace {self._prefix!r} from {self._view.source!r}>"
+
+
+def components(source: str = "ref", api: str = "cs231n") -> Components:
+    """Shortcut for :class:`Components` on the process-wide plugin manager."""
+    return Components(api=api, source=source)

@@ -1,0 +1,38 @@
+"""Hook specifications: every extension point of gradekit, in one place.
+
+Plugins implement these with :data:`gradekit.hookimpl` and are found through the
+``gradekit`` entry-point group (see :mod:`gradekit.plugin_manager`). Hooks follow pluggy's
+rules: the most recently registered plugin is called first, and ``firstresult`` hooks stop
+at the first plugin that returns something other than ``None``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pluggy
+
+hookspec = pluggy.HookspecMarker("gradekit")
+
+
+@hookspec(firstresult=True)
+def gradekit_implementation(api: str, name: str) -> Any | None:
+    """Return the implementation of component ``name`` in assignment API ``api``, or ``None``.
+
+    ``api`` is the API flavour of an assignment pack (``"cs231n"`` for the classic layered
+    API). ``name`` is a stable dotted name inside it, such as ``"layers.affine_forward"``,
+    ``"optim.adam"`` or ``"classifiers.fc_net.FullyConnectedNet"``.
+
+    The reference plugin provides every component; a submission plugin is registered on top
+    of it, so a student's implementation is found first. Return ``None`` for names you do
+    not provide so that the next plugin is asked.
+    """
+
+
+@hookspec
+def gradekit_components(api: str) -> list[str] | None:
+    """Return the component names this plugin can provide for ``api`` (or ``None``).
+
+    Used for listings (``gradekit plugins``) and to tell a missing component apart from a
+    misspelt one. It must agree with :func:`gradekit_implementation`.
+    """

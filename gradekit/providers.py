@@ -1,0 +1,57 @@
+"""A plugin that serves components straight from Python modules.
+
+Both the reference solutions and the code gradekit gives to students are plain modules; this
+adapter turns a map ``{"layers": "reference.cs231n.layers", ...}`` into the two
+implementation hooks, importing each module only when one of its names is asked for.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from collections.abc import Mapping
+from types import ModuleType
+from typing import Any
+
+from gradekit import hookimpl
+
+
+def public_names(module: ModuleType) -> list[str]:
+    """Functions and classes defined by ``module`` itself (not imported into it)."""
+    names = []
+    for name, obj in vars(module).items():
+        if name.startswith("_") or not (inspect.isfunction(obj) or inspect.isclass(obj)):
+            continue
+        if getattr(obj, "__module__", None) == module.__name__:
+            names.append(name)
+    return sorted(names)
+
+
+class ModuleProvider:
+    """Provide ``<prefix>.<name>`` for every public function or class of the mapped modules."""
+
+    def __init__(self, api: str, modules: Mapping[str, str]) -> None:
+        self.api = api
+        self.modules = dict(modules)
+
+    def _module(self, prefix: str) -> ModuleType:
+        return importlib.import_module(self.modules[prefix])
+
+    @hookimpl
+    def gradekit_implementation(self, api: str, name: str) -> Any | None:
+        if api != self.api:
+            return None
+        prefix, _, attr = name.rpartition(".")
+        if prefix not in self.modules or attr.startswith("_"):
+            return None
+        module = self._module(prefix)
+        return getattr(module, attr) if attr in public_names(module) else None
+
+    @hookimpl
+    def gradekit_components(self, api: str) -> list[str] | None:
+        if api != self.api:
+            return None
+        return [f"{p}.{n}" for p in self.modules for n in public_names(self._module(p))]
+
+    def __repr__(self) -> str:
+        return f"ModuleProvider(api={self.api!r}, modules={sorted(self.modules)})"

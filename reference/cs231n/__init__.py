@@ -1,0 +1,1 @@
+"""Reference solutions for the CS231n-flavoured API (the package students call ``cs231n``)."""
