@@ -36,3 +36,13 @@ def gradekit_components(api: str) -> list[str] | None:
     Used for listings (``gradekit plugins``) and to tell a missing component apart from a
     misspelt one. It must agree with :func:`gradekit_implementation`.
     """
+
+
+@hookspec
+def gradekit_assignment_packs() -> list | None:
+    """Return folders of assignment packs this plugin contributes (each with an
+    ``assignment.toml``).
+
+    The built-in plugin contributes ``assignments/*`` of the course repository; a course can
+    ship its packs in an installable plugin instead.
+    """
