@@ -1,0 +1,59 @@
+"""Where data sets live: ``$GRADEKIT_DATA`` first, then the user cache dir.
+
+The environment variable lets a course or CI point at a shared copy; the cache dir is where
+``gradekit data fetch`` puts downloads, so a fetched data set is found without configuration.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import platformdirs
+
+from gradekit.data.registry import Dataset
+
+ENV_VAR = "GRADEKIT_DATA"
+
+
+class DataNotFoundError(FileNotFoundError):
+    """A data set is in none of the places searched."""
+
+
+def cache_dir() -> Path:
+    """The per-user folder that downloads go to by default."""
+    return Path(platformdirs.user_cache_dir("gradekit"))
+
+
+def search_path() -> list[Path]:
+    """The folders searched for data sets, first match wins."""
+    roots = []
+    if os.environ.get(ENV_VAR):
+        roots.append(Path(os.environ[ENV_VAR]).expanduser())
+    roots.append(cache_dir())
+    return roots
+
+
+def find_dataset(dataset: Dataset) -> Path | None:
+    """The folder holding ``dataset``, or ``None`` when it is nowhere on the search path."""
+    for root in search_path():
+        for folder in dataset.folders:
+            candidate = root / folder
+            if candidate.is_dir():
+                return candidate
+    return None
+
+
+def locate(dataset: Dataset) -> Path:
+    """The folder holding ``dataset``; :class:`DataNotFoundError` says where we looked."""
+    found = find_dataset(dataset)
+    if found is not None:
+        return found
+    env = os.environ.get(ENV_VAR)
+    env_place = f"${ENV_VAR} ({env})" if env else f"${ENV_VAR} (not set)"
+    raise DataNotFoundError(
+        f"{dataset.title} not found: looked for {' or '.join(dataset.folders)} "
+        f"in {env_place} and in the cache dir ({cache_dir()}). "
+        f"Run `gradekit data fetch {dataset.name}` to download it ({dataset.size}), "
+        f"or set {ENV_VAR} to a folder that contains one of those folders."
+    )

@@ -1,0 +1,66 @@
+"""The data sets gradekit knows how to find and download.
+
+One entry per data set: the folder names it may live under and the files to download with
+their checksums. Adding MNIST means adding an entry whose files are the four gzipped idx
+files; :mod:`gradekit.data.fetch` extracts archives and keeps other files as they are.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class RemoteFile:
+    """One downloadable file and the md5 it must have before anything is unpacked."""
+
+    url: str
+    md5: str
+
+    @property
+    def filename(self) -> str:
+        return self.url.rsplit("/", 1)[-1]
+
+    @property
+    def is_archive(self) -> bool:
+        return self.filename.endswith((".tar.gz", ".tgz", ".tar"))
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A data set on disk (``folders``, preferred first) and where to download it from.
+
+    ``folders[0]`` is what a fetch produces (for an archive, the folder it unpacks to);
+    later names are accepted alternatives, such as the small CI subset of CIFAR-10.
+    """
+
+    name: str
+    title: str
+    folders: tuple[str, ...]
+    files: tuple[RemoteFile, ...]
+    size: str
+
+
+CIFAR10 = Dataset(
+    name="cifar10",
+    title="CIFAR-10 (python pickle batches)",
+    folders=("cifar-10-batches-py", "cifar-10-subset"),
+    files=(
+        RemoteFile(
+            url="https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz",
+            md5="c58f30108f718f92721af3b95e74349a",
+        ),
+    ),
+    size="163 MB",
+)
+
+DATASETS: dict[str, Dataset] = {d.name: d for d in (CIFAR10,)}
+
+
+def get_dataset(name: str) -> Dataset:
+    """The registered data set called ``name``; a ``KeyError`` lists the known names."""
+    try:
+        return DATASETS[name]
+    except KeyError:
+        known = ", ".join(sorted(DATASETS))
+        raise KeyError(f"unknown data set {name!r}; known data sets: {known}") from None
