@@ -42,13 +42,18 @@ def create_plugin_manager(
 ) -> pluggy.PluginManager:
     """Return a fresh plugin manager with built-ins, the reference (if found) and entry points."""
     from gradekit import provided
+    from gradekit.harness import builtins as harness_builtins
 
     pm = pluggy.PluginManager("gradekit")
     pm.add_hookspecs(hookspecs)
     pm.register(provided.plugin, name="gradekit.provided")
+    pm.register(harness_builtins, name="gradekit.harness")
     root = course_root or find_course_root()
     if root is not None:
+        from gradekit.packs import CoursePacks
+
         pm.register(load_reference(root), name=REFERENCE_PLUGIN)
+        pm.register(CoursePacks(root), name="gradekit.course-packs")
     if entry_points:
         pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
     return pm

@@ -12,6 +12,8 @@ import click
 
 #: sub-command name -> "module:attribute" of its click command
 COMMANDS = {
+    "assignments": "gradekit.cli.assignments:assignments",
+    "author": "gradekit.cli.author:author",
     "plugins": "gradekit.cli.plugins:plugins",
     "data": "gradekit.cli.data:data",
 }

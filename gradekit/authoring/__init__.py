@@ -1,0 +1,1 @@
+"""Instructor tools: starter code from the reference, golden values, student releases."""

@@ -1,0 +1,80 @@
+"""Turn reference code into starter code by cutting out the marked solution regions.
+
+Instructors mark what students must write::
+
+    def relu_forward(x):
+        ### BEGIN SOLUTION
+        out = np.maximum(x, 0)
+        ### END SOLUTION
+        return out, x
+
+Each region is replaced, at the indentation of its ``BEGIN`` line, by the region's
+``### STUB`` lines (marker removed) or, when it has none, by
+``raise NotImplementedError("<function>: not implemented yet")``. Keeping a single source of
+truth means the starter code can never drift from the reference.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+
+BEGIN = "### BEGIN SOLUTION"
+END = "### END SOLUTION"
+STUB = "### STUB"
+_DEF = re.compile(r"^\s*(?:async\s+)?(?:def|class)\s+(\w+)")
+
+
+class StripError(ValueError):
+    """The solution markers of a file are unbalanced or leave invalid Python."""
+
+
+def _enclosing_name(lines: list[str], index: int) -> str:
+    indent = len(lines[index]) - len(lines[index].lstrip())
+    for line in reversed(lines[:index]):
+        match = _DEF.match(line)
+        if match and len(line) - len(line.lstrip()) < indent:
+            return match.group(1)
+    return "this part"
+
+
+def strip_solutions(source: str, filename: str = "<source>") -> str:
+    """Return ``source`` with every solution region replaced by its stub."""
+    lines = source.splitlines()
+    out: list[str] = []
+    region: list[str] | None = None
+    begin_at = 0
+    for number, line in enumerate(lines, start=1):
+        marker = line.strip()
+        if marker.startswith(BEGIN):
+            if region is not None:
+                raise StripError(f"{filename}:{number}: nested {BEGIN} (open since {begin_at})")
+            region, begin_at = [], number
+        elif marker.startswith(END):
+            if region is None:
+                raise StripError(f"{filename}:{number}: {END} without {BEGIN}")
+            indent = re.match(r"\s*", lines[begin_at - 1]).group()
+            stubs = [ln.strip()[len(STUB):].lstrip() for ln in region
+                     if ln.strip().startswith(STUB)]
+            if not stubs:
+                name = _enclosing_name(lines, begin_at - 1)
+                stubs = [f'raise NotImplementedError("{name}: not implemented yet")']
+            out.extend(indent + stub for stub in stubs)
+            region = None
+        elif region is not None:
+            region.append(line)
+        else:
+            out.append(line)
+    if region is not None:
+        raise StripError(f"{filename}:{begin_at}: {BEGIN} is never closed")
+    result = "\n".join(out) + ("\n" if source.endswith("\n") else "")
+    try:
+        ast.parse(result, filename=filename)
+    except SyntaxError as exc:
+        raise StripError(f"{filename}: stripped code is not valid Python: {exc}") from exc
+    return result
+
+
+def has_solutions(source: str) -> bool:
+    """True when ``source`` contains at least one solution region."""
+    return any(line.strip().startswith(BEGIN) for line in source.splitlines())

@@ -1,0 +1,63 @@
+"""``gradekit author``: instructor commands (starter code, goldens, student release)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+
+def _pack_and_root(name: str):
+    from gradekit.course import find_course_root
+    from gradekit.packs import get_pack
+
+    root = find_course_root()
+    if root is None:
+        raise click.ClickException(
+            "no course repository found (a folder with reference/ and assignments/); run "
+            "this inside it or set GRADEKIT_COURSE")
+    return get_pack(name), root
+
+
+@click.group()
+def author() -> None:
+    """Instructor tools: build starter code, record goldens, release to students."""
+
+
+@author.command()
+@click.argument("pack")
+@click.option("--out", "out", type=click.Path(path_type=Path), required=True,
+              help="Folder to write the starter package into.")
+def starter(pack: str, out: Path) -> None:
+    """Generate the starter package of PACK from the reference (solutions stripped)."""
+    from gradekit.authoring.release import build_starter
+
+    assignment, root = _pack_and_root(pack)
+    folder = build_starter(assignment, root, out)
+    click.echo(f"starter package written to {folder}")
+
+
+@author.command()
+@click.argument("pack")
+def goldens(pack: str) -> None:
+    """Record the expected values of PACK's visible checks from the reference."""
+    from gradekit.components import components
+    from gradekit.goldens import load_cases
+
+    assignment, _ = _pack_and_root(pack)
+    cases = load_cases(assignment.visible_tests / "golden_cases.py")
+    count = cases.record(components("ref", api=assignment.api), assignment.goldens)
+    click.echo(f"recorded {count} golden cases to {assignment.goldens}")
+
+
+@author.command()
+@click.argument("pack")
+@click.option("--out", "out", type=click.Path(path_type=Path), required=True,
+              help="New folder for the student bundle.")
+def release(pack: str, out: Path) -> None:
+    """Write the student bundle of PACK: starter code, visible tests, goldens, pack file."""
+    from gradekit.authoring.release import build_release
+
+    assignment, root = _pack_and_root(pack)
+    folder = build_release(assignment, root, out)
+    click.echo(f"student release of {assignment.name} written to {folder}")

@@ -1,0 +1,150 @@
+"""Assignment packs: one folder per assignment, described by ``assignment.toml``.
+
+A pack says which API flavour and student package it grades, where each component lives in a
+submission, how the points are split into parts, which conventions the reference follows, and
+which files a student release contains. Packs are discovered through the
+``gradekit_assignment_packs`` hook; the course repository's ``assignments/`` is built in.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pluggy
+
+from gradekit import hookimpl
+
+PACK_FILE = "assignment.toml"
+
+
+class PackError(ValueError):
+    """An assignment pack is missing or malformed."""
+
+
+@dataclass(frozen=True)
+class Part:
+    """A graded part: its tests share ``points`` in proportion to their own weights."""
+
+    name: str
+    title: str
+    points: float
+
+
+@dataclass(frozen=True)
+class AssignmentPack:
+    """The parsed ``assignment.toml`` of one pack."""
+
+    name: str
+    title: str
+    path: Path
+    api: str
+    package: str
+    modules: dict[str, str]
+    parts: tuple[Part, ...]
+    given: tuple[str, ...] = ()
+    conventions: dict[str, Any] = field(default_factory=dict)
+    limits: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def visible_tests(self) -> Path:
+        """Visible tests ship with the student release."""
+        return self.path / "tests"
+
+    @property
+    def goldens(self) -> Path:
+        """Expected values recorded from the reference for the visible tests."""
+        return self.visible_tests / "goldens.npz"
+
+    def hidden_tests(self, course_root: Path) -> Path:
+        """Instructor-only tests of this pack inside the course repository."""
+        return course_root / "hidden_tests" / self.name
+
+    def part(self, name: str) -> Part:
+        for part in self.parts:
+            if part.name == name:
+                return part
+        known = ", ".join(p.name for p in self.parts)
+        raise PackError(f"pack {self.name!r} has no part {name!r} (parts: {known})")
+
+    @property
+    def max_score(self) -> float:
+        return sum(p.points for p in self.parts)
+
+    @classmethod
+    def load(cls, path: Path) -> AssignmentPack:
+        """Parse ``path/assignment.toml``; errors name the file and the offending key."""
+        path = Path(path)
+        file = path / PACK_FILE
+        if not file.is_file():
+            raise PackError(f"{path} is not an assignment pack: {PACK_FILE} is missing")
+        try:
+            data = tomllib.loads(file.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise PackError(f"{file}: {exc}") from exc
+
+        def need(key: str, kind: type) -> Any:
+            if not isinstance(data.get(key), kind):
+                raise PackError(f"{file}: '{key}' must be a {kind.__name__}")
+            return data.pop(key)
+
+        name = data.pop("name", path.name)
+        parts = tuple(
+            Part(str(p["name"]), str(p.get("title", p["name"])), float(p["points"]))
+            for p in need("parts", list)
+        )
+        if len({p.name for p in parts}) != len(parts):
+            raise PackError(f"{file}: part names must be unique")
+        return cls(
+            name=name,
+            title=need("title", str),
+            path=path.resolve(),
+            api=need("api", str),
+            package=need("package", str),
+            modules={str(k): str(v) for k, v in need("modules", dict).items()},
+            parts=parts,
+            given=tuple(data.pop("release", {}).get("given", ())),
+            conventions=data.pop("conventions", {}),
+            limits=data.pop("limits", {}),
+            extra=data,
+        )
+
+
+class CoursePacks:
+    """Built-in plugin: the packs under ``<course>/assignments/``."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    @hookimpl
+    def gradekit_assignment_packs(self) -> list[Path]:
+        folder = self.root / "assignments"
+        return sorted(p.parent for p in folder.glob(f"*/{PACK_FILE}"))
+
+
+def find_packs(pm: pluggy.PluginManager | None = None) -> dict[str, AssignmentPack]:
+    """All packs the registered plugins contribute, by name."""
+    from gradekit.plugin_manager import get_plugin_manager
+
+    pm = pm or get_plugin_manager()
+    packs: dict[str, AssignmentPack] = {}
+    for folders in pm.hook.gradekit_assignment_packs():
+        for folder in folders or ():
+            pack = AssignmentPack.load(Path(folder))
+            packs.setdefault(pack.name, pack)
+    return packs
+
+
+def get_pack(name: str, pm: pluggy.PluginManager | None = None) -> AssignmentPack:
+    """The pack called ``name`` (or at folder ``name``), with a helpful error otherwise."""
+    if (Path(name) / PACK_FILE).is_file():
+        return AssignmentPack.load(Path(name))
+    packs = find_packs(pm)
+    if name not in packs:
+        known = ", ".join(sorted(packs)) or "none found"
+        raise PackError(f"no assignment pack named {name!r} (available: {known}); "
+                        "run 'gradekit assignments' to list them")
+    return packs[name]

@@ -1,0 +1,62 @@
+"""Solution regions become stubs; broken markers are reported with their line."""
+
+import pytest
+
+from gradekit.authoring.strip import StripError, has_solutions, strip_solutions
+
+SOURCE = '''\
+import numpy as np
+
+
+def relu_forward(x):
+    """ReLU."""
+    ### BEGIN SOLUTION
+    out = np.maximum(x, 0)
+    ### END SOLUTION
+    return out, x
+
+
+class Net:
+    def loss(self, X):
+        scores = None
+        ### BEGIN SOLUTION
+        ### STUB pass
+        scores = X @ X.T
+        ### END SOLUTION
+        return scores
+'''
+
+
+def test_regions_become_not_implemented_stubs_named_after_their_function():
+    stripped = strip_solutions(SOURCE)
+    assert "np.maximum" not in stripped and "X @ X.T" not in stripped
+    assert '    raise NotImplementedError("relu_forward: not implemented yet")' in stripped
+    assert "        pass\n        return scores" in stripped
+    assert not has_solutions(stripped) and has_solutions(SOURCE)
+
+
+def test_stripped_code_runs_and_raises_not_implemented():
+    namespace: dict = {}
+    exec(compile(strip_solutions(SOURCE), "<starter>", "exec"), namespace)
+    with pytest.raises(NotImplementedError, match="relu_forward"):
+        namespace["relu_forward"](1)
+    assert namespace["Net"]().loss(None) is None
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ("### BEGIN SOLUTION\nx = 1\n", r"<source>:1: ### BEGIN SOLUTION is never closed"),
+        ("x = 1\n### END SOLUTION\n", r"<source>:2: ### END SOLUTION without"),
+        ("### BEGIN SOLUTION\n### BEGIN SOLUTION\n", r"<source>:2: nested"),
+        ("if True:\n    ### BEGIN SOLUTION\n    ### STUB x = (\n    ### END SOLUTION\n",
+         "not valid Python"),
+    ],
+)
+def test_bad_markers_are_reported(source, message):
+    with pytest.raises(StripError, match=message):
+        strip_solutions(source)
+
+
+def test_file_without_regions_is_unchanged():
+    assert strip_solutions("x = 1\n") == "x = 1\n"
