@@ -1,0 +1,190 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+# cython: initializedcheck=False, nonecheck=False
+"""Compiled hot loops of the fast conv/pool layers.
+
+Only the memory-bound loops live here: the im2col gather, the col2im scatter-add and max
+pooling. The matrix products stay in NumPy so they run on its BLAS. Every loop is split by
+image (or by image plane) with OpenMP ``prange``: each thread then writes a disjoint slice, so
+the scatter-adds need no atomics. Built without OpenMP, the same loops simply run serially.
+
+The contract (array layouts, argmax encoding) is shared with ``_numpy_kernels``; see there.
+"""
+
+import numpy as np
+
+from cython cimport floating
+from cython.parallel cimport prange
+
+
+cdef inline Py_ssize_t _first_inside(Py_ssize_t offset, Py_ssize_t stride) noexcept nogil:
+    """Smallest output index o >= 0 whose input coordinate o*stride + offset is >= 0."""
+    if offset >= 0:
+        return 0
+    return (stride - 1 - offset) // stride
+
+
+cdef inline Py_ssize_t _end_inside(
+    Py_ssize_t offset, Py_ssize_t stride, Py_ssize_t size, Py_ssize_t n_out
+) noexcept nogil:
+    """One past the largest output index o < n_out whose input coordinate is < size."""
+    cdef Py_ssize_t last = size - 1 - offset
+    if last < 0:
+        return 0
+    return min(last // stride + 1, n_out)
+
+
+cdef void _gather_image(
+    const floating* x, floating* cols, Py_ssize_t col_stride,
+    Py_ssize_t C, Py_ssize_t H, Py_ssize_t W, Py_ssize_t HH, Py_ssize_t WW,
+    Py_ssize_t stride, Py_ssize_t pad, Py_ssize_t OH, Py_ssize_t OW,
+) noexcept nogil:
+    """Write one image's columns: row k=(c,i,j) of ``cols`` gets x[c, oh*s+i-pad, ow*s+j-pad]."""
+    cdef Py_ssize_t c, i, j, oh, ow, h, lo, hi
+    cdef const floating* src
+    cdef floating* dst
+    for c in range(C):
+        for i in range(HH):
+            for j in range(WW):
+                lo = _first_inside(j - pad, stride)
+                hi = max(lo, _end_inside(j - pad, stride, W, OW))
+                dst = cols + ((c * HH + i) * WW + j) * col_stride
+                for oh in range(OH):
+                    h = oh * stride + i - pad
+                    if h < 0 or h >= H:
+                        for ow in range(OW):
+                            dst[ow] = 0
+                    else:
+                        src = x + (c * H + h) * W + j - pad
+                        for ow in range(lo):
+                            dst[ow] = 0
+                        for ow in range(lo, hi):
+                            dst[ow] = src[ow * stride]
+                        for ow in range(hi, OW):
+                            dst[ow] = 0
+                    dst += OW
+
+
+cdef void _scatter_image(
+    const floating* cols, floating* dx, Py_ssize_t col_stride,
+    Py_ssize_t C, Py_ssize_t H, Py_ssize_t W, Py_ssize_t HH, Py_ssize_t WW,
+    Py_ssize_t stride, Py_ssize_t pad, Py_ssize_t OH, Py_ssize_t OW,
+) noexcept nogil:
+    """Adjoint of ``_gather_image``: add every column entry back onto its input pixel."""
+    cdef Py_ssize_t c, i, j, oh, ow, h, lo, hi
+    cdef const floating* src
+    cdef floating* dst
+    for c in range(C):
+        for i in range(HH):
+            for j in range(WW):
+                lo = _first_inside(j - pad, stride)
+                hi = max(lo, _end_inside(j - pad, stride, W, OW))
+                src = cols + ((c * HH + i) * WW + j) * col_stride
+                for oh in range(OH):
+                    h = oh * stride + i - pad
+                    if 0 <= h < H:
+                        dst = dx + (c * H + h) * W + j - pad
+                        for ow in range(lo, hi):
+                            dst[ow * stride] += src[ow]
+                    src += OW
+
+
+def im2col(
+    const floating[:, :, :, ::1] x, Py_ssize_t HH, Py_ssize_t WW, Py_ssize_t stride,
+    Py_ssize_t pad,
+):
+    """Columns (C*HH*WW, N*OH*OW) of the zero-padded input; see ``_numpy_kernels.im2col``."""
+    cdef Py_ssize_t N = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3]
+    cdef Py_ssize_t OH = (H + 2 * pad - HH) // stride + 1
+    cdef Py_ssize_t OW = (W + 2 * pad - WW) // stride + 1
+    cdef Py_ssize_t P = OH * OW, n
+    dtype = np.float32 if floating is float else np.float64
+    cols = np.empty((C * HH * WW, N * P), dtype=dtype)
+    if N == 0 or cols.size == 0:
+        return cols
+    cdef floating[:, ::1] out = cols
+    for n in prange(N, nogil=True, schedule="static"):
+        _gather_image(&x[n, 0, 0, 0], &out[0, n * P], N * P, C, H, W, HH, WW, stride, pad, OH, OW)
+    return cols
+
+
+def col2im(
+    const floating[:, ::1] cols, Py_ssize_t N, Py_ssize_t C, Py_ssize_t H, Py_ssize_t W,
+    Py_ssize_t HH, Py_ssize_t WW, Py_ssize_t stride, Py_ssize_t pad,
+):
+    """Image gradient (N, C, H, W) from column gradients; see ``_numpy_kernels.col2im``."""
+    cdef Py_ssize_t OH = (H + 2 * pad - HH) // stride + 1
+    cdef Py_ssize_t OW = (W + 2 * pad - WW) // stride + 1
+    cdef Py_ssize_t P = OH * OW, n
+    dtype = np.float32 if floating is float else np.float64
+    dx = np.zeros((N, C, H, W), dtype=dtype)
+    if dx.size == 0 or cols.shape[1] == 0:
+        return dx
+    cdef floating[:, :, :, ::1] out = dx
+    for n in prange(N, nogil=True, schedule="static"):
+        _scatter_image(&cols[0, n * P], &out[n, 0, 0, 0], N * P, C, H, W, HH, WW, stride, pad,
+                       OH, OW)
+    return dx
+
+
+cdef void _pool_plane(
+    const floating* x, floating* out, Py_ssize_t* argmax, Py_ssize_t W,
+    Py_ssize_t ph, Py_ssize_t pw, Py_ssize_t stride, Py_ssize_t OH, Py_ssize_t OW,
+) noexcept nogil:
+    """Max of each window; ties keep the FIRST maximum in row-major order, NaN wins like np.max."""
+    cdef Py_ssize_t oh, ow, i, j, at, best_at
+    cdef floating v, best
+    for oh in range(OH):
+        for ow in range(OW):
+            best_at = oh * stride * W + ow * stride
+            best = x[best_at]
+            for i in range(ph):
+                for j in range(pw):
+                    at = (oh * stride + i) * W + ow * stride + j
+                    v = x[at]
+                    if v > best or (v != v and best == best):
+                        best = v
+                        best_at = at
+            out[oh * OW + ow] = best
+            argmax[oh * OW + ow] = best_at
+
+
+def max_pool_forward(
+    const floating[:, :, :, ::1] x, Py_ssize_t ph, Py_ssize_t pw, Py_ssize_t stride,
+):
+    """Pooled maxima and their flat in-plane indices; see ``_numpy_kernels.max_pool_forward``."""
+    cdef Py_ssize_t N = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3]
+    cdef Py_ssize_t OH = (H - ph) // stride + 1, OW = (W - pw) // stride + 1
+    cdef Py_ssize_t plane
+    dtype = np.float32 if floating is float else np.float64
+    pooled = np.empty((N, C, OH, OW), dtype=dtype)
+    where = np.empty((N, C, OH, OW), dtype=np.intp)
+    if pooled.size == 0:
+        return pooled, where
+    cdef floating[:, :, :, ::1] out = pooled
+    cdef Py_ssize_t[:, :, :, ::1] arg = where
+    for plane in prange(N * C, nogil=True, schedule="static"):
+        _pool_plane(&x[plane // C, plane % C, 0, 0], &out[plane // C, plane % C, 0, 0],
+                    &arg[plane // C, plane % C, 0, 0], W, ph, pw, stride, OH, OW)
+    return pooled, where
+
+
+def max_pool_backward(
+    const floating[:, :, :, ::1] dout, const Py_ssize_t[:, :, :, ::1] argmax,
+    Py_ssize_t H, Py_ssize_t W,
+):
+    """Input gradient: each window's gradient added onto its recorded maximum."""
+    cdef Py_ssize_t N = dout.shape[0], C = dout.shape[1], OH = dout.shape[2], OW = dout.shape[3]
+    cdef Py_ssize_t plane, o, n, c
+    dtype = np.float32 if floating is float else np.float64
+    dx = np.zeros((N, C, H, W), dtype=dtype)
+    if dout.size == 0 or dx.size == 0:
+        return dx
+    cdef floating[:, :, :, ::1] out = dx
+    cdef floating* dst
+    for plane in prange(N * C, nogil=True, schedule="static"):
+        n = plane // C
+        c = plane % C
+        dst = &out[n, c, 0, 0]
+        for o in range(OH * OW):
+            dst[argmax[n, c, o // OW, o % OW]] += dout[n, c, o // OW, o % OW]
+    return dx
