@@ -1,0 +1,249 @@
+"""Turn whatever a student uploaded into a prepared working copy the sandbox can import.
+
+Accepted: a folder (also a Gradescope ``/autograder/submission`` dir holding a zip, a folder
+nested one level, or the files themselves), a ``.zip``, or a lone ``.ipynb``. The copy lives
+in ``<workdir>/<id>/files``; ``Submission.root`` is the folder inside it that holds the
+package, so the worker puts ``root`` on ``sys.path`` and imports ``Submission.modules``.
+Nothing is written outside ``workdir`` and no student code runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import zipfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from gradekit.submission.findings import Finding, FindingKind, SubmissionError
+from gradekit.submission.limits import Budget, Limits, UnpackError
+from gradekit.submission.package import (
+    PackageMatch,
+    dotted,
+    find_package,
+    imported_package,
+    is_package_name,
+    python_files,
+)
+from gradekit.submission.safe_copy import copy_tree
+from gradekit.submission.safe_zip import extract_zip
+from gradekit.submission.syntax import check_syntax
+
+#: The CS231n module map in canonical form: component prefix -> file inside the package.
+CS231N_MODULES: dict[str, str] = {
+    "layers": "layers.py",
+    "layer_utils": "layer_utils.py",
+    "optim": "optim.py",
+    "classifiers.fc_net": "classifiers/fc_net.py",
+    "classifiers.cnn": "classifiers/cnn.py",
+}
+
+#: Marks a folder the loader made, so a reload may replace it and nothing else.
+MARKER = ".gradekit-submission"
+DEFAULT_PACKAGE = "cs231n"
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A prepared submission: where its package is and what the loader noticed."""
+
+    id: str
+    source: Path
+    root: Path
+    package: str | None
+    modules: dict[str, str]
+    findings: list[Finding]
+
+
+def submission_id(source: Path) -> str:
+    """A file-system-safe id from the upload's name; names that needed cleaning get a hash
+    suffix so that ``Jane Doe.zip`` and ``Jane_Doe.zip`` stay apart."""
+    name = source.resolve().name
+    stem = re.sub(r"\.(zip|ipynb)$", "", name, flags=re.IGNORECASE)
+    clean = re.sub(r"[^A-Za-z0-9._-]+", "-", stem).strip(".-_")[:64] or "submission"
+    if clean != stem:
+        clean += "-" + hashlib.sha1(name.encode()).hexdigest()[:6]
+    return clean
+
+
+def _form(source: Path) -> str:
+    if source.is_dir():
+        return "folder"
+    if not source.is_file():
+        raise SubmissionError(
+            f"{source} does not exist; pass a submission folder, a .zip or an .ipynb file"
+        )
+    suffix = source.suffix.lower()
+    if suffix == ".ipynb":
+        return "notebook"
+    if suffix == ".zip" or zipfile.is_zipfile(source):
+        return "zip"
+    raise SubmissionError(
+        f"{source} is not a submission: pass a folder, a .zip archive or an .ipynb notebook"
+    )
+
+
+def _working_copy(workdir: Path, sid: str, source: Path) -> Path:
+    """Create ``workdir/sid`` afresh, replacing only a copy this loader made earlier."""
+    target = workdir.resolve() / sid
+    origin = source.resolve()
+    if target.is_relative_to(origin) or origin.is_relative_to(target):
+        raise SubmissionError(
+            f"the work dir {workdir} overlaps the submission {source}; choose a work dir "
+            "outside the submission"
+        )
+    if target.is_symlink() or (target.exists() and not (target / MARKER).is_file()):
+        raise SubmissionError(
+            f"{target} already exists and was not made by gradekit; choose an empty work dir"
+        )
+    if target.exists():
+        shutil.rmtree(target)
+    target.mkdir(parents=True)
+    (target / MARKER).write_text(f"{origin}\n")
+    return target
+
+
+def _unpack(source: Path, form: str, files: Path, budget: Budget) -> list[Finding]:
+    if form == "zip":
+        return extract_zip(source, files, budget)
+    if form == "notebook":
+        with source.open("rb") as stream:
+            budget.write(stream, files / source.name)
+        return []
+    # An upload dir may hold the work zipped: unpack top-level zips into their own folders.
+    archives = sorted(
+        entry.name for entry in os.scandir(source)
+        if entry.is_file(follow_symlinks=False) and entry.name.lower().endswith(".zip")
+    )
+    findings = []
+    for name in archives:
+        (files / name).mkdir()
+        findings += extract_zip(source / name, files / name, budget)
+    return findings + copy_tree(source, files, budget, exclude=archives)
+
+
+def _package_name(files: Path, match: PackageMatch, hint: str | None) -> str:
+    """The name the package is imported under: its folder's, unless that is not importable
+    (loose files, ``cs231n (1)``); then what its own imports say, the course's, or a default."""
+    folder = Path(match.directory).name
+    if is_package_name(folder):
+        return folder
+    parent = (files / match.directory).parent if match.directory else files
+    for name in (imported_package(files, match), hint, DEFAULT_PACKAGE):
+        if name and is_package_name(name) and not (parent / name).exists():
+            return name
+    cleaned = re.sub(r"\W+", "_", folder).strip("_")
+    return f"pkg_{cleaned}" if cleaned else "submission_package"
+
+
+def _install_package(files: Path, match: PackageMatch, name: str) -> Path:
+    """Give the package folder its importable name; return the folder that holds it."""
+    if not match.directory:
+        loose = files.with_name("loose")
+        files.rename(loose)
+        files.mkdir()
+        loose.rename(files / name)
+        return files
+    package = files / match.directory
+    if package.name != name:
+        package.rename(package.with_name(name))
+    return package.parent
+
+
+def _join(directory: str, rel: str) -> str:
+    return f"{directory}/{rel}" if directory else rel
+
+
+def _missing(files: Path, match: PackageMatch, expected: Mapping[str, str]) -> list[Finding]:
+    findings = []
+    everywhere = python_files(files)
+    for prefix, rel in expected.items():
+        if prefix in match.layout:
+            continue
+        path = _join(match.directory, rel)
+        base = rel.rsplit("/", 1)[-1]
+        elsewhere = [p for p in everywhere if p.rsplit("/", 1)[-1] == base]
+        hint = f" (a {base} exists at {elsewhere[0]}, outside the package)" if elsewhere else ""
+        findings.append(Finding(
+            FindingKind.MISSING_MODULE,
+            path,
+            f"{path} is missing{hint}: the {prefix} tests will score 0.",
+            prefix,
+        ))
+    return findings
+
+
+def load_submission(
+    path: str | os.PathLike[str],
+    workdir: str | os.PathLike[str],
+    *,
+    expected: Mapping[str, str] = CS231N_MODULES,
+    package_name: str | None = None,
+    limits: Limits | None = None,
+) -> Submission:
+    """Prepare the submission at ``path`` in ``workdir`` and describe it.
+
+    ``expected`` is the pack's module map (prefix -> file inside the package);
+    ``package_name`` is the course's package name, used only when the upload does not say
+    (loose files, a folder whose name cannot be imported). Problems in the upload become
+    findings; :class:`SubmissionError` means ``path`` is no submission at all.
+    """
+    source = Path(path).resolve()
+    form = _form(source)
+    sid = submission_id(source)
+    files = _working_copy(Path(workdir), sid, source) / "files"
+    files.mkdir()
+    try:
+        findings = _unpack(source, form, files, Budget(limits or Limits()))
+    except UnpackError as exc:
+        shutil.rmtree(files)
+        files.mkdir()
+        refused = Finding(
+            FindingKind.REFUSED_SUBMISSION,
+            source.name,
+            f"The submission {source.name!r} was not unpacked: {exc}.",
+        )
+        return Submission(sid, source, files, None, {}, [refused])
+    findings.sort(key=lambda f: f.path)
+
+    if form == "notebook":
+        findings.append(Finding(
+            FindingKind.NOTEBOOK_ONLY,
+            source.name,
+            f"Only the notebook {source.name} was submitted: the module tests need your "
+            f"{package_name or 'homework'} package folder and will score 0.",
+        ))
+        return Submission(sid, source, files, None, {}, findings)
+
+    expected = dict(expected)
+    match = find_package(files, expected)
+    if match is None:
+        wanted = ", ".join(rel for rel in expected.values())
+        findings.append(Finding(
+            FindingKind.NO_PACKAGE,
+            ".",
+            f"No folder with the homework modules ({wanted}) was found, so every module test "
+            f"will score 0. Submit your whole {package_name or 'package'} folder.",
+        ))
+        return Submission(sid, source, files, None, {}, findings)
+
+    in_tree = [_join(match.directory, rel) for rel in python_files(files / match.directory)]
+    prefixes = {_join(match.directory, rel): prefix for prefix, rel in match.layout.items()}
+    findings += match.findings + _missing(files, match, expected)
+    findings += check_syntax(files, in_tree, prefixes, match.directory)
+
+    name = _package_name(files, match, package_name)
+    folder = Path(match.directory).name
+    if match.directory and folder != name:
+        findings.append(Finding(
+            FindingKind.RENAMED_PACKAGE,
+            match.directory,
+            f"The folder {folder!r} is not a valid Python package name, so it was graded as "
+            f"{name!r}; name it {name} next time.",
+        ))
+    root = _install_package(files, match, name)
+    modules = {prefix: f"{name}.{dotted(rel)}" for prefix, rel in match.layout.items()}
+    return Submission(sid, source, root, name, modules, findings)

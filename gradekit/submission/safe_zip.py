@@ -1,0 +1,118 @@
+"""Unpack an uploaded zip without trusting a single byte of it.
+
+Python's ``zipfile.extractall`` already drops ``..`` components silently; a grader should
+rather *refuse* unsafe members and tell the student: absolute paths, path traversal,
+symlinks and other special files, encrypted members and members that inflate like a
+compression bomb are left out, each with a :class:`Finding`. Caps on the number of files and
+on the total size refuse the whole archive (:class:`UnpackError`); sizes are checked
+against the central directory first and again while writing, since headers can lie.
+"""
+
+from __future__ import annotations
+
+import re
+import stat
+import zipfile
+from pathlib import Path
+
+from gradekit.submission.findings import Finding, FindingKind
+from gradekit.submission.limits import Budget, Limits, UnpackError, is_junk
+
+_DRIVE = re.compile(r"^[A-Za-z]:")
+
+
+class UnsafeMemberError(ValueError):
+    """A zip member that must not be extracted; the message completes "'name' ..."."""
+
+
+def member_parts(info: zipfile.ZipInfo, limits: Limits) -> tuple[str, ...]:
+    """The path components ``info`` would be written to, or :class:`UnsafeMemberError`."""
+    name = info.filename.replace("\\", "/")
+    if name.startswith("/") or _DRIVE.match(name):
+        raise UnsafeMemberError("is an absolute path")
+    parts = tuple(part for part in name.split("/") if part not in ("", "."))
+    if ".." in parts:
+        raise UnsafeMemberError("points outside the submission folder ('..')")
+    if any("\x00" in part for part in parts):
+        raise UnsafeMemberError("has a NUL byte in its name")
+    mode = info.external_attr >> 16
+    if stat.S_ISLNK(mode):
+        raise UnsafeMemberError("is a symbolic link (links are never followed; include the file)")
+    if stat.S_IFMT(mode) not in (0, stat.S_IFREG, stat.S_IFDIR):
+        raise UnsafeMemberError("is a special file, not a regular file")
+    if info.flag_bits & 0x1:
+        raise UnsafeMemberError("is encrypted; zip it again without a password")
+    if info.file_size > limits.ratio_floor and (
+        info.file_size > limits.max_ratio * max(info.compress_size, 1)
+    ):
+        raise UnsafeMemberError(
+            f"inflates {info.file_size // max(info.compress_size, 1)}x "
+            f"(more than {limits.max_ratio:g}x): it looks like a compression bomb"
+        )
+    return parts
+
+
+def _refused(archive: Path, name: str, reason: str) -> Finding:
+    return Finding(
+        FindingKind.REFUSED_MEMBER,
+        name,
+        f"{archive.name}: {name!r} {reason}; it was left out.",
+    )
+
+
+def extract_zip(archive: Path, dest: Path, budget: Budget) -> list[Finding]:
+    """Extract the safe members of ``archive`` into the existing folder ``dest``.
+
+    Returns a finding per refused member; raises :class:`UnpackError` when the archive
+    is unreadable or over the caps left in ``budget`` (``dest`` may then hold a partial
+    extraction).
+    """
+    try:
+        zf = zipfile.ZipFile(archive)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise UnpackError(f"{archive.name} is not a readable zip archive ({exc})") from exc
+    with zf:
+        return _extract(zf, archive, dest, budget)
+
+
+def _extract(zf: zipfile.ZipFile, archive: Path, dest: Path, budget: Budget) -> list[Finding]:
+    limits = budget.limits
+    findings: list[Finding] = []
+    planned: list[tuple[zipfile.ZipInfo, tuple[str, ...]]] = []
+    for info in zf.infolist():
+        try:
+            parts = member_parts(info, limits)
+        except UnsafeMemberError as exc:
+            findings.append(_refused(archive, info.filename, str(exc)))
+            continue
+        if parts and not info.is_dir() and not is_junk(parts):
+            planned.append((info, parts))
+
+    if budget.files + len(planned) > limits.max_files:
+        raise UnpackError(
+            f"{archive.name} holds {len(planned)} files, more than the "
+            f"{limits.max_files} allowed; submit only your code and notebooks"
+        )
+    declared = sum(info.file_size for info, _ in planned)
+    if budget.bytes + declared > limits.max_bytes:
+        raise UnpackError(
+            f"{archive.name} unpacks to {declared} bytes, more than the "
+            f"{limits.max_bytes} allowed; leave data sets and saved outputs out"
+        )
+
+    root = dest.resolve()
+    for info, parts in planned:
+        target = root.joinpath(*parts)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if not target.parent.resolve().is_relative_to(root):
+                raise UnsafeMemberError("points outside the submission folder")
+            with zf.open(info) as stream:
+                budget.write(stream, target)
+        except FileExistsError:
+            findings.append(_refused(archive, info.filename, "appears twice in the archive"))
+        except UnsafeMemberError as exc:
+            findings.append(_refused(archive, info.filename, str(exc)))
+        except (zipfile.BadZipFile, NotImplementedError, OSError) as exc:
+            findings.append(_refused(archive, info.filename, f"could not be extracted ({exc})"))
+    return findings
