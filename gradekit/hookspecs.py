@@ -46,3 +46,25 @@ def gradekit_assignment_packs() -> list | None:
     The built-in plugin contributes ``assignments/*`` of the course repository; a course can
     ship its packs in an installable plugin instead.
     """
+
+
+@hookspec
+def gradekit_rubrics() -> dict | None:
+    """Return rubric kinds this plugin adds, as ``{kind: factory}``.
+
+    A factory takes the parameters a pack declares for its rubric (e.g. ``at=55``) and
+    returns a :class:`gradekit.harness.rubrics.Rubric`, which maps an accuracy fraction to
+    a credit in [0, 1]. Built in: ``threshold``, ``linear`` and ``formula``. A plugin
+    registered later overrides a kind of the same name.
+    """
+
+
+@hookspec
+def gradekit_report_writers() -> dict | None:
+    """Return report formats this plugin adds, as ``{format_name: writer}``.
+
+    A writer is called as ``writer(results, out)`` with a list of
+    :class:`gradekit.harness.results.SubmissionResult` and a text stream. Built in:
+    ``table``, ``json``, ``csv`` and ``gradescope``. A plugin registered later overrides a
+    format of the same name.
+    """

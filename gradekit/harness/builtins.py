@@ -1,0 +1,23 @@
+"""The harness's built-in rubric kinds and report formats, served through the same hooks a
+third-party plugin would implement (so a course can override any of them by name).
+
+Writers are imported inside the hooks: building a plugin manager must not import rich.
+"""
+
+from __future__ import annotations
+
+from gradekit import hookimpl
+
+
+@hookimpl
+def gradekit_rubrics() -> dict:
+    from gradekit.harness.rubrics import BUILTIN_RUBRICS
+
+    return dict(BUILTIN_RUBRICS)
+
+
+@hookimpl
+def gradekit_report_writers() -> dict:
+    from gradekit.harness.reports import BUILTIN_WRITERS
+
+    return dict(BUILTIN_WRITERS)

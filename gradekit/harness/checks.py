@@ -1,0 +1,240 @@
+"""Assertions for what these assignments check, with messages a student can act on.
+
+Each helper says what was checked and by how much it missed: the relative error as the
+notebooks define it (:func:`gradekit.gradient_check.rel_error`), the worst element, the
+argument that was modified in place. Values may come from the sandbox as plain ndarrays,
+numbers, or tuples/lists/dicts of them; other objects (opaque handles) are left alone.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+from numpy.typing import DTypeLike
+
+from gradekit.gradient_check import (
+    eval_numerical_gradient,
+    eval_numerical_gradient_array,
+    rel_error,
+)
+
+
+def _as_array(value: Any, what: str) -> np.ndarray:
+    if value is None:
+        raise AssertionError(f"{what}: got None; does the function return its result?")
+    try:
+        return np.asarray(value)
+    except (TypeError, ValueError) as exc:
+        raise AssertionError(f"{what}: expected an array, got {type(value).__name__}") from exc
+
+
+def assert_shape(actual: Any, shape: tuple[int, ...], what: str = "result") -> None:
+    """Fail unless ``actual`` has ``shape``."""
+    found = _as_array(actual, what).shape
+    if found != tuple(shape):
+        raise AssertionError(f"{what}: shape {found}, expected {tuple(shape)}")
+
+
+def assert_dtype(actual: Any, dtype: DTypeLike, what: str = "result") -> None:
+    """Fail unless ``actual`` has exactly ``dtype`` (float32 stays float32)."""
+    found, wanted = _as_array(actual, what).dtype, np.dtype(dtype)
+    if found != wanted:
+        raise AssertionError(f"{what}: dtype {found}, expected {wanted}")
+
+
+def assert_rel_close(
+    actual: Any, expected: Any, tol: float, what: str = "result", *, check_dtype: bool = True
+) -> None:
+    """Fail unless ``rel_error(actual, expected) <= tol``; shape and dtype are checked first.
+
+    The message names the worst element, e.g. ``dx: relative error 3.1e-02 exceeds 1e-07
+    (worst at (1, 2): got 0.52, expected 0.5)``.
+    """
+    got, want = _as_array(actual, what), np.asarray(expected)
+    if got.shape != want.shape:
+        raise AssertionError(f"{what}: shape {got.shape}, expected {want.shape}")
+    if check_dtype and got.dtype != want.dtype:
+        raise AssertionError(f"{what}: dtype {got.dtype}, expected {want.dtype}")
+    if not np.issubdtype(got.dtype, np.number) and got.dtype != np.bool_:
+        raise AssertionError(f"{what}: expected numbers, got an array of {got.dtype}")
+    got_f, want_f = got.astype(np.float64), want.astype(np.float64)
+    if got.size == 0:
+        return
+    if not np.all(np.isfinite(got_f)):
+        bad = np.argwhere(~np.isfinite(got_f))
+        where = tuple(int(i) for i in bad[0])
+        raise AssertionError(f"{what}: {len(bad)} non-finite value(s), first at {where}: "
+                             f"{got_f[where]}")
+    error = rel_error(got_f, want_f)
+    if not error <= tol:
+        per_element = np.abs(got_f - want_f) / np.maximum(1e-8, np.abs(got_f) + np.abs(want_f))
+        where = np.unravel_index(int(np.argmax(per_element)), got.shape)
+        location = f" at {tuple(int(i) for i in where)}" if got.ndim else ""
+        raise AssertionError(
+            f"{what}: relative error {error:.1e} exceeds {tol:.0e} (worst{location}: got "
+            f"{got_f[where]:.6g}, expected {want_f[where]:.6g})"
+        )
+
+
+def assert_gradient_matches(
+    f: Callable[[np.ndarray], Any],
+    x: np.ndarray,
+    analytic: Any,
+    tol: float,
+    *,
+    dout: np.ndarray | None = None,
+    h: float = 1e-5,
+    what: str = "gradient",
+) -> None:
+    """Compare an analytic gradient with centred differences of ``f`` at ``x``.
+
+    With ``dout``, ``f`` returns an array and the gradient is that of ``sum(f(x) * dout)``
+    (a layer's backward pass); without, ``f`` returns a scalar loss. ``x`` is perturbed in
+    place and restored, as in the notebooks, so ``f`` may read it through a closure.
+    """
+    if dout is None:
+        numerical = eval_numerical_gradient(f, x, verbose=False, h=h)
+    else:
+        numerical = eval_numerical_gradient_array(f, x, dout, h=h)
+    assert_rel_close(analytic, numerical, tol, f"{what} (analytic vs numerical)",
+                     check_dtype=False)
+
+
+# -- in-place modification ------------------------------------------------------------
+
+def _snapshot(value: Any) -> Any:
+    """A deep copy of the arrays, numbers and containers in ``value``; other objects as-is."""
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if isinstance(value, tuple | list):
+        return [_snapshot(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _snapshot(v) for k, v in value.items()}
+    return value
+
+
+def _changes(before: Any, after: Any, path: str) -> Iterator[str]:
+    """Describe where ``after`` differs from the snapshot ``before``."""
+    if isinstance(before, np.ndarray):
+        if not isinstance(after, np.ndarray) or after.shape != before.shape:
+            yield f"{path} was replaced or reshaped"
+        elif not np.array_equal(before, after, equal_nan=before.dtype.kind in "fc"):
+            changed = int(np.count_nonzero(~_same(before, after)))
+            yield f"{path} was modified in place ({changed} of {before.size} elements)"
+    elif isinstance(before, tuple | list):
+        if not isinstance(after, tuple | list):
+            yield f"{path} was replaced by a {type(after).__name__}"
+        elif len(before) != len(after):
+            yield f"{path} changed length from {len(before)} to {len(after)}"
+        else:
+            for i, (b, a) in enumerate(zip(before, after, strict=True)):
+                yield from _changes(b, a, f"{path}[{i}]")
+    elif isinstance(before, dict):
+        if not isinstance(after, dict):
+            yield f"{path} was replaced by a {type(after).__name__}"
+            return
+        for key in before.keys() - after.keys():
+            yield f"{path}[{key!r}] was removed"
+        for key in after.keys() - before.keys():
+            yield f"{path}[{key!r}] was added"
+        for key in before.keys() & after.keys():
+            yield from _changes(before[key], after[key], f"{path}[{key!r}]")
+
+
+def _same(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    equal = a == b
+    if a.dtype.kind in "fc":
+        equal |= np.isnan(a) & np.isnan(b)
+    return equal
+
+
+@contextmanager
+def unchanged(**named: Any) -> Iterator[None]:
+    """Fail if the block modifies any of the named values: ``with unchanged(x=x, cache=c):``."""
+    before = {name: _snapshot(value) for name, value in named.items()}
+    yield
+    problems = [p for name, value in named.items()
+                for p in _changes(before[name], value, name)]
+    if problems:
+        raise AssertionError("; ".join(problems))
+
+
+def assert_not_mutated(fn: Callable[..., Any], *args: Any, what: str = "", **kwargs: Any) -> Any:
+    """Call ``fn(*args, **kwargs)``, fail if it modified an argument, and return its result.
+
+    Arguments are named after ``fn``'s parameters when its signature is known, else by
+    position (``argument 1``).
+    """
+    names = _argument_names(fn, len(args))
+    label = what or getattr(fn, "__name__", "the function")
+    with _labelled(label), unchanged(**dict(zip(names, args, strict=True)), **kwargs):
+        return fn(*args, **kwargs)
+
+
+@contextmanager
+def _labelled(label: str) -> Iterator[None]:
+    try:
+        yield
+    except AssertionError as exc:
+        raise AssertionError(f"{label}: {exc}") from None
+
+
+def _argument_names(fn: Callable[..., Any], count: int) -> list[str]:
+    try:
+        parameters = [p for p in inspect.signature(fn).parameters.values()
+                      if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    except (TypeError, ValueError):
+        parameters = []
+    names = [p.name for p in parameters[:count]]
+    return names + [f"argument {i + 1}" for i in range(len(names), count)]
+
+
+# -- dtypes ---------------------------------------------------------------------------
+
+def _cast_floats(value: Any, dtype: np.dtype) -> Any:
+    if isinstance(value, np.ndarray) and value.dtype.kind == "f":
+        return value.astype(dtype)
+    if isinstance(value, tuple | list):
+        return type(value)(_cast_floats(v, dtype) for v in value)
+    if isinstance(value, dict):
+        return {k: _cast_floats(v, dtype) for k, v in value.items()}
+    return value
+
+
+def _float_arrays(value: Any, path: str) -> Iterator[tuple[str, np.ndarray]]:
+    if isinstance(value, np.ndarray) and value.dtype.kind == "f":
+        yield path, value
+    elif isinstance(value, tuple | list):
+        for i, v in enumerate(value):
+            yield from _float_arrays(v, f"{path}[{i}]")
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield from _float_arrays(v, f"{path}[{k!r}]")
+
+
+def assert_dtype_preserved(
+    fn: Callable[..., Any],
+    *args: Any,
+    dtype: DTypeLike = np.float32,
+    pick: Callable[[Any], Any] = lambda result: result,
+    what: str = "",
+    **kwargs: Any,
+) -> Any:
+    """Call ``fn`` with its float arrays cast to ``dtype``; fail if an output changes dtype.
+
+    ``pick`` selects the outputs to check, e.g. ``lambda r: r[0]`` to check a forward
+    pass's ``out`` but not its cache (caches may hold anything). Returns the result.
+    """
+    wanted = np.dtype(dtype)
+    result = fn(*_cast_floats(args, wanted), **_cast_floats(kwargs, wanted))
+    label = what or getattr(fn, "__name__", "the function")
+    wrong = [f"{path} is {array.dtype}" for path, array in _float_arrays(pick(result), "output")
+             if array.dtype != wanted]
+    if wrong:
+        raise AssertionError(f"{label}: given {wanted} inputs, {'; '.join(wrong)} "
+                             f"(expected {wanted})")
+    return result

@@ -1,0 +1,346 @@
+"""The pytest plugin that turns instructors' ordinary pytest tests into graded tests.
+
+Markers::
+
+    @pytest.mark.points(2)              # worth 2 points (default 1)
+    @pytest.mark.part("layers")         # counted in part "layers" (default: module name
+                                        #   without its test_ prefix)
+    @pytest.mark.visibility("hidden")   # visible (default) | hidden | after_due_date
+    @pytest.mark.timeout(5)             # wall-clock limit of the test body, in seconds
+
+Fixtures: ``impl``, ``ref`` and ``mixed`` are :class:`gradekit.components.Components` views
+of the grading session's plugin manager; ``credit`` lets a test award a fraction of its
+points (``credit.award(0.5, "why")``).
+
+Outcomes become :class:`gradekit.harness.results.TestResult`: a failed assertion is
+``failed`` with its message, a :class:`gradekit.components.MissingComponent` is ``failed``
+with ``not implemented: <name>``, a time-out is ``failed``, any other exception is
+``error`` with its type and message.
+"""
+
+from __future__ import annotations
+
+import re
+import signal
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pluggy
+import pytest
+
+from gradekit.components import Components, MissingComponent
+from gradekit.harness.results import VISIBILITIES, TestResult
+from gradekit.harness.rubrics import Rubric
+from gradekit.harness.scoring import check_fraction, status_for
+
+MARKERS = (
+    "points(n): the test is worth n points (default 1)",
+    "part(name): the part of the assignment the test counts towards (default: its module)",
+    "visibility(v): visible (default), hidden or after_due_date",
+    "timeout(seconds): wall-clock limit for the test body",
+)
+MAX_MESSAGE_CHARS = 2000
+
+
+class TestTimeout(Exception):  # noqa: N818 - reads as what happened: the test timed out
+    """A test ran past its ``timeout`` marker."""
+
+    __test__ = False
+
+
+class MarkerError(ValueError):
+    """A gradekit marker with an unusable argument (a mistake in the test, not the code)."""
+
+
+@dataclass(frozen=True)
+class GradedTest:
+    """What the markers of one test say about how it is graded."""
+
+    __test__ = False
+
+    points: float
+    part: str
+    visibility: str
+    timeout: float | None
+
+
+def default_part(path: Path) -> str:
+    """``test_layers.py`` counts towards part ``layers``."""
+    return path.stem.removeprefix("test_").removesuffix("_test")
+
+
+def _marker_arg(item: pytest.Item, name: str) -> Any | None:
+    marker = item.get_closest_marker(name)
+    if marker is None:
+        return None
+    if len(marker.args) != 1 or marker.kwargs:
+        raise MarkerError(f"@pytest.mark.{name} takes exactly one argument")
+    return marker.args[0]
+
+
+def graded_test(item: pytest.Item, default_timeout: float | None = None) -> GradedTest:
+    """Read and check the gradekit markers of ``item``."""
+    points = _marker_arg(item, "points")
+    points = 1.0 if points is None else points
+    if isinstance(points, bool) or not isinstance(points, int | float) or points < 0:
+        raise MarkerError(f"@pytest.mark.points needs a number >= 0, got {points!r}")
+    part = _marker_arg(item, "part") or default_part(item.path)
+    visibility = _marker_arg(item, "visibility") or "visible"
+    if visibility not in VISIBILITIES:
+        raise MarkerError(f"@pytest.mark.visibility must be one of {VISIBILITIES}, "
+                          f"got {visibility!r}")
+    limit = _marker_arg(item, "timeout")
+    limit = default_timeout if limit is None else limit
+    if limit is not None and (not isinstance(limit, int | float) or limit <= 0):
+        raise MarkerError(f"@pytest.mark.timeout needs a positive number of seconds, "
+                          f"got {limit!r}")
+    return GradedTest(float(points), str(part), visibility, limit)
+
+
+class Credit:
+    """The ``credit`` fixture: a test awards a fraction of its points; the last award counts.
+
+    Without an award a passing test earns all its points. A failing assertion after an
+    award still fails the test.
+    """
+
+    def __init__(self) -> None:
+        self.fraction: float | None = None
+        self.reason = ""
+
+    def award(self, fraction: float, reason: str = "") -> None:
+        """Give ``fraction`` (0..1) of the test's points, saying why."""
+        self.fraction = check_fraction(fraction)
+        self.reason = reason
+
+    def award_accuracy(self, accuracy: float, rubric: Rubric) -> float:
+        """Award what ``rubric`` gives for ``accuracy`` (a fraction); return the credit."""
+        fraction = rubric(accuracy)
+        self.award(fraction, f"accuracy {accuracy:.1%} earns {fraction:.0%} "
+                             f"of the points (rubric: {rubric})")
+        return fraction
+
+
+@contextmanager
+def deadline(seconds: float | None) -> Iterator[None]:
+    """Raise :class:`TestTimeout` in the block after ``seconds`` of wall-clock time.
+
+    Uses SIGALRM where it exists and we are on the main thread, which interrupts a wait on
+    the sandbox worker as well as Python code. Elsewhere the limit is enforced when the
+    block returns, so a slow test still loses its points.
+    """
+    if seconds is None:
+        yield
+        return
+    message = f"timed out after {seconds:g} s"
+    can_interrupt = hasattr(signal, "setitimer") and threading.current_thread() is \
+        threading.main_thread()
+    start = time.perf_counter()
+    if not can_interrupt:
+        yield
+        if time.perf_counter() - start > seconds:
+            raise TestTimeout(message)
+        return
+
+    def on_alarm(signum: int, frame: object) -> None:
+        raise TestTimeout(message)
+
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _component_name(error: MissingComponent) -> str:
+    """The component a MissingComponent names (its message quotes the name)."""
+    quoted = re.search(r"'([^']+)'", str(error))
+    return quoted.group(1) if quoted else str(error)
+
+
+def _short(text: str) -> str:
+    text = text.strip()
+    return text if len(text) <= MAX_MESSAGE_CHARS else text[: MAX_MESSAGE_CHARS - 1] + "…"
+
+
+@dataclass
+class _Outcome:
+    """What happened to one test so far, phase by phase (setup, call, teardown)."""
+
+    status: str = "passed"
+    message: str = ""
+    duration: float = 0.0
+    phases: list[str] = field(default_factory=list)
+
+
+CREDIT_KEY = pytest.StashKey[Credit]()
+
+
+class GradekitPlugin:
+    """Registered with ``pytest.main(..., plugins=[GradekitPlugin(pm)])``; collects results.
+
+    ``roots`` are the paths handed to pytest; test names are given relative to them.
+    Tests whose visibility is not in ``visibilities`` are deselected.
+    """
+
+    def __init__(
+        self,
+        pm: pluggy.PluginManager,
+        *,
+        api: str = "cs231n",
+        visibilities: Sequence[str] = VISIBILITIES,
+        default_timeout: float | None = None,
+        roots: Sequence[Path] = (),
+    ) -> None:
+        unknown = set(visibilities) - set(VISIBILITIES)
+        if unknown:
+            raise ValueError(f"unknown visibility {sorted(unknown)}; use {VISIBILITIES}")
+        self.pm = pm
+        self.api = api
+        self.visibilities = tuple(visibilities)
+        self.default_timeout = default_timeout
+        self.roots = [Path(r).resolve() for r in roots]
+        self.results: list[TestResult] = []
+        self.problems: list[str] = []  # mistakes in the tests themselves
+        self._graded: dict[str, GradedTest] = {}
+        self._outcomes: dict[str, _Outcome] = {}
+
+    # -- configuration and collection ---------------------------------------------------
+    def pytest_configure(self, config: pytest.Config) -> None:
+        for line in MARKERS:
+            config.addinivalue_line("markers", line)
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            self.problems.append(f"cannot collect {report.nodeid or 'tests'}: "
+                                 f"{_short(str(report.longrepr))}")
+
+    def pytest_collection_modifyitems(
+        self, config: pytest.Config, items: list[pytest.Item]
+    ) -> None:
+        kept, dropped = [], []
+        for item in items:
+            try:
+                graded = graded_test(item, self.default_timeout)
+            except MarkerError as exc:
+                self.problems.append(f"{item.nodeid}: {exc}")
+                dropped.append(item)
+                continue
+            if graded.visibility in self.visibilities:
+                self._graded[item.nodeid] = graded
+                kept.append(item)
+            else:
+                dropped.append(item)
+        if dropped:
+            config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+    def test_name(self, item: pytest.Item) -> str:
+        """``file relative to its root :: test``, stable across machines."""
+        path = Path(item.path).resolve()
+        relative = path.name
+        for root in self.roots:
+            if root.is_dir() and path.is_relative_to(root):
+                relative = path.relative_to(root).as_posix()
+                break
+        _, _, inside = item.nodeid.partition("::")
+        return f"{relative}::{inside}" if inside else relative
+
+    # -- fixtures -----------------------------------------------------------------------
+    @pytest.fixture(scope="session")
+    def impl(self) -> Components:
+        """The submission's components only: a missing one fails the test."""
+        return Components(self.api, "impl", self.pm)
+
+    @pytest.fixture(scope="session")
+    def ref(self) -> Components:
+        """The reference components only."""
+        return Components(self.api, "ref", self.pm)
+
+    @pytest.fixture(scope="session")
+    def mixed(self) -> Components:
+        """The submission's components where present, the reference elsewhere."""
+        return Components(self.api, "mixed", self.pm)
+
+    @pytest.fixture
+    def credit(self, request: pytest.FixtureRequest) -> Credit:
+        """Award a fraction of this test's points: ``credit.award(0.5, "why")``."""
+        awarded = Credit()
+        request.node.stash[CREDIT_KEY] = awarded
+        return awarded
+
+    # -- running ------------------------------------------------------------------------
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_call(self, item: pytest.Item) -> Any:
+        with deadline(self._graded[item.nodeid].timeout):
+            return (yield)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo[None]
+    ) -> pytest.TestReport:
+        report = yield
+        outcome = self._outcomes.setdefault(item.nodeid, _Outcome())
+        outcome.duration += report.duration
+        if outcome.status == "passed":
+            if report.skipped:
+                outcome.status = "skipped"
+                outcome.message = _skip_reason(report)
+            elif report.failed and call.excinfo is not None:
+                outcome.status, outcome.message = self._classify(call.excinfo, call.when)
+        if call.when == "teardown":
+            self.results.append(self._result(item, self._outcomes.pop(item.nodeid)))
+        return report
+
+    def _classify(self, excinfo: pytest.ExceptionInfo[BaseException], when: str) -> tuple[str, str]:
+        error = excinfo.value
+        if isinstance(error, MissingComponent):
+            name = _component_name(error)
+            if name not in Components(self.api, "mixed", self.pm).known_names():
+                return "error", f"the test asks for an unknown component: {error}"
+            return "failed", f"not implemented: {name}"
+        if isinstance(error, TestTimeout):
+            return "failed", str(error)
+        if isinstance(error, AssertionError) and when == "call":
+            return "failed", _short(str(error)) or _where(excinfo, "assertion failed")
+        prefix = "" if when == "call" else f"in test {when}: "
+        return "error", _short(f"{prefix}{type(error).__name__}: {error}")
+
+    def _result(self, item: pytest.Item, outcome: _Outcome) -> TestResult:
+        graded = self._graded[item.nodeid]
+        fraction = 1.0 if outcome.status == "passed" else 0.0
+        status, message = outcome.status, outcome.message
+        awarded = item.stash.get(CREDIT_KEY, None)
+        if status == "passed" and awarded is not None and awarded.fraction is not None:
+            fraction = awarded.fraction
+            status, message = status_for(fraction), awarded.reason
+        return TestResult(
+            name=self.test_name(item),
+            part=graded.part,
+            score=graded.points * fraction,
+            max_score=graded.points,
+            status=status,
+            message=message,
+            visibility=graded.visibility,
+            duration=outcome.duration,
+        )
+
+
+def _skip_reason(report: pytest.TestReport) -> str:
+    if hasattr(report, "wasxfail"):
+        return f"expected to fail: {report.wasxfail}".rstrip(": ")
+    longrepr = report.longrepr
+    reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+    return reason.removeprefix("Skipped: ")
+
+
+def _where(excinfo: pytest.ExceptionInfo[BaseException], what: str) -> str:
+    entry = excinfo.traceback[-1]
+    return f"{what} at {Path(entry.path).name}:{entry.lineno + 1}"

@@ -1,0 +1,90 @@
+"""One grading run: pytest, in-process, over a submission's tests, giving a SubmissionResult.
+
+pytest runs isolated from wherever gradekit is started: no ini file or conftest from the
+surroundings, no entry-point plugins (a stray pytest plugin must not change grades), no
+cache directory written next to the tests, and no terminal output unless asked for.
+Test modules are imported with ``importlib`` mode, so visible and hidden test files may
+share a name.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+
+import pluggy
+import pytest
+
+from gradekit.harness.pytest_plugin import GradekitPlugin
+from gradekit.harness.results import VISIBILITIES, Finding, SubmissionResult
+
+
+class TestSuiteError(RuntimeError):
+    """The tests themselves are broken (cannot be imported, bad markers): fix them first."""
+
+    __test__ = False
+
+
+def _pytest_args(paths: Sequence[Path], show_output: bool) -> list[str]:
+    common = Path(os.path.commonpath([p.parent if p.is_file() else p for p in paths]))
+    args = [
+        *(str(p) for p in paths),
+        "-c", os.devnull,
+        "--rootdir", str(common),
+        "--confcutdir", str(common),
+        "--disable-plugin-autoload",
+        "-p", "no:cacheprovider",
+        "--import-mode=importlib",
+        "--strict-markers",
+    ]
+    return [*args, "-q"] if show_output else [*args, "-p", "no:terminal"]
+
+
+def run_tests(
+    test_paths: Iterable[str | Path],
+    pm: pluggy.PluginManager,
+    *,
+    api: str = "cs231n",
+    visibility: Sequence[str] = VISIBILITIES,
+    submission_id: str = "",
+    assignment: str = "",
+    part_points: Mapping[str, float] | None = None,
+    default_timeout: float | None = None,
+    show_output: bool = False,
+) -> SubmissionResult:
+    """Run the tests under ``test_paths`` against the components ``pm`` provides.
+
+    ``visibility`` selects which tests run (``("visible",)`` for a student's own check).
+    ``part_points`` are the parts' points a pack declares. Raises :class:`TestSuiteError`
+    when a test module cannot be collected or misuses a marker.
+    """
+    paths = [Path(p).resolve() for p in test_paths]
+    missing = [str(p) for p in paths if not p.exists()]
+    if not paths or missing:
+        raise FileNotFoundError(f"no tests to run at {', '.join(missing) or '(no paths)'}; "
+                                "pass the folders or files holding the test modules")
+    plugin = GradekitPlugin(pm, api=api, visibilities=visibility,
+                            default_timeout=default_timeout, roots=paths)
+    start = time.perf_counter()
+    exit_code = pytest.main(_pytest_args(paths, show_output), plugins=[plugin])
+    duration = time.perf_counter() - start
+    if plugin.problems:
+        raise TestSuiteError("the tests cannot run as written:\n  " + "\n  ".join(plugin.problems))
+    if exit_code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED,
+                         pytest.ExitCode.NO_TESTS_COLLECTED):
+        raise TestSuiteError(f"pytest stopped with exit code {exit_code!r}; run again with "
+                             "show_output=True to see why")
+    findings = [] if plugin.results else [
+        Finding("tests", f"no {'/'.join(visibility)} tests found under "
+                         f"{', '.join(str(p) for p in paths)}")
+    ]
+    return SubmissionResult(
+        submission=submission_id,
+        assignment=assignment,
+        tests=plugin.results,
+        findings=findings,
+        duration=duration,
+        part_points=dict(part_points or {}),
+    )

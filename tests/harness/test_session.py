@@ -1,0 +1,127 @@
+"""End to end: a student package, a marked-up test module, run_tests, every outcome."""
+
+from __future__ import annotations
+
+import pytest
+
+from gradekit.harness.session import TestSuiteError, run_tests
+
+STUDENT = """
+import numpy as np
+
+def scale(x):
+    return 2.0 * x
+
+def relu(x):
+    return np.abs(x)          # wrong for negative inputs
+
+def divide(x):
+    return x / 0 if x.ndim else 1 // 0
+"""
+
+TESTS = """
+import numpy as np
+import pytest
+
+from gradekit.harness.checks import assert_rel_close
+
+X = np.array([[-1.0, 0.5, 2.0], [3.0, -4.0, 0.0]])
+
+
+@pytest.mark.points(2)
+@pytest.mark.part("basics")
+def test_scale(impl, ref):
+    assert_rel_close(impl.layers.scale(X), ref.layers.scale(X), 1e-9, what="scale(X)")
+
+
+@pytest.mark.points(3)
+@pytest.mark.part("basics")
+def test_relu(impl, ref):
+    assert_rel_close(impl.layers.relu(X), ref.layers.relu(X), 1e-9, what="relu(X)")
+
+
+def test_softmax(impl, ref):
+    assert_rel_close(impl.layers.softmax(X), ref.layers.softmax(X), 1e-9)
+
+
+@pytest.mark.points(4)
+def test_half_credit(impl, credit):
+    credit.award(0.5, "only the easy half")
+
+
+def test_divide(impl):
+    impl.layers.divide(np.float64(3.0))
+
+
+@pytest.mark.visibility("hidden")
+def test_hidden(mixed):
+    assert mixed.layers.softmax(X).shape == X.shape
+"""
+
+
+@pytest.fixture
+def graded(make_pm, write_tests):
+    folder = write_tests("test_layers.py", TESTS)
+    return run_tests([folder], make_pm(STUDENT), submission_id="alice", assignment="demo")
+
+
+def by_name(result):
+    return {t.name.split("::")[1]: t for t in result.tests}
+
+
+def test_every_outcome_becomes_a_scored_result(graded):
+    tests = by_name(graded)
+    summary = {name: (t.status, t.score, t.max_score) for name, t in tests.items()}
+    assert summary == {
+        "test_scale": ("passed", 2.0, 2.0),
+        "test_relu": ("failed", 0.0, 3.0),
+        "test_softmax": ("failed", 0.0, 1.0),
+        "test_half_credit": ("partial", 2.0, 4.0),
+        "test_divide": ("error", 0.0, 1.0),
+        "test_hidden": ("passed", 1.0, 1.0),
+    }
+
+
+def test_messages_say_what_went_wrong(graded):
+    tests = by_name(graded)
+    assert tests["test_scale"].message == ""
+    assert tests["test_relu"].message.startswith("relu(X): relative error 1.0e+00 exceeds 1e-09")
+    assert tests["test_softmax"].message == "not implemented: layers.softmax"
+    assert tests["test_half_credit"].message == "only the easy half"
+    assert tests["test_divide"].message == "ZeroDivisionError: integer division or modulo by zero"
+
+
+def test_parts_visibility_and_totals(graded):
+    tests = by_name(graded)
+    assert tests["test_scale"].part == "basics"
+    assert tests["test_softmax"].part == "layers"  # defaults to the module, minus test_
+    assert tests["test_hidden"].visibility == "hidden"
+    assert tests["test_scale"].name == "test_layers.py::test_scale"
+    assert graded.parts["basics"].score == 2.0 and graded.parts["basics"].max_score == 5.0
+    assert (graded.score, graded.max_score) == (5.0, 12.0)
+    assert (graded.submission, graded.assignment) == ("alice", "demo")
+
+
+def test_visible_only_run_leaves_hidden_tests_out(make_pm, write_tests):
+    folder = write_tests("test_layers.py", TESTS)
+    result = run_tests([folder], make_pm(STUDENT), visibility=("visible",))
+    assert "test_hidden" not in by_name(result)
+    assert len(result.tests) == 5
+
+
+def test_declared_part_points_scale_the_part(make_pm, write_tests):
+    folder = write_tests("test_layers.py", TESTS)
+    result = run_tests([folder], make_pm(STUDENT), part_points={"basics": 10})
+    assert result.parts["basics"].score == pytest.approx(4.0)  # 2 of 5 raw points
+    assert result.parts["basics"].max_score == 10
+
+
+def test_a_test_module_that_cannot_import_is_reported(make_pm, write_tests):
+    folder = write_tests("test_broken.py", "import not_a_module_anywhere\n")
+    with pytest.raises(TestSuiteError, match=r"cannot collect test_broken\.py"):
+        run_tests([folder], make_pm(STUDENT))
+
+
+def test_missing_test_folder_says_what_to_pass(make_pm, tmp_path):
+    with pytest.raises(FileNotFoundError, match="pass the folders or files"):
+        run_tests([tmp_path / "nope"], make_pm(STUDENT))
