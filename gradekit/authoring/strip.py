@@ -10,8 +10,10 @@ Instructors mark what students must write::
 
 Each region is replaced, at the indentation of its ``BEGIN`` line, by the region's
 ``### STUB`` lines (marker removed) or, when it has none, by
-``raise NotImplementedError("<function>: not implemented yet")``. Keeping a single source of
-truth means the starter code can never drift from the reference.
+``raise NotImplementedError("<function>: not implemented yet")``; a region at module level
+without stubs (a private helper of the solution, say) simply disappears. Keeping a single
+source of truth means the starter code can never drift from the reference, and
+``keep_solutions=True`` gives the complete solution without the markers.
 """
 
 from __future__ import annotations
@@ -38,8 +40,9 @@ def _enclosing_name(lines: list[str], index: int) -> str:
     return "this part"
 
 
-def strip_solutions(source: str, filename: str = "<source>") -> str:
-    """Return ``source`` with every solution region replaced by its stub."""
+def strip_solutions(source: str, filename: str = "<source>", *,
+                    keep_solutions: bool = False) -> str:
+    """Return ``source`` with every solution region replaced by its stub (or kept)."""
     lines = source.splitlines()
     out: list[str] = []
     region: list[str] | None = None
@@ -56,10 +59,12 @@ def strip_solutions(source: str, filename: str = "<source>") -> str:
             indent = re.match(r"\s*", lines[begin_at - 1]).group()
             stubs = [ln.strip()[len(STUB):].lstrip() for ln in region
                      if ln.strip().startswith(STUB)]
-            if not stubs:
+            if keep_solutions:
+                out.extend(ln for ln in region if not ln.strip().startswith(STUB))
+            elif stubs or indent:
                 name = _enclosing_name(lines, begin_at - 1)
-                stubs = [f'raise NotImplementedError("{name}: not implemented yet")']
-            out.extend(indent + stub for stub in stubs)
+                stubs = stubs or [f'raise NotImplementedError("{name}: not implemented yet")']
+                out.extend(indent + stub for stub in stubs)
             region = None
         elif region is not None:
             region.append(line)

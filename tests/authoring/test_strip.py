@@ -58,5 +58,12 @@ def test_bad_markers_are_reported(source, message):
         strip_solutions(source)
 
 
+def test_module_level_regions_disappear_and_solutions_can_be_kept():
+    source = "import numpy\n### BEGIN SOLUTION\ndef _helper():\n    return 1\n### END SOLUTION\n"
+    assert strip_solutions(source) == "import numpy\n"
+    kept = strip_solutions(SOURCE, keep_solutions=True)
+    assert "np.maximum(x, 0)" in kept and "### " not in kept and "pass" not in kept
+
+
 def test_file_without_regions_is_unchanged():
     assert strip_solutions("x = 1\n") == "x = 1\n"
