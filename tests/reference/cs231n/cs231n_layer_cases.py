@@ -67,6 +67,21 @@ def distinct_values(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndar
 # ---------------------------------------------------------------- the generic checks
 
 
+def notebook_gradient_errors(forward, backward, shapes, dout_shape, extra) -> list[float]:
+    """Re-run a notebook gradient-check cell: seed 231, randn draws in the cell's order."""
+    np.random.seed(231)
+    arrays = [np.random.randn(*shape) for shape in shapes]
+    dout = np.random.randn(*dout_shape)
+    args = (*arrays, *extra)
+    _, cache = forward(*args)
+    analytic = backward(dout, cache)
+    analytic = analytic if isinstance(analytic, tuple) else (analytic,)
+    return [
+        rel_error(eval_numerical_gradient_array(lambda _: forward(*args)[0], array, dout), grad)
+        for array, grad in zip(arrays, analytic, strict=True)
+    ]
+
+
 def _perturbable(value: Any) -> bool:
     return isinstance(value, np.ndarray) and value.dtype.kind == "f"
 

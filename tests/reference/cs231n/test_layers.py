@@ -8,6 +8,7 @@ from cs231n_layer_cases import (
     assert_inputs_untouched,
     assert_keeps_float32,
     distinct_values,
+    notebook_gradient_errors,
     signed_away_from_zero,
 )
 from cs231n_vectors import (
@@ -22,7 +23,6 @@ from cs231n_vectors import (
 
 from gradekit.gradient_check import (
     eval_numerical_gradient,
-    eval_numerical_gradient_array,
     rel_error,
 )
 from reference.cs231n import layers
@@ -279,21 +279,6 @@ NOTEBOOK_GRADIENT_CHECKS = {
         1e-11,
     ),
 }
-
-
-def notebook_gradient_errors(forward, backward, shapes, dout_shape, extra) -> list[float]:
-    """Re-run a notebook gradient-check cell: seed 231, randn draws in the cell's order."""
-    np.random.seed(231)
-    arrays = [np.random.randn(*shape) for shape in shapes]
-    dout = np.random.randn(*dout_shape)
-    args = (*arrays, *extra)
-    _, cache = forward(*args)
-    analytic = backward(dout, cache)
-    analytic = analytic if isinstance(analytic, tuple) else (analytic,)
-    return [
-        rel_error(eval_numerical_gradient_array(lambda _: forward(*args)[0], array, dout), grad)
-        for array, grad in zip(arrays, analytic, strict=True)
-    ]
 
 
 @pytest.mark.parametrize("name", NOTEBOOK_GRADIENT_CHECKS)
