@@ -1,0 +1,69 @@
+"""Report writers: the same :class:`~gradekit.harness.results.SubmissionResult` facts as a
+terminal table, JSON, a CSV gradebook or Gradescope's ``results.json``.
+
+Formats come from the ``gradekit_report_writers`` hook, so a course can add one (an HTML
+feedback page, an LMS export) or replace a built-in by name. A writer is a function
+``writer(results, out)`` of a list of results and a text stream.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TextIO
+
+import pluggy
+
+from gradekit.harness.reports.csv_report import write_csv
+from gradekit.harness.reports.gradescope import write_gradescope
+from gradekit.harness.reports.json_report import write_json
+from gradekit.harness.reports.table import write_table
+from gradekit.harness.results import SubmissionResult
+
+ReportWriter = Callable[[Sequence[SubmissionResult], TextIO], None]
+
+BUILTIN_WRITERS: dict[str, ReportWriter] = {
+    "table": write_table,
+    "json": write_json,
+    "csv": write_csv,
+    "gradescope": write_gradescope,
+}
+
+#: file name each built-in format is written to when a folder is given
+FILE_NAMES = {"table": "report.txt", "json": "result.json", "csv": "grades.csv",
+              "gradescope": "results.json"}
+
+
+def available_writers(pm: pluggy.PluginManager) -> dict[str, ReportWriter]:
+    """Report formats from every plugin; later-registered plugins override earlier ones."""
+    writers: dict[str, ReportWriter] = {}
+    for contributed in reversed(pm.hook.gradekit_report_writers()):
+        writers.update(contributed or {})
+    return writers
+
+
+def get_writer(pm: pluggy.PluginManager, fmt: str) -> ReportWriter:
+    """The writer for ``fmt``; the error lists the formats that do exist."""
+    writers = available_writers(pm)
+    if fmt not in writers:
+        raise ValueError(f"unknown report format {fmt!r}; choose one of "
+                         f"{', '.join(sorted(writers))}")
+    return writers[fmt]
+
+
+def write_report(
+    pm: pluggy.PluginManager,
+    fmt: str,
+    results: Sequence[SubmissionResult],
+    destination: TextIO | str | Path,
+) -> None:
+    """Write ``results`` in ``fmt`` to a stream, a file, or a folder (default file name)."""
+    writer = get_writer(pm, fmt)
+    if not isinstance(destination, str | Path):
+        writer(results, destination)
+        return
+    path = Path(destination)
+    if path.is_dir():
+        path = path / FILE_NAMES.get(fmt, f"report.{fmt}")
+    with path.open("w", encoding="utf-8", newline="") as out:
+        writer(results, out)

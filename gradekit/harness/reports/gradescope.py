@@ -1,0 +1,65 @@
+"""Gradescope's ``results.json`` (the autograder specification's "Output format").
+
+Top level: ``score``, ``execution_time`` (seconds), ``output`` (text shown for the whole
+submission), ``visibility``, ``stdout_visibility`` and ``tests``; each test has ``score``,
+``max_score``, ``status`` (``passed``/``failed``), ``name``, ``number``, ``output``,
+``tags`` and ``visibility``. Hidden tests keep ``visibility: "hidden"`` and
+after-due-date tests ``"after_due_date"``, so Gradescope shows them accordingly.
+
+Gradescope grades one submission per container, so this writer takes exactly one result.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+from gradekit.harness.results import SubmissionResult
+
+
+def _summary(result: SubmissionResult) -> str:
+    lines = [f"{result.assignment or 'Assignment'}: {result.score:g} / {result.max_score:g}"]
+    lines += [f"{part}: {total.score:g} / {total.max_score:g}"
+              for part, total in result.parts.items()]
+    lines += [f"[{finding.kind}] {finding.message}" for finding in result.findings]
+    return "\n".join(lines)
+
+
+def to_gradescope(result: SubmissionResult, *, stdout_visibility: str = "hidden") -> dict[str, Any]:
+    """The ``results.json`` document for one submission.
+
+    Tests are numbered ``<part>.<test>`` in the order parts first appear, and tagged with
+    their part. The grader's own stdout stays hidden from students unless asked.
+    """
+    part_numbers = {part: i for i, part in enumerate(result.parts, start=1)}
+    counters = dict.fromkeys(part_numbers, 0)
+    tests = []
+    for test in result.tests:
+        counters[test.part] += 1
+        tests.append({
+            "score": test.score,
+            "max_score": test.max_score,
+            "status": "passed" if test.status == "passed" else "failed",
+            "name": test.name,
+            "number": f"{part_numbers[test.part]}.{counters[test.part]}",
+            "output": test.message or test.status,
+            "tags": [test.part],
+            "visibility": test.visibility,
+        })
+    return {
+        "score": result.score,
+        "execution_time": round(result.duration, 3),
+        "output": _summary(result),
+        "visibility": "visible",
+        "stdout_visibility": stdout_visibility,
+        "tests": tests,
+    }
+
+
+def write_gradescope(results: Sequence[SubmissionResult], out: TextIO) -> None:
+    if len(results) != 1:
+        raise ValueError(f"Gradescope's results.json holds one submission, got {len(results)}; "
+                         "write one file per submission (an output folder per submission)")
+    json.dump(to_gradescope(results[0]), out, indent=2)
+    out.write("\n")

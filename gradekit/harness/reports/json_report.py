@@ -1,0 +1,43 @@
+"""The JSON report: one object per submission, the shape of ``SubmissionResult.to_dict()``.
+
+Schema (``schemas/result.schema.json`` in this package)::
+
+    {
+      "submission": "alice",            # submission id (folder or file name)
+      "assignment": "fc_nets",
+      "score": 41.5, "max_score": 50.0, # totals over all parts
+      "duration": 3.2,                  # seconds spent running the tests
+      "parts": {"layers": {"score": 18.0, "max_score": 20.0, "passed": 9, "tests": 10,
+                           "declared": true}},
+      "tests": [{"name": "test_layers.py::test_affine_forward", "part": "layers",
+                 "score": 2.0, "max_score": 2.0,
+                 "status": "passed",    # passed | failed | error | skipped | partial
+                 "message": "",         # why points were lost, for the student
+                 "visibility": "visible",  # visible | hidden | after_due_date
+                 "duration": 0.01}],
+      "findings": [{"kind": "notebook", "message": "cell 12 raised ValueError: ..."}]
+    }
+
+One submission is written as that object; several as a JSON array of them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from importlib import resources
+from typing import Any, TextIO
+
+from gradekit.harness.results import SubmissionResult
+
+
+def result_schema() -> dict[str, Any]:
+    """The JSON Schema of one submission's JSON report."""
+    schema_file = resources.files("gradekit.harness.reports") / "schemas/result.schema.json"
+    return json.loads(schema_file.read_text(encoding="utf-8"))
+
+
+def write_json(results: Sequence[SubmissionResult], out: TextIO) -> None:
+    documents = [r.to_dict() for r in results]
+    json.dump(documents[0] if len(documents) == 1 else documents, out, indent=2)
+    out.write("\n")

@@ -1,0 +1,72 @@
+"""The terminal report (rich): a class overview, then each submission's parts and the tests
+that lost points, with the reason.
+
+Messages come from student code and notebooks, so they are rendered as plain text, never
+parsed as rich markup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TextIO
+
+from rich.console import Console, Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from gradekit.harness.reports.csv_report import gradebook_columns
+from gradekit.harness.results import SubmissionResult
+
+STATUS_STYLES = {"passed": "green", "partial": "yellow", "failed": "red", "error": "magenta",
+                 "skipped": "dim"}
+
+
+def _points(score: float, max_score: float) -> str:
+    return f"{score:.4g} / {max_score:.4g}"
+
+
+def overview(results: Sequence[SubmissionResult]) -> Table:
+    """One row per submission, one column per part, then the total."""
+    parts = gradebook_columns(results)[2:-2]
+    table = Table(title="Grades", title_justify="left")
+    table.add_column("submission")
+    for part in parts:
+        table.add_column(part, justify="right")
+    table.add_column("total", justify="right", style="bold")
+    for result in results:
+        totals = result.parts
+        cells = [f"{totals[p].score:.4g}" if p in totals else "–" for p in parts]
+        table.add_row(Text(result.submission), *cells, _points(result.score, result.max_score))
+    return table
+
+
+def submission_detail(result: SubmissionResult) -> Table:
+    """Parts with their points, and every test that did not earn full points."""
+    title = f"{result.submission} · {result.assignment} · " \
+            f"{_points(result.score, result.max_score)}"
+    table = Table(title=Text(title), title_justify="left", show_lines=False)
+    table.add_column("part / test")
+    table.add_column("points", justify="right")
+    table.add_column("status")
+    table.add_column("why", overflow="fold")
+    for part, total in result.parts.items():
+        table.add_row(Text(part, style="bold"), _points(total.score, total.max_score),
+                      f"{total.passed}/{total.tests} passed", "")
+        for test in result.failures():
+            if test.part == part:
+                table.add_row(Text(f"  {test.name}"), _points(test.score, test.max_score),
+                              Text(test.status, style=STATUS_STYLES[test.status]),
+                              Text(test.message))
+    for finding in result.findings:
+        table.add_row(Text(f"[{finding.kind}]"), "", "", Text(finding.message))
+    return table
+
+
+def render(results: Sequence[SubmissionResult]) -> RenderableType:
+    """The whole report as one rich renderable (print it on any Console)."""
+    details = [submission_detail(r) for r in results]
+    return Group(overview(results), *details) if len(results) > 1 else Group(*details)
+
+
+def write_table(results: Sequence[SubmissionResult], out: TextIO) -> None:
+    Console(file=out, width=120 if not out.isatty() else None).print(render(results))

@@ -1,0 +1,53 @@
+import io
+import json
+from importlib import resources
+
+import jsonschema
+import pytest
+
+from gradekit.harness.reports.gradescope import write_gradescope
+
+
+def gradescope_schema() -> dict:
+    schema = resources.files("gradekit.harness.reports") / "schemas/gradescope-results.schema.json"
+    return json.loads(schema.read_text())
+
+
+@pytest.fixture
+def document(results):
+    out = io.StringIO()
+    write_gradescope(results[:1], out)
+    return json.loads(out.getvalue())
+
+
+def test_validates_against_the_documented_field_list(document):
+    jsonschema.validate(document, gradescope_schema())
+
+
+def test_top_level_fields(document):
+    assert document["score"] == 5.5
+    assert document["execution_time"] == 1.25
+    assert document["visibility"] == "visible"
+    assert document["stdout_visibility"] == "hidden"
+    assert "layers: 4 / 6" in document["output"]
+    assert "[notebook] cell 12 raised ValueError" in document["output"]
+
+
+def test_tests_carry_status_number_tags_and_visibility(document):
+    tests = document["tests"]
+    assert [t["status"] for t in tests] == ["passed", "failed", "failed", "failed"]
+    assert [t["number"] for t in tests] == ["1.1", "1.2", "2.1", "2.2"]
+    assert [t["visibility"] for t in tests] == ["visible", "visible", "hidden", "after_due_date"]
+    assert tests[2]["tags"] == ["optim"] and tests[2]["score"] == 1.5
+    assert tests[3]["output"] == "ZeroDivisionError: division by zero"
+
+
+def test_schema_catches_a_field_gradescope_does_not_know(document):
+    document["tests"][0]["points"] = 2
+    with pytest.raises(jsonschema.ValidationError, match="points"):
+        jsonschema.validate(document, gradescope_schema())
+
+
+def test_one_submission_per_file(results):
+    with pytest.raises(ValueError, match="one submission"):
+        write_gradescope(results, io.StringIO())

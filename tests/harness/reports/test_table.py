@@ -1,0 +1,35 @@
+import io
+
+from rich.console import Console
+
+from gradekit.harness.reports.table import render, write_table
+
+
+def rendered(results) -> str:
+    console = Console(record=True, width=160)
+    console.print(render(results))
+    return console.export_text()
+
+
+def test_overview_and_details_for_a_class(results):
+    text = rendered(results)
+    assert "Grades" in text  # the overview only appears for several submissions
+    assert "alice · fc_nets · 5.5 / 10" in text
+    assert "bob · fc_nets · 0 / 6" in text
+    assert "not implemented: layers.affine_forward" in text
+    assert "half the steps" in text
+    assert "cell 12 raised ValueError" in text
+    assert "test_layers.py::test_affine" in text  # bob's failure, not alice's pass
+
+
+def test_passing_tests_are_not_listed_and_markup_is_not_interpreted(results):
+    text = rendered(results[:1])
+    assert "Grades" not in text
+    assert "test_affine" not in text
+    assert "[bold]x[/bold]" in text
+
+
+def test_writer_prints_to_a_stream(results):
+    out = io.StringIO()
+    write_table(results, out)
+    assert "alice · fc_nets" in out.getvalue()
