@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 
-def rel_error(x: np.ndarray, y: np.ndarray) -> float:
+def rel_error(x: np.ndarray | float, y: np.ndarray | float) -> float:
     """Largest elementwise relative error, ``max(|x - y| / max(1e-8, |x| + |y|))``."""
     return float(np.max(np.abs(x - y) / np.maximum(1e-8, np.abs(x) + np.abs(y))))
 
@@ -74,7 +74,7 @@ def grad_check_sparse(
         plus, minus = _evaluate_around(f, x, index, h)
         numerical = float((plus - minus) / (2 * h))
         analytic = float(analytic_grad[index])
-        error = rel_error(np.array(numerical), np.array(analytic))
+        error = rel_error(numerical, analytic)
         print(f"numerical: {numerical:f} analytic: {analytic:f}, relative error: {error:e}")
         errors.append(error)
     return errors
