@@ -16,6 +16,7 @@ COMMANDS = {
     "author": "gradekit.cli.author:author",
     "plugins": "gradekit.cli.plugins:plugins",
     "data": "gradekit.cli.data:data",
+    "inspect": "gradekit.cli.inspect:inspect_submission",
 }
 
 

@@ -129,12 +129,12 @@ def imported_package(tree: Path, match: PackageMatch) -> str | None:
             continue
         for node in ast.walk(module):
             if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                dotted = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+                imported = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
             elif isinstance(node, ast.Import):
-                dotted = [a.name for a in node.names]
+                imported = [a.name for a in node.names]
             else:
                 continue
-            for name in dotted:
+            for name in imported:
                 head, _, rest = name.partition(".")
                 if rest in local and is_package_name(head):
                     votes[head] += 1
