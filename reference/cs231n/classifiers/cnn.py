@@ -22,7 +22,8 @@ class ThreeLayerConvNet:
     """conv - relu - 2x2 max pool - affine - relu - affine - softmax.
 
     The convolution has stride 1 and pads by ``(filter_size - 1) // 2``, so an odd filter
-    keeps the spatial size and the pool halves it. Inputs are (N, C, H, W).
+    keeps the spatial size (an even one loses a row and a column) and the pool halves it,
+    dropping an odd last row. Inputs are (N, C, H, W).
     """
 
     def __init__(
@@ -40,7 +41,9 @@ class ThreeLayerConvNet:
         self.reg = reg
         self.dtype = dtype
         self.conv_param = {"stride": 1, "pad": (filter_size - 1) // 2}
-        pooled_features = num_filters * (H // 2) * (W // 2)
+        pad = self.conv_param["pad"]
+        conv_height, conv_width = H + 2 * pad - filter_size + 1, W + 2 * pad - filter_size + 1
+        pooled_features = num_filters * (conv_height // 2) * (conv_width // 2)
         self.params = {
             "W1": weight_scale * np.random.randn(num_filters, C, filter_size, filter_size),
             "b1": np.zeros(num_filters),
