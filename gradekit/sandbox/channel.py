@@ -1,0 +1,83 @@
+"""Frames over a pair of pipe file descriptors, with deadlines on the reading side.
+
+The grader reads with a deadline so that a worker that hangs, floods or dies is noticed; the
+worker reads without one (it has nothing else to do). Sizes in a frame header are checked
+against the caps before anything is allocated.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import time
+from typing import Any
+
+from gradekit.sandbox.codec import HEADER, Caps, Decoder, Encoder
+from gradekit.sandbox.errors import WireError
+
+IOV_MAX = 512
+
+
+class ChannelClosedError(EOFError):
+    """The other end closed its pipe (usually: the worker died)."""
+
+
+class Channel:
+    """Send and receive encoded values over ``read_fd``/``write_fd``."""
+
+    def __init__(self, read_fd: int, write_fd: int, encoder: Encoder, caps: Caps) -> None:
+        self.read_fd = read_fd
+        self.write_fd = write_fd
+        self.encoder = encoder
+        self.decoder = Decoder(caps)
+        self.caps = caps
+        self._poll = select.poll()
+        self._poll.register(read_fd, select.POLLIN | select.POLLHUP | select.POLLERR)
+
+    def send(self, value: Any) -> None:
+        write_all(self.write_fd, self.encoder.encode(value))
+
+    def receive(self, deadline: float | None = None) -> Any:
+        """Read one frame; ``TimeoutError`` past ``deadline`` (a ``time.monotonic`` value)."""
+        header = self._read(HEADER.size, deadline)
+        meta_size, data_size = HEADER.unpack(header)
+        if meta_size > self.caps.wire_bytes or data_size > self.caps.wire_bytes:
+            raise WireError(f"the worker sent a message of {meta_size + data_size} bytes, "
+                            f"more than the {self.caps.wire_bytes} allowed")
+        meta = bytes(self._read(meta_size, deadline))
+        data = self._read(data_size, deadline)
+        return self.decoder.decode(meta, data)
+
+    def _read(self, size: int, deadline: float | None) -> bytearray:
+        buffer = bytearray(size)
+        view = memoryview(buffer)
+        got = 0
+        while got < size:
+            if deadline is not None:
+                self._wait(deadline)
+            n = os.readv(self.read_fd, [view[got:]])
+            if n == 0:
+                raise ChannelClosedError("the worker closed the connection")
+            got += n
+        return buffer
+
+    def _wait(self, deadline: float) -> None:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0 or not self._poll.poll(remaining * 1000):
+            raise TimeoutError
+
+
+def write_all(fd: int, pieces: list[Any]) -> None:
+    """Write every piece, resuming after partial writes (pipes accept ~64 KB at a time)."""
+    views = [memoryview(p).cast("B") for p in pieces if len(p)]
+    start = 0
+    while start < len(views):
+        written = os.writev(fd, views[start:start + IOV_MAX])
+        while written:
+            head = views[start]
+            if written >= len(head):
+                written -= len(head)
+                start += 1
+            else:
+                views[start] = head[written:]
+                written = 0

@@ -1,0 +1,274 @@
+"""The grader's side of a worker: start it, call into it, time it out, restart it.
+
+:class:`WorkerClient` owns one submission's worker for its whole grading run. Calls have a
+wall-clock timeout and share a per-submission budget; a worker that hangs, dies or breaks the
+protocol is killed, and the next call starts a fresh one that re-imports the modules that
+loaded before. Every failure surfaces as a :mod:`gradekit.sandbox.errors` exception whose
+message a student can act on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from gradekit.course import find_course_root
+from gradekit.sandbox.capture import OutputCapture
+from gradekit.sandbox.channel import Channel, ChannelClosedError, write_all
+from gradekit.sandbox.codec import Caps, Decoder, Encoder, Handle, loopback
+from gradekit.sandbox.errors import (
+    BudgetExhausted,
+    CallTimeout,
+    StaleHandleError,
+    StudentError,
+    WireError,
+    WorkerCrashed,
+)
+from gradekit.sandbox.launcher import drop_uid, plan, prepare_workdir, resolve_mode
+from gradekit.sandbox.limits import Limits
+from gradekit.sandbox.proxies import RemoteObject, wrap
+from gradekit.sandbox.worker import Session, serve_one
+
+INSTRUCTOR_DIRS = ("reference", "hidden_tests")
+
+
+def instructor_paths() -> list[Path]:
+    """The course's ``reference/`` and ``hidden_tests/``: never visible to student code."""
+    try:
+        root = find_course_root()
+    except FileNotFoundError:
+        return []
+    return [root / name for name in INSTRUCTOR_DIRS] if root is not None else []
+
+
+def describe_exit(returncode: int | None, mode: str, limits: Limits) -> str:
+    """Say why a worker ended, in terms of what the student's code probably did."""
+    if returncode is None:
+        return "the worker stopped responding"
+    signum = -returncode if returncode < 0 else None
+    if mode == "bwrap" and returncode > 128:
+        signum = returncode - 128  # bubblewrap reports a signal death as 128 + signal
+    if signum == signal.SIGXCPU:
+        return f"killed: CPU time limit of {limits.cpu_seconds} s reached"
+    if signum == signal.SIGKILL:
+        return "killed (SIGKILL): a resource limit was hit or the code killed its own process"
+    if signum == signal.SIGSEGV:
+        return "crashed with a segmentation fault"
+    if signum is not None:
+        return f"killed by signal {signal.Signals(signum).name}"
+    return (f"the worker exited with code {returncode}; does the code call sys.exit(), "
+            "os._exit() or exit()?")
+
+
+class WorkerClient:
+    """One submission's worker, seen from the grader.
+
+    ``root`` holds the student package; ``modules`` maps component prefixes to dotted module
+    names (``{"layers": "cs231n.layers"}``). ``sandbox`` is ``auto`` (bubblewrap, else a
+    plain subprocess with a warning), ``bwrap``, ``subprocess`` or ``none`` (in-process,
+    only for students checking their own code).
+    """
+
+    def __init__(self, root: str | os.PathLike[str], modules: Mapping[str, str],
+                 api: str = "cs231n", sandbox: str = "auto", limits: Limits | None = None,
+                 hidden_paths: Iterable[str | os.PathLike[str]] = ()) -> None:
+        self.root = Path(root).resolve()
+        self.modules = dict(modules)
+        self.api = api
+        self.limits = limits or Limits()
+        self.mode = resolve_mode(sandbox)
+        self.caps = Caps.from_limits(self.limits)
+        self.capture = OutputCapture(self.limits.output_bytes)
+        self.generation = 0
+        self._hidden = [*instructor_paths(), self.root, *(Path(p) for p in hidden_paths)]
+        self._scratch = Path(tempfile.mkdtemp(prefix="gradekit-worker-"))
+        self._uid = drop_uid(self.mode)
+        self._workdir = prepare_workdir(self.root, self._scratch, self._uid)
+        self._deadline = time.monotonic() + self.limits.submission_seconds
+        self._process: subprocess.Popen[bytes] | None = None
+        self._channel: Channel | None = None
+        self._session: Session | None = None
+        self._kinds: dict[str, str] = {}
+        self._loaded: list[str] = []
+        self._failures: dict[str, str] = {}
+        self._load_modules()
+
+    # -- what the submission offers ------------------------------------------------------
+    def available(self) -> list[str]:
+        """Component names the submission defines, from the modules that imported."""
+        return sorted(self._kinds)
+
+    def unavailable(self) -> dict[str, str]:
+        """Module prefix → why its components are unavailable (import failed, timed out...)."""
+        return dict(self._failures)
+
+    def kind(self, name: str) -> str:
+        """``"function"`` or ``"class"`` for an available component."""
+        return self._kinds[name]
+
+    def output(self) -> str:
+        """What the student's code printed so far (capped)."""
+        return self.capture.text()
+
+    def _load_modules(self) -> None:
+        for prefix, module in self.modules.items():
+            try:
+                kinds = self._request({"op": "load", "prefix": prefix, "module": module},
+                                      f"importing {module}")
+            except StudentError as exc:
+                self._failures[prefix] = (f"importing {module} failed: {exc}\n"
+                                          f"{exc.traceback_text}")
+            except (CallTimeout, WorkerCrashed, WireError) as exc:
+                self._failures[prefix] = str(exc)
+            else:
+                self._loaded.append(prefix)
+                self._kinds.update({f"{prefix}.{name}": kind for name, kind in kinds.items()})
+
+    # -- calls --------------------------------------------------------------------------
+    def call(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        """Call component ``name`` with copies of the arguments; return a copy of the result."""
+        return self.request("call", name, args=list(args), kwargs=kwargs)
+
+    def request(self, op: str, target: str | Handle, **fields: Any) -> Any:
+        """Run one worker operation on a component name or handle (used by the proxies)."""
+        what = target if isinstance(target, str) else f"a {target.type_name} object"
+        context = f"calling {what}" if op == "call" else f"{op} on {what}"
+        return wrap(self, self._request({"op": op, "target": target, **fields}, context))
+
+    def _request(self, message: dict[str, Any], context: str) -> Any:
+        remaining = self._deadline - time.monotonic()
+        if remaining <= 0:
+            raise BudgetExhausted(f"{context}: skipped, the submission used its whole time "
+                                  f"budget of {self.limits.submission_seconds:g} s")
+        if self.mode == "none":
+            return self._answer(self._in_process(message), context)
+        timeout = min(self.limits.call_seconds, remaining)
+        pieces = self._encoder().encode(message)
+        channel = self._ensure_started()
+        try:
+            write_all(channel.write_fd, pieces)
+            reply = channel.receive(time.monotonic() + timeout)
+        except TimeoutError:
+            self._stop(grace=0)
+            if timeout < self.limits.call_seconds:
+                raise BudgetExhausted(f"{context}: the submission used its whole time budget "
+                                      f"of {self.limits.submission_seconds:g} s") from None
+            raise CallTimeout(f"{context} did not finish within {timeout:g} s (an endless "
+                              "loop?); the worker was restarted") from None
+        except (ChannelClosedError, BrokenPipeError):
+            returncode = self._stop(grace=self.limits.kill_grace_seconds)
+            raise WorkerCrashed(f"{context}: {describe_exit(returncode, self.mode, self.limits)}",
+                                returncode) from None
+        except WireError as exc:
+            self._stop(grace=0)  # the stream can no longer be trusted
+            raise WireError(f"{context}: {exc}") from None
+        return self._answer(reply, context)
+
+    def _answer(self, reply: Any, context: str) -> Any:
+        if not (isinstance(reply, dict) and isinstance(reply.get("ok"), bool)):
+            self._stop(grace=0)
+            raise WireError(f"{context}: the worker sent a malformed reply")
+        if reply["ok"]:
+            return reply.get("value")
+        kind, message = reply.get("kind"), str(reply.get("message", ""))
+        if kind == "student":
+            raise StudentError(str(reply.get("type", "Exception")), message,
+                               str(reply.get("traceback", "")))
+        if kind == "stale":
+            raise StaleHandleError(f"{context}: {message}")
+        raise WireError(f"{context}: {message}")
+
+    # -- handles on the grader side ----------------------------------------------------------
+    def _handle_of(self, obj: Any) -> Handle | None:
+        if not isinstance(obj, RemoteObject):
+            return None
+        target = object.__getattribute__(obj, "_target")
+        if not isinstance(target, Handle):
+            return None
+        if target.generation != self.generation:
+            raise StaleHandleError(f"this {target.type_name} object belonged to a worker that "
+                                   "was restarted after a crash or timeout; create it again")
+        return target
+
+    def _encoder(self) -> Encoder:
+        return Encoder(self.caps, self._handle_of)
+
+    # -- in-process mode ------------------------------------------------------------------
+    def _in_process(self, message: dict[str, Any]) -> Any:
+        if self._session is None:
+            self.generation = 1
+            self._session = Session(self.generation)
+            sys.path.insert(0, str(self._workdir))
+        request = loopback(self._encoder(), Decoder(self.caps), message)
+        reply = serve_one(self._session, request)
+        return loopback(Encoder(self.caps, self._session.keep), Decoder(self.caps), reply)
+
+    # -- process lifecycle ------------------------------------------------------------------
+    def _ensure_started(self) -> Channel:
+        if self._channel is not None:
+            return self._channel
+        self.generation += 1
+        request_read, request_write = os.pipe()
+        reply_read, reply_write = os.pipe()
+        output_read, output_write = os.pipe()
+        launch = plan(self.mode, self._workdir, (request_read, reply_write), self.generation,
+                      self.limits, [self.caps.wire_bytes, self.caps.string_bytes,
+                                    self.caps.depth], self._hidden, self._uid)
+        try:
+            self._process = subprocess.Popen(
+                launch.argv, stdin=subprocess.DEVNULL, stdout=output_write,
+                stderr=output_write, pass_fds=(request_read, reply_write),
+                **launch.popen_kwargs())
+        finally:
+            for fd in (request_read, reply_write, output_write):
+                os.close(fd)
+        self.capture.drain(output_read)
+        self._channel = Channel(reply_read, request_write, self._encoder(), self.caps)
+        for prefix in self._loaded:  # a restarted worker gets back what loaded before
+            self._request({"op": "load", "prefix": prefix, "module": self.modules[prefix]},
+                          f"re-importing {self.modules[prefix]}")
+        return self._channel
+
+    def _stop(self, grace: float) -> int | None:
+        """Give the worker ``grace`` seconds to end, kill its process group, return its status."""
+        process, channel = self._process, self._channel
+        self._process = self._channel = None
+        if channel is not None:
+            os.close(channel.write_fd)
+        returncode = None
+        if process is not None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                returncode = process.wait(grace)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        if channel is not None:
+            os.close(channel.read_fd)
+        return returncode
+
+    def close(self) -> None:
+        """Stop the worker and delete its private copy of the submission."""
+        self._stop(grace=self.limits.kill_grace_seconds)
+        self.capture.join(self.limits.kill_grace_seconds)
+        if self._session is not None:
+            sys.path.remove(str(self._workdir))
+            self._session = None
+        shutil.rmtree(self._scratch, ignore_errors=True)
+
+    def __enter__(self) -> WorkerClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"WorkerClient({str(self.root)!r}, mode={self.mode!r})"

@@ -1,0 +1,239 @@
+"""Build the command line, environment and limits that start one worker.
+
+Three modes: ``bwrap`` (bubblewrap: read-only root, private /tmp holding a copy of the
+submission, no network, own PID namespace, masked instructor paths), ``subprocess`` (rlimits
+and an unprivileged uid only, with a loud warning) and ``none`` (no process at all; for a
+student checking their own code). When the grader runs as root the worker, and bubblewrap
+itself, run as an unprivileged uid: a uid mapped back to root would still own root's files.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import shutil
+import site
+import stat
+import subprocess
+import sys
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from gradekit.sandbox.limits import Limits
+
+MODES = ("auto", "bwrap", "subprocess", "none")
+NOBODY = 65534
+SANDBOX_TMP = "/tmp"
+SANDBOX_ROOT = "/tmp/submission"
+PASSED_THROUGH_ENV = ("LANG", "LC_ALL", "TZ")
+FIXED_ENV = {
+    "PATH": "/usr/local/bin:/usr/bin:/bin",
+    "OMP_NUM_THREADS": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+}
+
+
+class SandboxUnavailable(RuntimeError):  # noqa: N818 - reads better at the raise site
+    """The requested isolation cannot be provided on this machine."""
+
+
+def bwrap_command(unshare: Sequence[str], mounts: Sequence[str], env: dict[str, str],
+                  chdir: str, command: Sequence[str]) -> list[str]:
+    """A bubblewrap command line: read-only root, fresh /dev, /proc and /tmp, then ``mounts``."""
+    return ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
+            "--perms", "1777", "--tmpfs", SANDBOX_TMP, *mounts, *unshare,
+            "--die-with-parent", "--new-session", "--clearenv",
+            *[arg for key, value in env.items() for arg in ("--setenv", key, value)],
+            "--chdir", chdir, "--", *command]
+
+
+def bwrap_unshare() -> list[str]:
+    """Namespaces to unshare. As root, no user namespace: the worker drops to ``nobody``
+    itself, a real uid, so root-only files stay closed and the process limit applies."""
+    common = ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
+              "--unshare-cgroup-try"]
+    return common if os.geteuid() == 0 else [*common, "--unshare-user"]
+
+
+@cache
+def bwrap_works() -> bool:
+    """True when bubblewrap is installed and can create the namespaces we need here."""
+    if shutil.which("bwrap") is None:
+        return False
+    probe = bwrap_command(bwrap_unshare(), runtime_mounts(), dict(FIXED_ENV), "/",
+                          [sys.executable, "-I", "-c", "import gradekit"])
+    try:
+        done = subprocess.run(probe, env=dict(FIXED_ENV), capture_output=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return done.returncode == 0
+
+
+def resolve_mode(requested: str) -> str:
+    """Pick the concrete mode for ``requested``; ``auto`` never picks ``none``."""
+    if requested not in MODES:
+        raise ValueError(f"unknown sandbox {requested!r}: use one of {', '.join(MODES)}")
+    if requested == "bwrap" and not bwrap_works():
+        raise SandboxUnavailable(
+            "bubblewrap is not installed or cannot create namespaces here; install the "
+            "'bubblewrap' package, or pass sandbox='subprocess' to accept weaker isolation")
+    if requested != "auto":
+        return requested
+    if bwrap_works():
+        return "bwrap"
+    warnings.warn(
+        "bubblewrap is unavailable: student code runs as a plain subprocess with rlimits "
+        "and timeouts only. It can read files and use the network. Install 'bubblewrap' "
+        "before grading untrusted submissions.", RuntimeWarning, stacklevel=3)
+    return "subprocess"
+
+
+def runtime_paths() -> list[Path]:
+    """Folders the worker needs to read: the interpreter, its packages and gradekit."""
+    import gradekit
+
+    paths = {Path(sys.base_prefix), Path(sys.prefix), Path(gradekit.__file__).parent,
+             *(Path(p) for p in site.getsitepackages())}
+    return sorted(p.resolve() for p in paths)
+
+
+def private_homes() -> list[Path]:
+    """Home folders hidden from the worker (keys, tokens, shell history live there)."""
+    homes = {Path.home().resolve(), Path("/root")}
+    return sorted(h for h in homes if h.is_dir() and h != Path("/"))
+
+
+def runtime_mounts() -> list[str]:
+    """Hide the home folders, then bind back the parts of them the runtime lives in."""
+    homes = private_homes()
+    args = [arg for home in homes for arg in ("--tmpfs", str(home))]
+    for path in runtime_paths():
+        if any(path.is_relative_to(home) for home in homes):
+            args += ["--ro-bind", str(path), str(path)]
+    return args
+
+
+def reachable_by_others(path: Path) -> bool:
+    """True when any uid may traverse every folder up to ``path`` (the o+x bit)."""
+    return all(folder.stat().st_mode & stat.S_IXOTH for folder in (path, *path.parents))
+
+
+def drop_uid(mode: str) -> int | None:
+    """The unprivileged uid student code runs as when the grader is root, else ``None``.
+
+    A plain subprocess can only drop to ``nobody`` if ``nobody`` can reach the interpreter;
+    if not (e.g. Python installed under /root), it keeps root and says so loudly.
+    """
+    if os.geteuid() != 0 or mode == "none":
+        return None
+    if mode == "subprocess" and not all(reachable_by_others(p) for p in runtime_paths()):
+        warnings.warn(
+            "the Python installation is not readable by 'nobody', so the subprocess worker "
+            "runs as root: student code could signal the grader or fork without limit. Use "
+            "bubblewrap, or install Python where every user can read it.",
+            RuntimeWarning, stacklevel=3)
+        return None
+    return NOBODY
+
+
+def sandbox_env(home: str) -> dict[str, str]:
+    """The whole environment of the worker (and of bubblewrap): an allow-list, no secrets."""
+    env = {k: os.environ[k] for k in PASSED_THROUGH_ENV if k in os.environ}
+    env.update(FIXED_ENV, HOME=home, TMPDIR=SANDBOX_TMP if home == SANDBOX_ROOT else home)
+    return env
+
+
+def count_processes(uid: int) -> int:
+    """Processes (threads included by the kernel's count) already owned by ``uid``."""
+    count = 0
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                if entry.stat().st_uid == uid:
+                    count += len(os.listdir(f"/proc/{entry.name}/task"))
+            except OSError:
+                continue
+    return count
+
+
+def rlimit_setter(limits: Limits, uid: int | None) -> Callable[[], None]:
+    """A ``preexec_fn`` applying the kernel limits in the child, before ``exec``."""
+    owner = uid if uid is not None else os.getuid()
+    processes = limits.processes + (0 if uid is not None else count_processes(owner))
+    settings = [
+        (resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 1)),
+        (resource.RLIMIT_AS, (limits.address_space, limits.address_space)),
+        (resource.RLIMIT_FSIZE, (limits.file_size, limits.file_size)),
+        (resource.RLIMIT_NPROC, (processes, processes)),
+        (resource.RLIMIT_CORE, (0, 0)),
+    ]
+
+    def apply() -> None:
+        for which, value in settings:
+            resource.setrlimit(which, value)
+
+    return apply
+
+
+@dataclass(frozen=True)
+class Launch:
+    """Everything :class:`subprocess.Popen` needs to start one worker."""
+
+    argv: list[str]
+    env: dict[str, str]
+    cwd: str
+    uid: int | None
+    preexec: Callable[[], None]
+
+    def popen_kwargs(self) -> dict[str, Any]:
+        ids: dict[str, Any] = {}
+        if self.uid is not None:
+            ids = {"user": self.uid, "group": self.uid, "extra_groups": []}
+        return {"env": self.env, "cwd": self.cwd, "preexec_fn": self.preexec,
+                "start_new_session": True, **ids}
+
+
+def bwrap_masks(hidden: Sequence[Path]) -> list[str]:
+    """Arguments hiding each path: an empty tmpfs over folders, /dev/null over files."""
+    args: list[str] = []
+    for path in hidden:
+        path = path.resolve()
+        if not path.exists() or path.is_relative_to(SANDBOX_TMP):
+            continue  # absent, or already invisible under the private /tmp
+        args += ["--tmpfs", str(path)] if path.is_dir() else ["--ro-bind", "/dev/null", str(path)]
+    return args
+
+
+def plan(mode: str, workdir: Path, fds: tuple[int, int], generation: int, limits: Limits,
+         caps: list[int], hidden: Sequence[Path], uid: int | None) -> Launch:
+    """The launch for ``mode``; ``workdir`` holds the private copy of the submission and
+    ``uid`` is who student code runs as (see :func:`drop_uid`)."""
+    inside = SANDBOX_ROOT if mode == "bwrap" else str(workdir)
+    config = {"root": inside, "request_fd": fds[0], "response_fd": fds[1],
+              "generation": generation, "caps": caps,
+              "uid": uid if mode == "bwrap" else None}  # bwrap as root: the worker drops
+    env = sandbox_env(inside)
+    worker = [sys.executable, "-I", "-m", "gradekit.sandbox.worker", json.dumps(config)]
+    if mode == "bwrap":
+        mounts = [*runtime_mounts(), "--bind", str(workdir), SANDBOX_ROOT, *bwrap_masks(hidden)]
+        argv = bwrap_command(bwrap_unshare(), mounts, env, SANDBOX_ROOT, worker)
+        return Launch(argv, env, str(workdir), None, rlimit_setter(limits, uid))
+    if mode == "subprocess":
+        return Launch(worker, env, str(workdir), uid, rlimit_setter(limits, uid))
+    raise ValueError(f"mode {mode!r} does not start a process")
+
+
+def prepare_workdir(root: Path, scratch: Path, uid: int | None) -> Path:
+    """Copy the submission into ``scratch`` and hand it to ``uid``, the only writer."""
+    workdir = scratch / "submission"
+    shutil.copytree(root, workdir, symlinks=True)
+    if uid is not None:
+        for path in (scratch, workdir, *workdir.rglob("*")):
+            os.lchown(path, uid, uid)
+    return workdir

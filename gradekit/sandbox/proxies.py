@@ -1,0 +1,96 @@
+"""Grader-side stand-ins for things that live in the worker.
+
+A :class:`RemoteObject` names either a component (``"layers.affine_forward"``,
+``"classifiers.fc_net.FullyConnectedNet"``) or a handle to an object the worker keeps. Python
+operations on it become worker requests: calling a class builds a remote instance, methods
+and attributes are fetched remotely, and ``net.params['W1'] = w`` writes into the worker's
+dict because attribute reads return containers as remote handles. Results arrive as copies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any, Protocol
+
+from gradekit.sandbox.codec import Handle
+from gradekit.sandbox.errors import StudentError
+
+#: Python's protocols expect these exception types from these operations (``hasattr``,
+#: ``dict.get`` on a mapping, ``for`` loops), so the student's error is re-raised as one.
+PROTOCOL_ERRORS = {"getattr": AttributeError, "getitem": (KeyError, IndexError)}
+
+
+class Requester(Protocol):
+    def request(self, op: str, target: str | Handle, **fields: Any) -> Any: ...
+
+
+def wrap(client: Requester, value: Any) -> Any:
+    """Turn the handles inside a reply into :class:`RemoteObject` proxies."""
+    if isinstance(value, Handle):
+        return RemoteObject(client, value)
+    if isinstance(value, list):
+        return [wrap(client, v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(wrap(client, v) for v in value)
+    if isinstance(value, dict):
+        return {k: wrap(client, v) for k, v in value.items()}
+    return value
+
+
+class RemoteObject:
+    """A function, class or object living in the worker."""
+
+    __slots__ = ("_client", "_target")
+
+    def __init__(self, client: Requester, target: str | Handle) -> None:
+        object.__setattr__(self, "_client", client)
+        object.__setattr__(self, "_target", target)
+
+    def _do(self, op: str, **fields: Any) -> Any:
+        try:
+            return self._client.request(op, self._target, **fields)
+        except StudentError as exc:
+            expected = PROTOCOL_ERRORS.get(op, ())
+            for kind in expected if isinstance(expected, tuple) else (expected,):
+                if exc.type_name == kind.__name__:
+                    raise kind(exc.message) from exc
+            raise
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._do("call", args=list(args), kwargs=kwargs)
+
+    def __getattr__(self, attr: str) -> Any:
+        if attr.startswith("__"):
+            raise AttributeError(attr)
+        return self._do("getattr", attr=attr)
+
+    def __setattr__(self, attr: str, value: Any) -> None:
+        self._do("setattr", attr=attr, value=value)
+
+    def __getitem__(self, key: Any) -> Any:
+        return self._do("getitem", key=key)
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self._do("setitem", key=key, value=value)
+
+    def __delitem__(self, key: Any) -> None:
+        self._do("delitem", key=key)
+
+    def __len__(self) -> int:
+        return self._do("len")
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._do("iter"))
+
+    def __contains__(self, item: Any) -> bool:
+        return self._do("contains", item=item)
+
+    def __repr__(self) -> str:
+        target = self._target
+        name = target if isinstance(target, str) else f"{target.type_name} object"
+        return f"<remote {name}>"
+
+
+def fetch(remote: RemoteObject) -> Any:
+    """A by-value copy of a remote object (e.g. a whole ``params`` dict), where the wire allows."""
+    return remote._do("value")

@@ -1,0 +1,188 @@
+"""The worker process: imports one submission and serves the grader's calls.
+
+Run as ``python -I -m gradekit.sandbox.worker CONFIG_JSON``. The protocol travels on two
+private pipe descriptors named in the config; fd 1 and 2 are a capture pipe the grader drains
+and caps, so nothing the student prints (from Python or C) can corrupt the protocol.
+
+Results go back by value where the codec allows; anything else (models, caches, bound
+methods) stays here in a handle table and travels as an opaque :class:`Handle`. Attribute and
+item reads return mutable containers as handles too, so ``net.params['W1'] = w`` in the
+grader changes the dict in here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import json
+import os
+import sys
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from gradekit.providers import public_names
+from gradekit.sandbox.channel import Channel, ChannelClosedError, write_all
+from gradekit.sandbox.codec import Caps, Encoder, Handle
+from gradekit.sandbox.errors import SandboxError, StaleHandleError, WireError
+
+
+class Session:
+    """The submission's components and the objects handed out as handles."""
+
+    def __init__(self, generation: int) -> None:
+        self.generation = generation
+        self.components: dict[str, Any] = {}
+        self.objects: dict[int, Any] = {}
+
+    # -- handles ------------------------------------------------------------------------
+    def keep(self, obj: Any) -> Handle:
+        """Store ``obj`` and return the handle that names it."""
+        ident = id(obj)
+        self.objects[ident] = obj
+        return Handle(self.generation, ident, type(obj).__name__, callable(obj))
+
+    def _lookup(self, target: Any) -> Any:
+        if isinstance(target, str):
+            if target not in self.components:
+                raise LookupError(f"the submission has no component {target!r}")
+            return self.components[target]
+        if not isinstance(target, Handle):
+            raise TypeError(f"cannot use a {type(target).__name__} as a call target")
+        if target.generation != self.generation or target.ident not in self.objects:
+            raise StaleHandleError(f"the {target.type_name} object no longer exists")
+        return self.objects[target.ident]
+
+    def _resolve(self, value: Any) -> Any:
+        """Replace handles inside arguments with the objects they name."""
+        if isinstance(value, Handle):
+            return self._lookup(value)
+        if isinstance(value, list):
+            return [self._resolve(v) for v in value]
+        if isinstance(value, tuple):
+            return tuple(self._resolve(v) for v in value)
+        if isinstance(value, dict):
+            return {self._resolve(k): self._resolve(v) for k, v in value.items()}
+        return value
+
+    def _shared(self, value: Any) -> Any:
+        """Containers read through an attribute or item stay here so writes reach them."""
+        return self.keep(value) if isinstance(value, dict | list) else value
+
+    # -- operations ---------------------------------------------------------------------
+    def load(self, prefix: str, module: str) -> dict[str, str]:
+        loaded = importlib.import_module(module)
+        kinds = {}
+        for name in public_names(loaded):
+            obj = getattr(loaded, name)
+            self.components[f"{prefix}.{name}"] = obj
+            kinds[name] = "class" if isinstance(obj, type) else "function"
+        return kinds
+
+    def call(self, target: Any, args: list[Any], kwargs: dict[str, Any]) -> Any:
+        return self._lookup(target)(*self._resolve(args), **self._resolve(kwargs))
+
+    def getattr(self, target: Any, attr: str) -> Any:
+        return self._shared(getattr(self._lookup(target), attr))
+
+    def setattr(self, target: Any, attr: str, value: Any) -> None:
+        setattr(self._lookup(target), attr, self._resolve(value))
+
+    def getitem(self, target: Any, key: Any) -> Any:
+        return self._shared(self._lookup(target)[self._resolve(key)])
+
+    def setitem(self, target: Any, key: Any, value: Any) -> None:
+        self._lookup(target)[self._resolve(key)] = self._resolve(value)
+
+    def delitem(self, target: Any, key: Any) -> None:
+        del self._lookup(target)[self._resolve(key)]
+
+    def len(self, target: Any) -> int:
+        return len(self._lookup(target))
+
+    def iter(self, target: Any) -> list[Any]:
+        return list(self._lookup(target))
+
+    def contains(self, target: Any, item: Any) -> bool:
+        return self._resolve(item) in self._lookup(target)
+
+    def value(self, target: Any) -> Any:
+        return self._lookup(target)
+
+    def operation(self, op: str) -> Callable[..., Any]:
+        if op not in OPERATIONS:
+            raise LookupError(f"unknown operation {op!r}")
+        return getattr(self, op)
+
+
+OPERATIONS = frozenset({"load", "call", "getattr", "setattr", "getitem", "setitem", "delitem",
+                        "len", "iter", "contains", "value"})
+
+
+def student_traceback(exc: BaseException) -> str:
+    """The traceback without the worker's own frames, which mean nothing to a student."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_frame.f_code.co_filename == __file__:
+        tb = tb.tb_next
+    return "".join(traceback.format_exception(type(exc), exc, tb))
+
+
+def error_reply(kind: str, exc: BaseException) -> dict[str, Any]:
+    return {"ok": False, "kind": kind, "type": type(exc).__name__, "message": str(exc),
+            "traceback": student_traceback(exc) if kind == "student" else ""}
+
+
+def serve_one(session: Session, request: dict[str, Any]) -> dict[str, Any]:
+    """Run one request; every exception, even ``SystemExit``, becomes an error reply."""
+    try:
+        fields = dict(request)
+        operation = session.operation(fields.pop("op"))
+        return {"ok": True, "value": operation(**fields)}
+    except SandboxError as exc:
+        return error_reply("stale" if isinstance(exc, StaleHandleError) else "wire", exc)
+    except BaseException as exc:  # the student may raise anything, even SystemExit
+        return error_reply("student", exc)
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):  # a broken student stream must not stop us
+                stream.flush()
+
+
+def serve(config: dict[str, Any]) -> None:
+    """Answer requests until the grader closes the pipe."""
+    session = Session(config["generation"])
+    caps = Caps(*config["caps"])
+    encoder = Encoder(caps, session.keep)
+    channel = Channel(config["request_fd"], config["response_fd"], encoder, caps)
+    while True:
+        try:
+            request = channel.receive()
+        except ChannelClosedError:
+            return
+        reply = serve_one(session, request)
+        try:
+            pieces = encoder.encode(reply)
+        except (WireError, MemoryError) as exc:
+            pieces = encoder.encode(error_reply("wire", exc))
+        except RecursionError:
+            pieces = encoder.encode(error_reply("wire", WireError("the result is recursive")))
+        write_all(channel.write_fd, pieces)
+
+
+def main() -> None:
+    config = json.loads(sys.argv[1])
+    if config["uid"] is not None:  # started as root inside bubblewrap: drop before any import
+        os.setgroups([])
+        os.setgid(config["uid"])
+        os.setuid(config["uid"])
+    sys.dont_write_bytecode = True
+    sys.path.insert(0, config["root"])
+    os.chdir(config["root"])
+    try:
+        serve(config)
+    finally:
+        os._exit(0)  # do not wait for threads the student left running
+
+
+if __name__ == "__main__":
+    main()
