@@ -10,7 +10,7 @@ Grammar::
     expr    := term (("+" | "-") term)*
     term    := unary (("*" | "/") unary)*
     unary   := ("-" | "+") unary | primary
-    primary := NUMBER ["%"] | "X" | NAME "(" expr ("," expr)* ")" | "(" expr ")"
+    primary := NUMBER ["%"] | "X" ["%"] | NAME "(" expr ("," expr)* ")" | "(" expr ")"
 """
 
 from __future__ import annotations
@@ -142,6 +142,7 @@ class _Parser:
         if token.kind == "name":
             self.index += 1
             if token.text == "X":
+                self.accept("%")  # X is already in percent: X% reads the same
                 return lambda x: x
             return self.call(token)
         if self.accept("("):

@@ -10,8 +10,10 @@ share a name.
 from __future__ import annotations
 
 import os
+import sys
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import pluggy
@@ -42,6 +44,23 @@ def _pytest_args(paths: Sequence[Path], show_output: bool) -> list[str]:
     return [*args, "-q"] if show_output else [*args, "-p", "no:terminal"]
 
 
+@contextmanager
+def _fresh_test_modules(paths: Sequence[Path]) -> Iterator[None]:
+    """Forget the test modules a run imported, so the next run reads its own files.
+
+    pytest's importlib mode reuses a module already in ``sys.modules`` under the same name;
+    two packs that both have ``test_layers.py`` must not share one in a grading process.
+    """
+    before = set(sys.modules)
+    try:
+        yield
+    finally:
+        for name in set(sys.modules) - before:
+            file = getattr(sys.modules[name], "__file__", None)
+            if file and any(Path(file).resolve().is_relative_to(p) for p in paths):
+                del sys.modules[name]
+
+
 def run_tests(
     test_paths: Iterable[str | Path],
     pm: pluggy.PluginManager,
@@ -68,7 +87,8 @@ def run_tests(
     plugin = GradekitPlugin(pm, api=api, visibilities=visibility,
                             default_timeout=default_timeout, roots=paths)
     start = time.perf_counter()
-    exit_code = pytest.main(_pytest_args(paths, show_output), plugins=[plugin])
+    with _fresh_test_modules([p if p.is_dir() else p.parent for p in paths]):
+        exit_code = pytest.main(_pytest_args(paths, show_output), plugins=[plugin])
     duration = time.perf_counter() - start
     if plugin.problems:
         raise TestSuiteError("the tests cannot run as written:\n  " + "\n  ".join(plugin.problems))

@@ -125,3 +125,11 @@ def test_a_test_module_that_cannot_import_is_reported(make_pm, write_tests):
 def test_missing_test_folder_says_what_to_pass(make_pm, tmp_path):
     with pytest.raises(FileNotFoundError, match="pass the folders or files"):
         run_tests([tmp_path / "nope"], make_pm(STUDENT))
+
+
+def test_each_run_reads_its_own_test_files(make_pm, write_tests):
+    pm = make_pm(STUDENT)
+    first = run_tests([write_tests("test_layers.py", "def test_first():\n    pass\n")], pm)
+    second = run_tests([write_tests("test_layers.py", "def test_second():\n    pass\n")], pm)
+    assert [t.name for t in first.tests] == ["test_layers.py::test_first"]
+    assert [t.name for t in second.tests] == ["test_layers.py::test_second"]

@@ -1,0 +1,147 @@
+import numpy as np
+import pytest
+
+from gradekit.harness.checks import (
+    assert_dtype,
+    assert_dtype_preserved,
+    assert_gradient_matches,
+    assert_not_mutated,
+    assert_rel_close,
+    assert_shape,
+    unchanged,
+)
+
+
+def fails(match: str):
+    return pytest.raises(AssertionError, match=match)
+
+
+def test_rel_close_passes_within_tolerance():
+    x = np.linspace(-1, 1, 12).reshape(3, 4)
+    assert_rel_close(x * (1 + 1e-9), x, 1e-8)
+    assert_rel_close(np.float64(2.0), 2.0, 1e-12)
+    assert_rel_close(np.zeros((0, 3)), np.zeros((0, 3)), 1e-12)
+
+
+def test_rel_close_reports_the_worst_element():
+    expected = np.array([[1.0, 2.0], [3.0, 4.0]])
+    actual = expected.copy()
+    actual[1, 0] = 3.3
+    with fails(r"^dx: relative error 4\.8e-02 exceeds 1e-07 \(worst at \(1, 0\): got 3\.3, "
+               r"expected 3\)$"):
+        assert_rel_close(actual, expected, 1e-7, what="dx")
+
+
+def test_rel_close_checks_shape_dtype_none_and_nan_first():
+    expected = np.ones((2, 3))
+    with fails(r"^out: shape \(3, 2\), expected \(2, 3\)$"):
+        assert_rel_close(np.ones((3, 2)), expected, 1e-7, what="out")
+    with fails(r"^out: dtype float32, expected float64$"):
+        assert_rel_close(expected.astype(np.float32), expected, 1e-7, what="out")
+    assert_rel_close(expected.astype(np.float32), expected, 1e-7, check_dtype=False)
+    with fails("out: got None; does the function return its result"):
+        assert_rel_close(None, expected, 1e-7, what="out")
+    broken = expected.copy()
+    broken[0, 2] = np.nan
+    with fails(r"out: 1 non-finite value\(s\), first at \(0, 2\): nan"):
+        assert_rel_close(broken, expected, 1e-7, what="out")
+    with fails("out: expected numbers, got an array of <U1"):
+        assert_rel_close(np.array(["a"]), np.array(["a"]), 1e-7, what="out")
+
+
+def test_shape_and_dtype_helpers():
+    assert_shape(np.zeros((2, 3)), (2, 3))
+    with fails(r"scores: shape \(2,\), expected \(2, 1\)"):
+        assert_shape(np.zeros(2), (2, 1), what="scores")
+    assert_dtype(np.zeros(2, np.float32), "float32")
+    with fails("W1: dtype float64, expected float32"):
+        assert_dtype(np.zeros(2), np.float32, what="W1")
+
+
+def test_gradient_of_a_scalar_loss():
+    x = np.array([1.0, -2.0, 3.0])
+    assert_gradient_matches(lambda v: float(np.sum(v ** 2)), x, 2 * x, 1e-8)
+    with fails(r"dW \(analytic vs numerical\): relative error 3\.3e-01 exceeds 1e-07"):
+        assert_gradient_matches(lambda v: float(np.sum(v ** 2)), x, x, 1e-7, what="dW")
+    assert x.tolist() == [1.0, -2.0, 3.0]  # perturbed in place, then restored
+
+
+def test_gradient_of_a_layer_with_upstream_dout():
+    rng = np.random.default_rng(0)
+    x, dout = rng.normal(size=(3, 4)), rng.normal(size=(3, 4))
+    relu = lambda v: np.maximum(0, v)  # noqa: E731
+    assert_gradient_matches(relu, x, dout * (x > 0), 1e-8, dout=dout, what="dx")
+    with fails("dx"):
+        assert_gradient_matches(relu, x, dout, 1e-8, dout=dout, what="dx")
+
+
+def affine_forward(x, w, b):
+    x += 0  # harmless
+    return x @ w + b, (x, w, b)
+
+
+def sloppy_backward(dout, cache):
+    _, w, _ = cache
+    w *= 2  # modifies the cache in place
+    return dout @ w.T
+
+
+def test_not_mutated_passes_through_the_result():
+    x, w, b = np.ones((2, 3)), np.ones((3, 4)), np.zeros(4)
+    out, cache = assert_not_mutated(affine_forward, x, w, b)
+    assert out.shape == (2, 4) and cache[1] is w
+
+
+def test_not_mutated_names_the_argument_and_the_place():
+    x, w, b = np.ones((2, 3)), np.ones((3, 4)), np.zeros(4)
+    with fails(r"^sloppy_backward: cache\[1\] was modified in place \(12 of 12 elements\)$"):
+        assert_not_mutated(sloppy_backward, np.ones((2, 4)), (x, w, b))
+
+
+def test_not_mutated_without_a_signature_uses_positions():
+    def clear(*arrays):
+        arrays[1][:] = 0
+
+    with fails(r"^clear: argument 2 was modified in place \(1 of 2 elements\)$"):
+        assert_not_mutated(clear, np.ones(2), np.array([1.0, 0.0]))
+
+
+def test_unchanged_follows_dicts_and_lists():
+    config = {"m": np.zeros(3), "t": 0, "history": [np.ones(2)]}
+    with unchanged(config=config):
+        assert config["m"].sum() == 0  # reading is fine
+    with fails(r"config\['v'\] was added"), unchanged(config=config):
+        config["v"] = np.zeros(3)
+    added = r"config\['history'\] changed length from 1 to 2"
+    with fails(added), unchanged(config=config):
+        config["history"].append(np.ones(2))
+    config["history"].pop()
+    modified = r"config\['history'\]\[0\] was modified in place \(1 of 2 elements\)"
+    with fails(modified), unchanged(config=config):
+        config["history"][0][1] = 7.0
+
+
+def test_unchanged_treats_nan_as_equal_to_itself():
+    x = np.array([np.nan, 1.0])
+    with unchanged(x=x):
+        pass
+
+
+def test_dtype_preserved_checks_picked_outputs():
+    def forward(x, w):
+        return x @ w, {"x64": x.astype(np.float64)}
+
+    out, cache = assert_dtype_preserved(forward, np.ones((2, 3)), np.ones((3, 2)),
+                                        pick=lambda r: r[0])
+    assert out.dtype == np.float32 and cache["x64"].dtype == np.float64
+    with fails(r"forward: given float32 inputs, output\[1\]\['x64'\] is float64 "
+               r"\(expected float32\)"):
+        assert_dtype_preserved(forward, np.ones((2, 3)), np.ones((3, 2)))
+
+
+def test_dtype_preserved_catches_an_upcast():
+    def upcast(x):
+        return x * np.float64(2.0) + np.zeros(1)
+
+    with fails("upcast: given float32 inputs, output is float64"):
+        assert_dtype_preserved(upcast, np.ones(3))
