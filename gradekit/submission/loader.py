@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gradekit.submission.findings import Finding, FindingKind, SubmissionError
-from gradekit.submission.limits import Budget, Limits, UnpackError
+from gradekit.submission.limits import Budget, Limits, UnpackError, is_junk
 from gradekit.submission.package import (
     PackageMatch,
     dotted,
@@ -29,7 +29,7 @@ from gradekit.submission.package import (
     python_files,
 )
 from gradekit.submission.safe_copy import copy_tree
-from gradekit.submission.safe_zip import extract_zip
+from gradekit.submission.safe_zip import BadArchiveError, extract_zip
 from gradekit.submission.syntax import check_syntax
 
 #: The CS231n module map in canonical form: component prefix -> file inside the package.
@@ -100,6 +100,12 @@ def _working_copy(workdir: Path, sid: str, source: Path) -> Path:
             f"{target} already exists and was not made by gradekit; choose an empty work dir"
         )
     if target.exists():
+        previous = (target / MARKER).read_text().strip()
+        if previous != str(origin):
+            raise SubmissionError(
+                f"{target} holds the copy of another submission ({previous}) with the same id "
+                f"{sid!r}; load submissions with the same file name into separate work dirs"
+            )
         shutil.rmtree(target)
     target.mkdir(parents=True)
     (target / MARKER).write_text(f"{origin}\n")
@@ -117,11 +123,15 @@ def _unpack(source: Path, form: str, files: Path, budget: Budget) -> list[Findin
     archives = sorted(
         entry.name for entry in os.scandir(source)
         if entry.is_file(follow_symlinks=False) and entry.name.lower().endswith(".zip")
+        and not is_junk((entry.name,))
     )
     findings = []
     for name in archives:
         (files / name).mkdir()
-        findings += extract_zip(source / name, files / name, budget)
+        try:
+            findings += extract_zip(source / name, files / name, budget)
+        except BadArchiveError as exc:
+            findings.append(Finding(FindingKind.REFUSED_MEMBER, name, f"{exc}; it was left out."))
     return findings + copy_tree(source, files, budget, exclude=archives)
 
 
@@ -166,7 +176,7 @@ def _missing(files: Path, match: PackageMatch, expected: Mapping[str, str]) -> l
         path = _join(match.directory, rel)
         base = rel.rsplit("/", 1)[-1]
         elsewhere = [p for p in everywhere if p.rsplit("/", 1)[-1] == base]
-        hint = f" (a {base} exists at {elsewhere[0]}, outside the package)" if elsewhere else ""
+        hint = f" (found {elsewhere[0]}; move it there)" if elsewhere else ""
         findings.append(Finding(
             FindingKind.MISSING_MODULE,
             path,
@@ -174,6 +184,29 @@ def _missing(files: Path, match: PackageMatch, expected: Mapping[str, str]) -> l
             prefix,
         ))
     return findings
+
+
+def _no_package(files: Path, expected: Mapping[str, str], package_name: str | None) -> Finding:
+    """Why nothing can be imported: only notebooks were sent, or no homework module at all."""
+    package = f"{package_name or 'homework'} package folder"
+    notebooks = sorted(
+        "/".join(p.relative_to(files).parts) for p in files.rglob("*.ipynb")
+        if not is_junk(p.relative_to(files).parts)
+    )
+    if notebooks:
+        return Finding(
+            FindingKind.NOTEBOOK_ONLY,
+            notebooks[0],
+            f"Only notebooks were submitted ({', '.join(notebooks)}): the module tests need "
+            f"your {package} and will score 0.",
+        )
+    wanted = ", ".join(expected.values())
+    return Finding(
+        FindingKind.NO_PACKAGE,
+        ".",
+        f"No folder with the homework modules ({wanted}) was found, so every module test "
+        f"will score 0. Submit your whole {package}.",
+    )
 
 
 def load_submission(
@@ -209,25 +242,10 @@ def load_submission(
         return Submission(sid, source, files, None, {}, [refused])
     findings.sort(key=lambda f: f.path)
 
-    if form == "notebook":
-        findings.append(Finding(
-            FindingKind.NOTEBOOK_ONLY,
-            source.name,
-            f"Only the notebook {source.name} was submitted: the module tests need your "
-            f"{package_name or 'homework'} package folder and will score 0.",
-        ))
-        return Submission(sid, source, files, None, {}, findings)
-
     expected = dict(expected)
     match = find_package(files, expected)
     if match is None:
-        wanted = ", ".join(rel for rel in expected.values())
-        findings.append(Finding(
-            FindingKind.NO_PACKAGE,
-            ".",
-            f"No folder with the homework modules ({wanted}) was found, so every module test "
-            f"will score 0. Submit your whole {package_name or 'package'} folder.",
-        ))
+        findings.append(_no_package(files, expected, package_name))
         return Submission(sid, source, files, None, {}, findings)
 
     in_tree = [_join(match.directory, rel) for rel in python_files(files / match.directory)]

@@ -9,8 +9,10 @@ candidate; the winner holds the most of them. Student code is never imported her
 from __future__ import annotations
 
 import ast
+import importlib.util
 import os
 import posixpath
+import sys
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from keyword import iskeyword
@@ -112,6 +114,14 @@ def is_package_name(name: str) -> bool:
     return name.isidentifier() and not iskeyword(name)
 
 
+def _installed(name: str) -> bool:
+    """True for names the grader itself can import (``torch.optim`` is not the homework).
+
+    ``find_spec`` of a top-level name only searches the import path; it runs no code.
+    """
+    return name in sys.stdlib_module_names or importlib.util.find_spec(name) is not None
+
+
 def imported_package(tree: Path, match: PackageMatch) -> str | None:
     """The package name the student's own imports use for the matched modules, if any.
 
@@ -136,6 +146,6 @@ def imported_package(tree: Path, match: PackageMatch) -> str | None:
                 continue
             for name in imported:
                 head, _, rest = name.partition(".")
-                if rest in local and is_package_name(head):
+                if rest in local and is_package_name(head) and not _installed(head):
                     votes[head] += 1
     return min(votes, key=lambda n: (-votes[n], n)) if votes else None

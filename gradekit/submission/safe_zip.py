@@ -21,6 +21,10 @@ from gradekit.submission.limits import Budget, Limits, UnpackError, is_junk
 _DRIVE = re.compile(r"^[A-Za-z]:")
 
 
+class BadArchiveError(UnpackError):
+    """The file is not a zip archive Python can read."""
+
+
 class UnsafeMemberError(ValueError):
     """A zip member that must not be extracted; the message completes "'name' ..."."""
 
@@ -63,14 +67,14 @@ def _refused(archive: Path, name: str, reason: str) -> Finding:
 def extract_zip(archive: Path, dest: Path, budget: Budget) -> list[Finding]:
     """Extract the safe members of ``archive`` into the existing folder ``dest``.
 
-    Returns a finding per refused member; raises :class:`UnpackError` when the archive
-    is unreadable or over the caps left in ``budget`` (``dest`` may then hold a partial
-    extraction).
+    Returns a finding per refused member; raises :class:`BadArchiveError` when the archive
+    is unreadable and :class:`UnpackError` when it is over the caps left in ``budget``
+    (``dest`` may then hold a partial extraction).
     """
     try:
         zf = zipfile.ZipFile(archive)
     except (zipfile.BadZipFile, OSError) as exc:
-        raise UnpackError(f"{archive.name} is not a readable zip archive ({exc})") from exc
+        raise BadArchiveError(f"{archive.name} is not a readable zip archive ({exc})") from exc
     with zf:
         return _extract(zf, archive, dest, budget)
 

@@ -197,7 +197,7 @@ def test_a_missing_module_is_a_finding_with_its_prefix(tmp_path):
     assert (finding.kind, finding.path, finding.prefix) == (
         FindingKind.MISSING_MODULE, "cs231n/optim.py", "optim")
     assert finding.message == (
-        "cs231n/optim.py is missing (a optim.py exists at optim.py, outside the package): "
+        "cs231n/optim.py is missing (found optim.py; move it there): "
         "the optim tests will score 0."
     )
 
@@ -229,6 +229,31 @@ def test_notebook_only_submission(tmp_path):
     assert kinds(sub) == [FindingKind.NOTEBOOK_ONLY]
     assert "cs682" in sub.findings[0].message
     assert (sub.root / notebook.name).read_text() == '{"cells": []}'
+
+
+def test_an_upload_dir_with_only_notebooks_is_notebook_only(tmp_path):
+    upload = tmp_path / "submission"
+    (upload / ".ipynb_checkpoints").mkdir(parents=True)
+    (upload / ".ipynb_checkpoints" / "BatchNorm-checkpoint.ipynb").write_text("{}")
+    (upload / "BatchNorm.ipynb").write_text("{}")
+    (upload / "Dropout.ipynb").write_text("{}")
+    sub = load_submission(upload, tmp_path / "work")
+    assert (sub.package, sub.modules) == (None, {})
+    [finding] = sub.findings
+    assert finding.kind is FindingKind.NOTEBOOK_ONLY
+    assert "(BatchNorm.ipynb, Dropout.ipynb)" in finding.message
+
+
+def test_an_unreadable_zip_in_an_upload_dir_is_left_out_not_fatal(tmp_path):
+    upload = tmp_path / "submission"
+    write_package(upload)
+    (upload / "backup.zip").write_text("truncated upload")
+    (upload / "._backup.zip").write_bytes(b"\0\5\26\7")  # macOS resource fork
+    sub = load_submission(upload, tmp_path / "work")
+    assert sub.package == "cs231n" and len(sub.modules) == 5
+    [finding] = sub.findings
+    assert (finding.kind, finding.path) == (FindingKind.REFUSED_MEMBER, "backup.zip")
+    assert "not a readable zip archive" in finding.message
 
 
 def test_a_folder_without_the_package_says_so_once(tmp_path):
@@ -273,6 +298,15 @@ def test_a_foreign_folder_in_the_workdir_is_never_deleted(tmp_path):
     with pytest.raises(SubmissionError, match="not made by gradekit"):
         load_submission(tmp_path / "jo", tmp_path / "work")
     assert (tmp_path / "work" / "jo" / "thesis.tex").read_text() == "precious"
+
+
+def test_two_submissions_with_the_same_id_never_overwrite_each_other(tmp_path):
+    write_package(tmp_path / "a" / "submission")
+    write_package(tmp_path / "b" / "submission", "cs682")
+    first = load_submission(tmp_path / "a" / "submission", tmp_path / "work")
+    with pytest.raises(SubmissionError, match="separate work dirs"):
+        load_submission(tmp_path / "b" / "submission", tmp_path / "work")
+    assert (first.root / "cs231n" / "layers.py").is_file()
 
 
 def test_a_workdir_inside_the_submission_is_refused(tmp_path):
