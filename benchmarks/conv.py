@@ -1,0 +1,191 @@
+"""Time the conv and max-pool layers: naive reference, fast (extension), fast (NumPy fallback)
+and, when installed, PyTorch — forward + backward, float64 and float32, two threads each.
+
+    python benchmarks/conv.py [--repeat 10]
+
+Each time is the best of ``--repeat`` runs of forward followed by backward. The naive layers
+and the fallback are far slower on the big shapes, so they run fewer times (printed in the
+table as ``best of k``). Ratios: ``naive/fast`` is the speed-up over the naive layer,
+``fast/torch`` how many times PyTorch's time the extension takes (below 2 is the goal).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+import time
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+import gradekit.fast_layers as fast
+from gradekit.fast_layers import _numpy_kernels
+
+THREADS = 2
+CONV_SHAPES = [  # x shape, w shape, stride, pad
+    ((100, 3, 31, 31), (25, 3, 3, 3), 2, 1),
+    ((50, 3, 32, 32), (32, 3, 7, 7), 1, 3),
+    ((64, 64, 16, 16), (64, 64, 3, 3), 1, 1),
+]
+POOLS = [(2, 2), (3, 2)]  # (square window size, stride), applied to each conv's output
+
+try:
+    import torch
+    import torch.nn.functional as torch_f
+except ImportError:
+    torch = None
+
+
+@dataclass
+class Timing:
+    seconds: float
+    runs: int
+
+
+def best_of(runs: int, step: Callable[[], Any]) -> Timing:
+    """Best wall-clock time of ``runs`` calls (after one untimed warm-up when runs > 1)."""
+    if runs > 1:
+        step()
+    best = float("inf")
+    for _ in range(runs):
+        start = time.perf_counter()
+        step()
+        best = min(best, time.perf_counter() - start)
+    return Timing(best, runs)
+
+
+@contextmanager
+def numpy_fallback():
+    """Run the public fast layers on the NumPy kernels for the duration of the block."""
+    compiled = fast._backend
+    fast._backend = _numpy_kernels
+    try:
+        yield
+    finally:
+        fast._backend = compiled
+
+
+def naive_layers() -> Any:
+    """The reference's naive layers, importable when run from a course checkout."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    return importlib.import_module("reference.cs231n.layers")
+
+
+def conv_steps(x, w, b, stride, pad, naive) -> dict[str, Callable[[], Any]]:
+    conv_param = {"stride": stride, "pad": pad}
+    dout = np.random.default_rng(1).standard_normal(
+        fast.conv_forward_fast(x, w, b, conv_param)[0].shape
+    ).astype(x.dtype)
+
+    def layer_pair(forward, backward):
+        return lambda: backward(dout, forward(x, w, b, conv_param)[1])
+
+    steps = {
+        "naive": layer_pair(naive.conv_forward_naive, naive.conv_backward_naive),
+        "fast": layer_pair(fast.conv_forward_fast, fast.conv_backward_fast),
+    }
+    if torch is not None:
+        tx, tw, tb = (torch.from_numpy(a).requires_grad_() for a in (x, w, b))
+        tdout = torch.from_numpy(dout)
+
+        def torch_step():
+            torch_f.conv2d(tx, tw, tb, stride=stride, padding=pad).backward(tdout)
+
+        steps["torch"] = torch_step
+    return steps
+
+
+def pool_steps(x, size, stride, naive) -> dict[str, Callable[[], Any]]:
+    pool_param = {"pool_height": size, "pool_width": size, "stride": stride}
+    dout = np.random.default_rng(2).standard_normal(
+        fast.max_pool_forward_fast(x, pool_param)[0].shape
+    ).astype(x.dtype)
+
+    def layer_pair(forward, backward):
+        return lambda: backward(dout, forward(x, pool_param)[1])
+
+    steps = {
+        "naive": layer_pair(naive.max_pool_forward_naive, naive.max_pool_backward_naive),
+        "fast": layer_pair(fast.max_pool_forward_fast, fast.max_pool_backward_fast),
+    }
+    if torch is not None:
+        tx, tdout = torch.from_numpy(x).requires_grad_(), torch.from_numpy(dout)
+
+        def torch_step():
+            torch_f.max_pool2d(tx, size, stride).backward(tdout)
+
+        steps["torch"] = torch_step
+    return steps
+
+
+def time_all(steps: dict[str, Callable[[], Any]], repeat: int, slow_repeat: int) -> dict:
+    times = {
+        "naive": best_of(slow_repeat, steps["naive"]),
+        "fast": best_of(repeat, steps["fast"]),
+    }
+    with numpy_fallback():
+        times["fallback"] = best_of(max(1, repeat // 3), steps["fast"])
+    if "torch" in steps:
+        times["torch"] = best_of(repeat, steps["torch"])
+    return times
+
+
+def cell(timing: Timing | None) -> str:
+    if timing is None:
+        return f"{'-':>18}"
+    return f"{timing.seconds * 1e3:9.2f} (of {timing.runs:2d})"
+
+
+def row(label: str, times: dict) -> str:
+    speedup = times["naive"].seconds / times["fast"].seconds
+    versus_torch = "-"
+    if "torch" in times:
+        versus_torch = f"{times['fast'].seconds / times['torch'].seconds:.2f}"
+    columns = "".join(cell(times.get(k)) for k in ("naive", "fast", "fallback", "torch"))
+    return f"{label:<44}{columns}{speedup:11.1f}{versus_torch:>10}"
+
+
+def bench_shape(rng, dtype, x_shape, w_shape, stride, pad, naive, args) -> None:
+    """Print the rows of one conv shape and of the pools applied to its output."""
+    name = np.dtype(dtype).name
+    x = rng.standard_normal(x_shape).astype(dtype)
+    w = rng.standard_normal(w_shape).astype(dtype)
+    b = rng.standard_normal(w_shape[0]).astype(dtype)
+    steps = conv_steps(x, w, b, stride, pad, naive)
+    label = f"conv {name} x{x_shape} w{w_shape[2:]} s{stride} p{pad}"
+    print(row(label, time_all(steps, args.repeat, args.naive_repeat)), flush=True)
+    out = fast.conv_forward_fast(x, w, b, {"stride": stride, "pad": pad})[0]
+    for size, pool_stride in POOLS:
+        steps = pool_steps(out, size, pool_stride, naive)
+        label = f"pool {name} {size}x{size}/{pool_stride} on {out.shape}"
+        print(row(label, time_all(steps, args.repeat, args.naive_repeat)), flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=10, help="runs of the fast layers")
+    parser.add_argument("--naive-repeat", type=int, default=1, help="runs of the naive layers")
+    args = parser.parse_args()
+    naive = naive_layers()
+    if torch is not None:
+        torch.set_num_threads(THREADS)
+    print(f"backend={fast.BACKEND}  threads={THREADS}  torch="
+          f"{torch.__version__ if torch is not None else 'not installed'}  "
+          f"naive runs={args.naive_repeat}  times in ms, best of (runs)")
+    header = "".join(f"{name:>18}" for name in ("naive", "fast", "fallback", "torch"))
+    print(f"{'layer fwd+bwd':<44}{header}{'naive/fast':>11}{'fast/torch':>10}")
+    rng = np.random.default_rng(0)
+    with threadpool_limits(limits=THREADS):
+        for dtype in (np.float64, np.float32):
+            for x_shape, w_shape, stride, pad in CONV_SHAPES:
+                bench_shape(rng, dtype, x_shape, w_shape, stride, pad, naive, args)
+
+
+if __name__ == "__main__":
+    main()
