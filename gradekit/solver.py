@@ -96,14 +96,14 @@ class Solver:
         self.X_train, self.y_train = data["X_train"], data["y_train"]
         self.X_val, self.y_val = data["X_val"], data["y_val"]
 
-        self.update_rule_name = update_rule if isinstance(update_rule, str) else getattr(
-            update_rule, "__qualname__", repr(update_rule))
         if optim_module is not None:
             self.optim_module = optim_module
         if isinstance(update_rule, str):
             self.update_rule = resolve_update_rule(update_rule, self.optim_module)
+            self.update_rule_name = update_rule
         elif callable(update_rule):
             self.update_rule = update_rule
+            self.update_rule_name = getattr(update_rule, "__qualname__", repr(update_rule))
         else:
             raise TypeError(f"update_rule must be a name such as 'sgd' or a function "
                             f"rule(w, dw, config) -> (next_w, config), not {update_rule!r}")

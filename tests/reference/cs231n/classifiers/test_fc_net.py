@@ -298,3 +298,28 @@ def test_five_layer_net_overfits_fifty_images(seed, fifty_cifar_images):
     # The notebook grades the last epoch's training accuracy (the model itself ends with the
     # best-validation parameters, which may come from an earlier epoch).
     assert solver.train_acc_history[-1] == 1.0
+
+
+def test_notebook_gradient_check_reproduces_its_printed_errors(gradients):
+    # The notebook's reg = 0 check (seed 231, h = 1e-5). Its W2 error of 2.21e-5, which the
+    # text allows ("fine to see an error for W2 on the order of e-5"), is round-off on one
+    # tiny entry (gradient 5.7e-7; a smaller h makes it worse, so it is no kink). The printed
+    # errors are reproduced to their three digits.
+    np.random.seed(231)
+    N, D, H1, H2, C = 2, 15, 20, 30, 10
+    X = np.random.randn(N, D)
+    y = np.random.randint(C, size=(N,))
+    model = FullyConnectedNet(
+        [H1, H2], input_dim=D, num_classes=C, weight_scale=5e-2, dtype=np.float64
+    )
+    analytic, numeric = gradients(model, X, y, 1e-5)
+    errors = {name: rel_error(numeric[name], analytic[name]) for name in analytic}
+    printed = {
+        "W1": 1.48e-07,
+        "W2": 2.21e-05,
+        "W3": 3.53e-07,
+        "b1": 5.38e-09,
+        "b2": 2.09e-09,
+        "b3": 5.80e-11,
+    }
+    assert errors == pytest.approx(printed, rel=5e-3)
