@@ -119,7 +119,12 @@ def _installed(name: str) -> bool:
 
     ``find_spec`` of a top-level name only searches the import path; it runs no code.
     """
-    return name in sys.stdlib_module_names or importlib.util.find_spec(name) is not None
+    if name in sys.stdlib_module_names:
+        return True
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def imported_package(tree: Path, match: PackageMatch) -> str | None:

@@ -56,6 +56,10 @@ def member_parts(info: zipfile.ZipInfo, limits: Limits) -> tuple[str, ...]:
     return parts
 
 
+def _is_dir(info: zipfile.ZipInfo) -> bool:
+    return info.is_dir() or stat.S_ISDIR(info.external_attr >> 16)
+
+
 def _refused(archive: Path, name: str, reason: str) -> Finding:
     return Finding(
         FindingKind.REFUSED_MEMBER,
@@ -89,7 +93,7 @@ def _extract(zf: zipfile.ZipFile, archive: Path, dest: Path, budget: Budget) -> 
         except UnsafeMemberError as exc:
             findings.append(_refused(archive, info.filename, str(exc)))
             continue
-        if parts and not info.is_dir() and not is_junk(parts):
+        if parts and not _is_dir(info) and not is_junk(parts):
             planned.append((info, parts))
 
     if budget.files + len(planned) > limits.max_files:

@@ -1,3 +1,4 @@
+import stat
 import struct
 import zipfile
 from pathlib import Path
@@ -145,3 +146,12 @@ def test_a_file_that_is_not_a_zip_is_refused_whole(tmp_path):
     archive.write_text("not a zip at all")
     with pytest.raises(UnpackError, match="not a readable zip archive"):
         extract(archive, tmp_path)
+
+
+def test_a_directory_entry_without_a_trailing_slash_is_not_written_as_a_file(tmp_path):
+    folder = zipfile.ZipInfo("cs231n")
+    folder.external_attr = (stat.S_IFDIR | 0o755) << 16
+    archive = make_zip(tmp_path / "a.zip", {folder: "", "cs231n/layers.py": "x = 1"})
+    dest, findings = extract(archive, tmp_path)
+    assert findings == []
+    assert (dest / "cs231n" / "layers.py").read_text() == "x = 1"
