@@ -74,7 +74,9 @@ def softmax_loss(x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
 # ---------------------------------------------------------------- batch and layer normalisation
 
 
-def _normalise(x: np.ndarray, mean: np.ndarray, var: np.ndarray, eps: float):
+def _normalise(
+    x: np.ndarray, mean: np.ndarray, var: np.ndarray, eps: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Standardise x along axis 0; returns the pieces the staged backward pass needs."""
     xc = x - mean
     std = np.sqrt(var + eps)
@@ -174,14 +176,14 @@ def layernorm_forward(
     """
     eps = ln_param.get("eps", 1e-5)
     xt = x.T
-    x_hat_t, xc_t, std = _normalise(xt, xt.mean(axis=0), xt.var(axis=0), eps)
+    x_hat_t, _, std = _normalise(xt, xt.mean(axis=0), xt.var(axis=0), eps)
     out = gamma * x_hat_t.T + beta
-    return out.astype(x.dtype, copy=False), (x_hat_t.T, xc_t.T, std, gamma)
+    return out.astype(x.dtype, copy=False), (x_hat_t.T, std, gamma)
 
 
 def layernorm_backward(dout: np.ndarray, cache: Cache) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Return ``(dx, dgamma, dbeta)`` by running the batchnorm formula on the transpose."""
-    x_hat, _, std, gamma = cache
+    x_hat, std, gamma = cache
     dbeta = dout.sum(axis=0)
     dgamma = (dout * x_hat).sum(axis=0)
     dx_t = _normalise_backward((dout * gamma).T, x_hat.T, std)
