@@ -1,7 +1,7 @@
 from pathlib import Path
 
 import pytest
-from conftest import (
+from submission_builders import (
     CS231N_FILES,
     make_zip,
     snapshot,

@@ -1,4 +1,4 @@
-from conftest import write_package
+from submission_builders import write_package
 
 from gradekit.submission.findings import FindingKind
 from gradekit.submission.loader import CS231N_MODULES

@@ -4,7 +4,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import make_zip, symlink_info
+from submission_builders import make_zip, symlink_info
 
 from gradekit.submission.findings import FindingKind
 from gradekit.submission.limits import Budget, Limits, UnpackError

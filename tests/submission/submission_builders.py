@@ -1,12 +1,10 @@
-"""Builders for submissions on disk: packages, zips with hostile members, snapshots."""
+"""Test helpers that build submissions on disk: packages, zips with hostile members, snapshots."""
 
 from __future__ import annotations
 
 import stat
 import zipfile
 from pathlib import Path
-
-import pytest
 
 CS231N_FILES = (
     "layers.py",
@@ -61,8 +59,3 @@ def snapshot(root: Path) -> dict[str, int]:
         str(p.relative_to(root)): (p.lstat().st_size if not p.is_dir() else -1)
         for p in root.rglob("*")
     }
-
-
-@pytest.fixture
-def cs231n_files() -> tuple[str, ...]:
-    return CS231N_FILES
