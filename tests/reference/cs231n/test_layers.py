@@ -181,12 +181,14 @@ def test_float32_in_float32_out(case: LayerCase) -> None:
 
 
 @pytest.mark.parametrize("loss", [layers.svm_loss, layers.softmax_loss], ids=lambda f: f.__name__)
-def test_loss_gradient_and_float32(loss) -> None:
+def test_loss_gradient_inputs_and_float32(loss) -> None:
     rng = np.random.default_rng(0)
     # Scores on a 0.07 grid keep every SVM margin at least 0.02 from its hinge.
     x = rng.permutation(np.arange(7 * 5) * 0.07).reshape(7, 5)
     y = rng.integers(5, size=7)
+    x_before, y_before = x.copy(), y.copy()
     _, dx = loss(x, y)
+    assert np.array_equal(x, x_before) and np.array_equal(y, y_before)
     assert rel_error(eval_numerical_gradient(lambda _: loss(x, y)[0], x, verbose=False), dx) < 1e-7
     assert loss(x.astype(np.float32), y)[1].dtype == np.float32
 
