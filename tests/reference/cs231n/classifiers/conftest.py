@@ -30,6 +30,14 @@ class KinkMargin:
     def see(self, distance: float) -> None:
         self.value = min(self.value, float(distance))
 
+    def assert_wider_than(self, distance: float) -> None:
+        assert self.value != np.inf, (
+            "no ReLU or max-pool input was recorded: the model no longer calls relu_forward / "
+            "max_pool_forward_naive through reference.cs231n.layer_utils; update kink_margin")
+        assert self.value > distance, (
+            f"an input lies {self.value:.1e} from a ReLU kink or max-pool tie, within "
+            f"{distance:.1e}: choose another seed")
+
 
 @pytest.fixture
 def kink_margin(monkeypatch: pytest.MonkeyPatch) -> KinkMargin:

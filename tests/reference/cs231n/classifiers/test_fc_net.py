@@ -148,7 +148,7 @@ def assert_gradients_match(model, X, y, gradients, kink_margin) -> None:
     """
     kink_margin.clear()
     model.loss(X, y)
-    assert kink_margin.value > 100 * H
+    kink_margin.assert_wider_than(100 * H)
     analytic, numeric = gradients(model, X, y, H)
     for name in analytic:
         if (
