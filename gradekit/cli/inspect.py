@@ -25,8 +25,10 @@ if TYPE_CHECKING:
               help="The course's package name (cs231n, cs682, ...), for loose files.")
 @click.option("--workdir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Keep the prepared copy here (default: a temporary folder).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
 def inspect_submission(
-    path: Path, pack_name: str | None, package_name: str | None, workdir: Path | None
+    path: Path, pack_name: str | None, package_name: str | None, workdir: Path | None,
+    as_json: bool,
 ) -> None:
     """Show the package, module map and findings of the submission at PATH."""
     from gradekit.submission import CS231N_MODULES, SubmissionError, load_submission
@@ -47,7 +49,23 @@ def inspect_submission(
             )
         except SubmissionError as exc:
             raise click.ClickException(str(exc)) from exc
-        _show(submission, expected, kept=workdir is not None)
+        if as_json:
+            click.echo(_as_json(submission))
+        else:
+            _show(submission, expected, kept=workdir is not None)
+
+
+def _as_json(submission: Submission) -> str:
+    import dataclasses
+    import json
+
+    return json.dumps({
+        "id": submission.id,
+        "source": str(submission.source),
+        "package": submission.package,
+        "modules": submission.modules,
+        "findings": [dataclasses.asdict(f) for f in submission.findings],
+    }, indent=2)
 
 
 def _show(submission: Submission, expected: Mapping[str, str], *, kept: bool) -> None:

@@ -1,3 +1,4 @@
+import json
 import zipfile
 from pathlib import Path
 
@@ -54,3 +55,14 @@ def test_inspect_explains_a_path_that_is_no_submission(tmp_path):
     result = run(str(tmp_path / "nothing"))
     assert result.exit_code == 1
     assert "does not exist; pass a submission folder" in result.output
+
+
+def test_inspect_json_is_machine_readable(tmp_path):
+    write_cs682(tmp_path / "upload", broken_optim=True)
+    result = run(str(tmp_path / "upload"), "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["package"] == "cs682"
+    assert report["modules"]["classifiers.fc_net"] == "cs682.classifiers.fc_net"
+    assert {(f["kind"], f["prefix"]) for f in report["findings"]} == {
+        ("missing-module", "classifiers.cnn"), ("syntax-error", "optim")}
