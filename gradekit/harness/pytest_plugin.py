@@ -14,8 +14,9 @@ points (``credit.award(0.5, "why")``).
 
 Outcomes become :class:`gradekit.harness.results.TestResult`: a failed assertion is
 ``failed`` with its message, a :class:`gradekit.components.MissingComponent` is ``failed``
-with ``not implemented: <name>``, a time-out is ``failed``, any other exception is
-``error`` with its type and message.
+with ``not implemented: <name>``, a time-out (ours or the sandbox's) is ``failed``, an
+exception from the sandbox is ``error`` with its own message (it already names what the
+student's code raised), any other exception is ``error`` with its type and message.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from gradekit.components import Components, MissingComponent
 from gradekit.harness.results import VISIBILITIES, TestResult
 from gradekit.harness.rubrics import Rubric
 from gradekit.harness.scoring import check_fraction, status_for
+from gradekit.sandbox.errors import CallTimeout, SandboxError, StudentError
 
 MARKERS = (
     "points(n): the test is worth n points (default 1)",
@@ -47,8 +49,12 @@ MARKERS = (
 MAX_MESSAGE_CHARS = 2000
 
 
-class TestTimeout(Exception):  # noqa: N818 - reads as what happened: the test timed out
-    """A test ran past its ``timeout`` marker."""
+class TestTimeout(TimeoutError):  # noqa: N818 - reads as what happened: the test timed out
+    """A test ran past its ``timeout`` marker.
+
+    A :class:`TimeoutError`, so a sandbox call interrupted by it reacts as to its own
+    deadline: the worker is restarted and the next call does not read a stale reply.
+    """
 
     __test__ = False
 
@@ -306,11 +312,17 @@ class GradekitPlugin:
             if name not in Components(self.api, "mixed", self.pm).known_names():
                 return "error", f"the test asks for an unknown component: {error}"
             return "failed", f"not implemented: {name}"
-        if isinstance(error, TestTimeout):
+        if isinstance(error.__context__, TestTimeout):  # the sandbox saw our deadline
+            return "failed", str(error.__context__)
+        if isinstance(error, StudentError) and error.type_name == TestTimeout.__name__:
+            return "failed", error.message  # our deadline fired inside in-process student code
+        if isinstance(error, TestTimeout | CallTimeout):
             return "failed", str(error)
         if isinstance(error, AssertionError) and when == "call":
             return "failed", _short(str(error)) or _where(excinfo, "assertion failed")
         prefix = "" if when == "call" else f"in test {when}: "
+        if isinstance(error, SandboxError):  # already says what the student's code did
+            return "error", _short(f"{prefix}{error}")
         return "error", _short(f"{prefix}{type(error).__name__}: {error}")
 
     def _result(self, item: pytest.Item, outcome: _Outcome) -> TestResult:

@@ -200,3 +200,23 @@ def test_deadline_outside_pytest():
 def test_default_part_strips_the_test_prefix(tmp_path):
     assert default_part(tmp_path / "test_layers.py") == "layers"
     assert default_part(tmp_path / "optim_test.py") == "optim"
+
+
+def test_sandbox_errors_keep_their_student_facing_message(make_pm, write_tests):
+    found = outcomes(make_pm, write_tests, """
+        from gradekit.sandbox.errors import CallTimeout, StudentError, WorkerCrashed
+
+        def test_student_raised():
+            raise StudentError("ZeroDivisionError", "division by zero")
+
+        def test_worker_crashed():
+            raise WorkerCrashed("the worker was killed: out of memory")
+
+        def test_call_timeout():
+            raise CallTimeout("affine_forward did not return within 5 s")
+    """)
+    assert found == {
+        "test_student_raised": ("error", 0.0, "ZeroDivisionError: division by zero"),
+        "test_worker_crashed": ("error", 0.0, "the worker was killed: out of memory"),
+        "test_call_timeout": ("failed", 0.0, "affine_forward did not return within 5 s"),
+    }

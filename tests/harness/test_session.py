@@ -133,3 +133,58 @@ def test_each_run_reads_its_own_test_files(make_pm, write_tests):
     second = run_tests([write_tests("test_layers.py", "def test_second():\n    pass\n")], pm)
     assert [t.name for t in first.tests] == ["test_layers.py::test_first"]
     assert [t.name for t in second.tests] == ["test_layers.py::test_second"]
+
+
+SANDBOXED_STUDENT = """
+import time
+import numpy as np
+
+def relu(x):
+    return np.maximum(0, x)
+
+def scale(x):
+    time.sleep(3)
+    return 2.0 * x
+"""
+
+SANDBOXED_TESTS = """
+import numpy as np
+import pytest
+
+from gradekit.harness.checks import assert_rel_close
+
+X = np.linspace(-1, 1, 12).reshape(3, 4)
+
+
+@pytest.mark.timeout(0.5)
+def test_scale(impl):
+    impl.layers.scale(X)
+
+
+def test_relu(impl, ref):
+    assert_rel_close(impl.layers.relu(X), ref.layers.relu(X), 1e-12, what="relu(X)")
+
+
+def test_relu_again(impl, ref):
+    assert_rel_close(impl.layers.relu(-X), ref.layers.relu(-X), 1e-12, what="relu(-X)")
+"""
+
+
+@pytest.mark.parametrize("sandbox", ["none", "auto"])
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # no bubblewrap: plain subprocess
+def test_through_the_sandbox_a_timeout_does_not_desynchronise_later_calls(
+    make_pm, write_tests, tmp_path, sandbox
+):
+    from gradekit.sandbox import SubmissionPlugin, WorkerClient
+
+    pm = make_pm("")
+    pm.unregister(name="submission:alice")
+    package = tmp_path / "upload" / "cs231n"
+    package.mkdir(parents=True)
+    (package / "__init__.py").touch()
+    (package / "layers.py").write_text(SANDBOXED_STUDENT)
+    with WorkerClient(package.parent, {"layers": "cs231n.layers"}, sandbox=sandbox) as client:
+        SubmissionPlugin(client, "bob").register(pm)
+        result = run_tests([write_tests("test_layers.py", SANDBOXED_TESTS)], pm)
+    assert [(t.status, t.message) for t in result.tests] == [
+        ("failed", "timed out after 0.5 s"), ("passed", ""), ("passed", "")]
