@@ -30,7 +30,7 @@ from gradekit.submission.package import (
 )
 from gradekit.submission.safe_copy import copy_tree
 from gradekit.submission.safe_zip import BadArchiveError, extract_zip
-from gradekit.submission.syntax import check_syntax
+from gradekit.submission.syntax import parse_sources, syntax_findings
 
 #: The CS231n module map in canonical form: component prefix -> file inside the package.
 CS231N_MODULES: dict[str, str] = {
@@ -135,18 +135,26 @@ def _unpack(source: Path, form: str, files: Path, budget: Budget) -> list[Findin
     return findings + copy_tree(source, files, budget, exclude=archives)
 
 
-def _package_name(files: Path, match: PackageMatch, hint: str | None) -> str:
-    """The name the package is imported under: its folder's, unless that is not importable
-    (loose files, ``cs231n (1)``); then what its own imports say, the course's, or a default."""
+def _package_name(
+    files: Path, match: PackageMatch, imported: str | None, hint: str | None
+) -> tuple[str, str | None]:
+    """The name the package is imported under, and why it differs from its folder's.
+
+    The student's own imports decide (``from cs231n.layers import *`` in a folder
+    renamed ``cs231n_final``), then the folder's name, then the course's, then a default.
+    """
     folder = Path(match.directory).name
-    if is_package_name(folder):
-        return folder
     parent = (files / match.directory).parent if match.directory else files
-    for name in (imported_package(files, match), hint, DEFAULT_PACKAGE):
+    if imported and imported != folder and not (parent / imported).exists():
+        return imported, f"its modules import it as {imported!r}"
+    if is_package_name(folder):
+        return folder, None
+    reason = "it is not a valid Python package name"
+    for name in (hint, DEFAULT_PACKAGE):
         if name and is_package_name(name) and not (parent / name).exists():
-            return name
+            return name, reason
     cleaned = re.sub(r"\W+", "_", folder).strip("_")
-    return f"pkg_{cleaned}" if cleaned else "submission_package"
+    return (f"pkg_{cleaned}" if cleaned else "submission_package"), reason
 
 
 def _install_package(files: Path, match: PackageMatch, name: str) -> Path:
@@ -248,19 +256,18 @@ def load_submission(
         findings.append(_no_package(files, expected, package_name))
         return Submission(sid, source, files, None, {}, findings)
 
-    in_tree = [_join(match.directory, rel) for rel in python_files(files / match.directory)]
-    prefixes = {_join(match.directory, rel): prefix for prefix, rel in match.layout.items()}
+    package_dir = files / match.directory
+    parsed = parse_sources(package_dir, python_files(package_dir))
     findings += match.findings + _missing(files, match, expected)
-    findings += check_syntax(files, in_tree, prefixes, match.directory)
+    findings += syntax_findings(parsed.errors, match.layout, match.directory)
 
-    name = _package_name(files, match, package_name)
-    folder = Path(match.directory).name
-    if match.directory and folder != name:
+    name, renamed = _package_name(files, match, imported_package(parsed.trees), package_name)
+    if match.directory and renamed:
         findings.append(Finding(
             FindingKind.RENAMED_PACKAGE,
             match.directory,
-            f"The folder {folder!r} is not a valid Python package name, so it was graded as "
-            f"{name!r}; name it {name} next time.",
+            f"The folder {match.directory!r} was graded as package {name!r} because {renamed}; "
+            f"name it {name} next time.",
         ))
     root = _install_package(files, match, name)
     modules = {prefix: f"{name}.{dotted(rel)}" for prefix, rel in match.layout.items()}

@@ -14,6 +14,7 @@ import os
 import posixpath
 import sys
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from keyword import iskeyword
 from pathlib import Path
@@ -127,21 +128,16 @@ def _installed(name: str) -> bool:
         return False
 
 
-def imported_package(tree: Path, match: PackageMatch) -> str | None:
-    """The package name the student's own imports use for the matched modules, if any.
+def imported_package(trees: Mapping[str, ast.Module]) -> str | None:
+    """The package name the student's own imports give the modules in ``trees``, if any.
 
+    ``trees`` are the parsed files of one folder, keyed by path inside it.
     ``from cs682.layers import *`` inside a loose ``fc_net.py`` tells that the files belong
     to a package called ``cs682``; the most frequent such name wins.
     """
-    base = tree / match.directory
-    files = python_files(base)
-    local = {dotted(rel) for rel in files}
+    local = {dotted(rel) for rel in trees}
     votes: Counter[str] = Counter()
-    for rel in files:
-        try:
-            module = ast.parse((base / rel).read_bytes())
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
-            continue
+    for module in trees.values():
         for node in ast.walk(module):
             if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                 imported = [node.module] + [f"{node.module}.{a.name}" for a in node.names]

@@ -147,6 +147,25 @@ def test_a_folder_name_python_cannot_import_is_renamed_with_a_finding(tmp_path):
     assert_importable_layout(sub)
 
 
+def test_a_folder_renamed_against_its_own_imports_is_graded_under_the_imported_name(tmp_path):
+    write_package(tmp_path / "up", "cs231n_final", fc_net="from cs231n.layers import *\n")
+    sub = load_submission(tmp_path / "up", tmp_path / "work")
+    assert sub.package == "cs231n"
+    assert sub.modules["classifiers.fc_net"] == "cs231n.classifiers.fc_net"
+    [finding] = sub.findings
+    assert finding.kind is FindingKind.RENAMED_PACKAGE
+    assert "import it as 'cs231n'" in finding.message
+    assert_importable_layout(sub)
+
+
+def test_imports_of_an_existing_sibling_package_do_not_rename(tmp_path):
+    write_package(tmp_path / "up", "cs231n", ("layers.py",))
+    write_package(tmp_path / "up", "cs231n_v2", fc_net="from cs231n.layers import *\n")
+    sub = load_submission(tmp_path / "up", tmp_path / "work")
+    assert sub.package == "cs231n_v2"
+    assert sub.findings == []
+
+
 def test_zip_submission_with_hostile_members_keeps_the_honest_parts(tmp_path):
     members = {f"cs231n/{rel}": "def f(x):\n    return x\n" for rel in CS231N_FILES}
     members |= {

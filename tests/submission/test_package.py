@@ -9,6 +9,7 @@ from gradekit.submission.package import (
     is_package_name,
     python_files,
 )
+from gradekit.submission.syntax import parse_sources
 
 
 def test_cs231n_layout_matches_exactly(tmp_path):
@@ -75,16 +76,16 @@ def test_python_files_skip_clutter(tmp_path):
 def test_imported_package_reads_the_students_own_imports(tmp_path):
     write_package(tmp_path, "loose", ("layers.py", "optim.py", "fc_net.py"),
                   fc_net="from cs682.layers import *\nimport cs682.optim\nimport numpy as np\n")
-    match = find_package(tmp_path, CS231N_MODULES)
-    assert imported_package(tmp_path, match) == "cs682"
+    package = tmp_path / "loose"
+    assert imported_package(parse_sources(package, python_files(package)).trees) == "cs682"
 
 
 def test_imported_package_ignores_unrelated_imports(tmp_path):
     """``numpy.optim`` or ``json.layers`` are libraries the grader has, not the homework."""
     write_package(tmp_path, "loose", ("layers.py", "optim.py"),
                   layers="import numpy.linalg\nfrom numpy import optim\nimport json.layers\n")
-    match = find_package(tmp_path, CS231N_MODULES)
-    assert imported_package(tmp_path, match) is None
+    package = tmp_path / "loose"
+    assert imported_package(parse_sources(package, python_files(package)).trees) is None
 
 
 def test_names():
