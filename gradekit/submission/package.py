@@ -14,7 +14,7 @@ import os
 import posixpath
 import sys
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from keyword import iskeyword
 from pathlib import Path
@@ -128,6 +128,15 @@ def _installed(name: str) -> bool:
         return False
 
 
+def _import_statements(body: list[ast.stmt]) -> Iterator[ast.Import | ast.ImportFrom]:
+    """Import statements at any statement depth; expressions are never entered (fast)."""
+    for node in body:
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            yield node
+        for block in ("body", "orelse", "finalbody", "handlers"):
+            yield from _import_statements(getattr(node, block, []))
+
+
 def imported_package(trees: Mapping[str, ast.Module]) -> str | None:
     """The package name the student's own imports give the modules in ``trees``, if any.
 
@@ -138,13 +147,13 @@ def imported_package(trees: Mapping[str, ast.Module]) -> str | None:
     local = {dotted(rel) for rel in trees}
     votes: Counter[str] = Counter()
     for module in trees.values():
-        for node in ast.walk(module):
-            if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+        for node in _import_statements(module.body):
+            if isinstance(node, ast.ImportFrom):
+                if node.level or not node.module:
+                    continue
                 imported = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
-            elif isinstance(node, ast.Import):
-                imported = [a.name for a in node.names]
             else:
-                continue
+                imported = [a.name for a in node.names]
             for name in imported:
                 head, _, rest = name.partition(".")
                 if rest in local and is_package_name(head) and not _installed(head):
