@@ -81,7 +81,7 @@ def find_package(tree: Path, expected: dict[str, str]) -> PackageMatch | None:
 
     Best means: most expected modules, then most at their exact path (not flattened), then
     the shallowest folder, then the alphabetically first. Candidates tied with the winner
-    on modules found get an ambiguity finding: the choice is deterministic, but the student
+    on both counts give an ambiguity finding: the choice is deterministic, but the student
     should remove the copy they do not want graded.
     """
     ranked = sorted(
