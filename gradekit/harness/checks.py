@@ -9,7 +9,7 @@ numbers, or tuples/lists/dicts of them; other objects (opaque handles) are left 
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -102,6 +102,41 @@ def assert_gradient_matches(
         numerical = eval_numerical_gradient_array(f, x, dout, h=h)
     assert_rel_close(analytic, numerical, tol, f"{what} (analytic vs numerical)",
                      check_dtype=False)
+
+
+def assert_model_gradients(
+    model: Any,
+    X: np.ndarray,
+    y: np.ndarray,
+    tol: float,
+    *,
+    names: Sequence[str] | None = None,
+    h: float = 1e-5,
+    what: str = "model",
+) -> None:
+    """Check every gradient ``model.loss(X, y)`` returns against centred differences.
+
+    Works on a remote model from the sandbox too: parameters are read as copies and written
+    back with ``model.params[name] = value``, never perturbed through a shared reference.
+    ``names`` limits the check (default: every gradient the model returns).
+    """
+    _, grads = model.loss(X, y)
+    for name in names or sorted(grads):
+        if name not in grads:
+            raise AssertionError(f"{what}: loss() returned no gradient for {name!r}")
+        original = model.params[name]
+        probe = np.array(original, copy=True)
+
+        def loss_at(value: np.ndarray, name: str = name) -> float:
+            model.params[name] = value
+            return float(model.loss(X, y)[0])
+
+        try:
+            numerical = eval_numerical_gradient(loss_at, probe, verbose=False, h=h)
+        finally:
+            model.params[name] = original
+        assert_rel_close(grads[name], numerical, tol, f"{what} d{name} (analytic vs numerical)",
+                         check_dtype=False)
 
 
 # -- in-place modification ------------------------------------------------------------

@@ -9,8 +9,8 @@ Markers::
     @pytest.mark.timeout(5)             # wall-clock limit of the test body, in seconds
 
 Fixtures: ``impl``, ``ref`` and ``mixed`` are :class:`gradekit.components.Components` views
-of the grading session's plugin manager; ``credit`` lets a test award a fraction of its
-points (``credit.award(0.5, "why")``).
+of the grading session's plugin manager. A test earns a fraction of its points by returning
+it (``return 0.5``) or through the ``credit`` fixture (``credit.award(0.5, "why")``).
 
 Outcomes become :class:`gradekit.harness.results.TestResult`: a failed assertion is
 ``failed`` with its message, a :class:`gradekit.components.MissingComponent` is ``failed``
@@ -21,6 +21,8 @@ student's code raised), any other exception is ``error`` with its type and messa
 
 from __future__ import annotations
 
+import functools
+import numbers
 import re
 import signal
 import threading
@@ -242,6 +244,8 @@ class GradekitPlugin:
             if graded.visibility in self.visibilities:
                 self._graded[item.nodeid] = graded
                 kept.append(item)
+                if isinstance(item, pytest.Function):
+                    _credit_returned_fraction(item)
             else:
                 dropped.append(item)
         if dropped:
@@ -332,7 +336,8 @@ class GradekitPlugin:
         awarded = item.stash.get(CREDIT_KEY, None)
         if status == "passed" and awarded is not None and awarded.fraction is not None:
             fraction = awarded.fraction
-            status, message = status_for(fraction), awarded.reason
+            status = status_for(fraction)
+            message = awarded.reason or ("" if status == "passed" else f"{fraction:.0%} credit")
         return TestResult(
             name=self.test_name(item),
             part=graded.part,
@@ -343,6 +348,24 @@ class GradekitPlugin:
             visibility=graded.visibility,
             duration=outcome.duration,
         )
+
+
+def _credit_returned_fraction(item: pytest.Function) -> None:
+    """Let the test's return value, if any, be its credit fraction (and keep pytest quiet)."""
+    test = item.obj
+
+    @functools.wraps(test)
+    def run(*args: Any, **kwargs: Any) -> None:
+        returned = test(*args, **kwargs)
+        if returned is None:
+            return
+        if not isinstance(returned, numbers.Real):
+            raise TypeError(f"the test returned a {type(returned).__name__}; return a credit "
+                            "fraction between 0 and 1, or nothing")
+        awarded = item.stash.setdefault(CREDIT_KEY, Credit())
+        awarded.award(float(returned), awarded.reason)
+
+    item.obj = run
 
 
 def _skip_reason(report: pytest.TestReport) -> str:

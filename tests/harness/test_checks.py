@@ -5,6 +5,7 @@ from gradekit.harness.checks import (
     assert_dtype,
     assert_dtype_preserved,
     assert_gradient_matches,
+    assert_model_gradients,
     assert_not_mutated,
     assert_rel_close,
     assert_shape,
@@ -145,3 +146,40 @@ def test_dtype_preserved_catches_an_upcast():
 
     with fails("upcast: given float32 inputs, output is float64"):
         assert_dtype_preserved(upcast, np.ones(3))
+
+
+class TinyNet:
+    """A linear softmax-free model, loss = 0.5 * ||X W + b - y||^2 / N (+ a bug switch)."""
+
+    def __init__(self, bug: bool = False) -> None:
+        rng = np.random.default_rng(1)
+        self.params = {"W": rng.normal(size=(3, 2)), "b": rng.normal(size=2)}
+        self.bug = bug
+
+    def loss(self, X, y):
+        W, b = self.params["W"], self.params["b"]
+        residual = X @ W + b - y
+        N = X.shape[0]
+        grads = {"W": X.T @ residual / N, "b": residual.sum(axis=0) / N}
+        if self.bug:
+            grads["b"] = grads["b"] * 2
+        return 0.5 * np.sum(residual ** 2) / N, grads
+
+
+def test_model_gradients_match_and_parameters_are_restored():
+    rng = np.random.default_rng(2)
+    X, y = rng.normal(size=(4, 3)), rng.normal(size=(4, 2))
+    model = TinyNet()
+    W = model.params["W"]
+    assert_model_gradients(model, X, y, 1e-7)
+    assert model.params["W"] is W
+
+
+def test_model_gradients_name_the_wrong_parameter():
+    rng = np.random.default_rng(3)
+    X, y = rng.normal(size=(4, 3)), rng.normal(size=(4, 2))
+    with fails(r"^TinyNet db \(analytic vs numerical\): relative error"):
+        assert_model_gradients(TinyNet(bug=True), X, y, 1e-7, what="TinyNet")
+    assert_model_gradients(TinyNet(bug=True), X, y, 1e-7, names=["W"])
+    with fails("TinyNet: loss\\(\\) returned no gradient for 'gamma1'"):
+        assert_model_gradients(TinyNet(), X, y, 1e-7, names=["gamma1"], what="TinyNet")

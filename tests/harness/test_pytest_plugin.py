@@ -220,3 +220,39 @@ def test_sandbox_errors_keep_their_student_facing_message(make_pm, write_tests):
         "test_worker_crashed": ("error", 0.0, "the worker was killed: out of memory"),
         "test_call_timeout": ("failed", 0.0, "affine_forward did not return within 5 s"),
     }
+
+
+def test_a_returned_fraction_is_the_credit(make_pm, write_tests):
+    found = outcomes(make_pm, write_tests, """
+        import numpy as np
+        import pytest
+
+        @pytest.mark.points(4)
+        def test_quarter():
+            return 0.25
+
+        def test_numpy_scalar():
+            return np.float64(1.0)
+
+        def test_true_is_full_credit():
+            return True
+
+        def test_with_reason(credit):
+            credit.award(1.0, "a reason")
+            return 0.5
+
+        def test_not_a_number():
+            return "yes"
+
+        def test_too_much():
+            return 2
+    """)
+    assert found["test_quarter"] == ("partial", 1.0, "25% credit")
+    assert found["test_numpy_scalar"] == ("passed", 1.0, "")
+    assert found["test_true_is_full_credit"] == ("passed", 1.0, "")
+    assert found["test_with_reason"] == ("partial", 0.5, "a reason")
+    assert found["test_not_a_number"] == (
+        "error", 0.0, "TypeError: the test returned a str; return a credit fraction between 0 "
+        "and 1, or nothing")
+    assert found["test_too_much"][0] == "error"
+    assert "credit must be a fraction between 0 and 1, got 2.0" in found["test_too_much"][2]
