@@ -34,12 +34,14 @@ class UnpackError(Exception):
 class Limits:
     """How much a submission may unpack to.
 
-    ``max_ratio`` guards against compression bombs: a zip member that inflates more than
-    ``max_ratio`` times is refused once it is larger than ``ratio_floor`` (small files of
-    zeros legitimately compress very well).
+    ``max_entries`` caps a zip's directory (folders and clutter included) before Python
+    reads it into memory. ``max_ratio`` guards against compression bombs: a zip member that
+    inflates more than ``max_ratio`` times is refused once it is larger than ``ratio_floor``
+    (small files of zeros legitimately compress very well).
     """
 
     max_files: int = 2000
+    max_entries: int = 10_000
     max_bytes: int = 200 * MiB
     max_ratio: float = 100.0
     ratio_floor: int = 1 * MiB

@@ -10,8 +10,10 @@ against the central directory first and again while writing, since headers can l
 
 from __future__ import annotations
 
+import os
 import re
 import stat
+import struct
 import zipfile
 from pathlib import Path
 
@@ -19,6 +21,8 @@ from gradekit.submission.findings import Finding, FindingKind
 from gradekit.submission.limits import Budget, Limits, UnpackError, is_junk
 
 _DRIVE = re.compile(r"^[A-Za-z]:")
+_EOCD, _EOCD_SIZE = b"PK\x05\x06", 22
+_ZIP64_LOCATOR, _ZIP64_EOCD = b"PK\x06\x07", b"PK\x06\x06"
 
 
 class BadArchiveError(UnpackError):
@@ -56,6 +60,31 @@ def member_parts(info: zipfile.ZipInfo, limits: Limits) -> tuple[str, ...]:
     return parts
 
 
+def declared_entries(archive: Path) -> int | None:
+    """The entry count a zip's end record declares, read without parsing its directory.
+
+    ``zipfile.ZipFile`` loads the whole central directory into memory; millions of empty
+    entries would exhaust the grader before any cap applies. ``None`` when there is no
+    readable end record (``zipfile`` then reports the archive as unreadable).
+    """
+    with archive.open("rb") as f:
+        size = f.seek(0, os.SEEK_END)
+        f.seek(max(0, size - _EOCD_SIZE - 0xFFFF))
+        tail = f.read()
+        end = tail.rfind(_EOCD)
+        if end < 0 or len(tail) - end < _EOCD_SIZE:
+            return None
+        entries = struct.unpack_from("<H", tail, end + 10)[0]
+        locator = tail.rfind(_ZIP64_LOCATOR, 0, end)
+        if entries != 0xFFFF or locator < 0 or end - locator < 20:
+            return entries
+        f.seek(struct.unpack_from("<Q", tail, locator + 8)[0])
+        record = f.read(56)
+    if len(record) < 40 or not record.startswith(_ZIP64_EOCD):
+        return None
+    return struct.unpack_from("<Q", record, 32)[0]
+
+
 def _is_dir(info: zipfile.ZipInfo) -> bool:
     return info.is_dir() or stat.S_ISDIR(info.external_attr >> 16)
 
@@ -75,6 +104,12 @@ def extract_zip(archive: Path, dest: Path, budget: Budget) -> list[Finding]:
     is unreadable and :class:`UnpackError` when it is over the caps left in ``budget``
     (``dest`` may then hold a partial extraction).
     """
+    entries = declared_entries(archive)
+    if entries is not None and entries > budget.limits.max_entries:
+        raise UnpackError(
+            f"{archive.name} has {entries} entries, more than the "
+            f"{budget.limits.max_entries} allowed; submit only your code and notebooks"
+        )
     try:
         zf = zipfile.ZipFile(archive)
     except (zipfile.BadZipFile, OSError) as exc:
