@@ -21,6 +21,7 @@ from gradekit.gradient_check import (
     eval_numerical_gradient_array,
     rel_error,
 )
+from gradekit.harness.models import model_gradient
 
 
 def _as_array(value: Any, what: str) -> np.ndarray:
@@ -116,25 +117,15 @@ def assert_model_gradients(
 ) -> None:
     """Check every gradient ``model.loss(X, y)`` returns against centred differences.
 
-    Works on a remote model from the sandbox too: parameters are read as copies and written
-    back with ``model.params[name] = value``, never perturbed through a shared reference.
+    Works on a remote model from the sandbox too (see :func:`gradekit.harness.models.
+    model_gradient`): parameters are written back with ``model.params[name] = value``.
     ``names`` limits the check (default: every gradient the model returns).
     """
     _, grads = model.loss(X, y)
     for name in names or sorted(grads):
         if name not in grads:
             raise AssertionError(f"{what}: loss() returned no gradient for {name!r}")
-        original = model.params[name]
-        probe = np.array(original, copy=True)
-
-        def loss_at(value: np.ndarray, name: str = name) -> float:
-            model.params[name] = value
-            return float(model.loss(X, y)[0])
-
-        try:
-            numerical = eval_numerical_gradient(loss_at, probe, verbose=False, h=h)
-        finally:
-            model.params[name] = original
+        numerical = model_gradient(model, X, y, name, h=h)
         assert_rel_close(grads[name], numerical, tol, f"{what} d{name} (analytic vs numerical)",
                          check_dtype=False)
 

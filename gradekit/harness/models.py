@@ -21,16 +21,23 @@ def load_params(model: Any, params: Mapping[str, np.ndarray]) -> None:
 
 def model_gradient(model: Any, X: np.ndarray, y: np.ndarray, name: str,
                    h: float = 1e-6) -> np.ndarray:
-    """Central-difference gradient of ``model.loss(X, y)[0]`` w.r.t. ``model.params[name]``."""
-    base = np.array(model.params[name], dtype=np.float64)
+    """Central-difference gradient of ``model.loss(X, y)[0]`` w.r.t. ``model.params[name]``.
+
+    The parameter is put back as it was (same dtype, same object for a local model), even
+    when a loss evaluation fails.
+    """
+    original = model.params[name]
+    base = np.array(original, dtype=np.float64)
     grad = np.zeros_like(base)
-    for index in np.ndindex(base.shape):
-        losses = []
-        for step in (h, -h):
-            trial = base.copy()
-            trial[index] += step
-            model.params[name] = trial
-            losses.append(model.loss(X, y)[0])
-        grad[index] = (losses[0] - losses[1]) / (2 * h)
-    model.params[name] = base
+    try:
+        for index in np.ndindex(base.shape):
+            losses = []
+            for step in (h, -h):
+                trial = base.copy()
+                trial[index] += step
+                model.params[name] = trial
+                losses.append(model.loss(X, y)[0])
+            grad[index] = (losses[0] - losses[1]) / (2 * h)
+    finally:
+        model.params[name] = original
     return grad

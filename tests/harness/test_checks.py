@@ -183,3 +183,12 @@ def test_model_gradients_name_the_wrong_parameter():
     assert_model_gradients(TinyNet(bug=True), X, y, 1e-7, names=["W"])
     with fails("TinyNet: loss\\(\\) returned no gradient for 'gamma1'"):
         assert_model_gradients(TinyNet(), X, y, 1e-7, names=["gamma1"], what="TinyNet")
+
+
+def test_model_gradient_check_keeps_float32_parameters():
+    model = TinyNet()
+    model.params = {k: v.astype(np.float32) for k, v in model.params.items()}
+    rng = np.random.default_rng(4)
+    X, y = rng.normal(size=(4, 3)), rng.normal(size=(4, 2))
+    assert_model_gradients(model, X, y, 1e-2, names=["b"])
+    assert model.params["b"].dtype == np.float32
