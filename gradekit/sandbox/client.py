@@ -98,6 +98,7 @@ class WorkerClient:
         self._channel: Channel | None = None
         self._session: Session | None = None
         self._kinds: dict[str, str] = {}
+        self._last_id = 0
         self._loaded: list[str] = []
         self._failures: dict[str, str] = {}
         self._load_modules()
@@ -140,6 +141,8 @@ class WorkerClient:
 
     def request(self, op: str, target: str | Handle, **fields: Any) -> Any:
         """Run one worker operation on a component name or handle (used by the proxies)."""
+        if isinstance(target, Handle):
+            self._check_fresh(target)
         what = target if isinstance(target, str) else f"a {target.type_name} object"
         context = f"calling {what}" if op == "call" else f"{op} on {what}"
         return wrap(self, self._request({"op": op, "target": target, **fields}, context))
@@ -151,9 +154,11 @@ class WorkerClient:
                                   f"budget of {self.limits.submission_seconds:g} s")
         if self.mode == "none":
             return self._answer(self._in_process(message), context)
-        timeout = min(self.limits.call_seconds, remaining)
-        pieces = self._encoder().encode(message)
         channel = self._ensure_started()
+        timeout = min(self.limits.call_seconds, remaining)
+        self._last_id += 1
+        message = {**message, "id": self._last_id}
+        pieces = self._encoder().encode(message)
         try:
             write_all(channel.write_fd, pieces)
             reply = channel.receive(time.monotonic() + timeout)
@@ -171,6 +176,10 @@ class WorkerClient:
         except WireError as exc:
             self._stop(grace=0)  # the stream can no longer be trusted
             raise WireError(f"{context}: {exc}") from None
+        if not isinstance(reply, dict) or reply.pop("id", None) != self._last_id:
+            self._stop(grace=0)
+            raise WireError(f"{context}: the worker's reply does not answer this call (did the "
+                            "code write to the worker's private pipe?); the worker was restarted")
         return self._answer(reply, context)
 
     def _answer(self, reply: Any, context: str) -> Any:
@@ -194,10 +203,13 @@ class WorkerClient:
         target = object.__getattribute__(obj, "_target")
         if not isinstance(target, Handle):
             return None
-        if target.generation != self.generation:
-            raise StaleHandleError(f"this {target.type_name} object belonged to a worker that "
+        return self._check_fresh(target)
+
+    def _check_fresh(self, handle: Handle) -> Handle:
+        if handle.generation != self.generation:
+            raise StaleHandleError(f"this {handle.type_name} object belonged to a worker that "
                                    "was restarted after a crash or timeout; create it again")
-        return target
+        return handle
 
     def _encoder(self) -> Encoder:
         return Encoder(self.caps, self._handle_of)
@@ -205,7 +217,6 @@ class WorkerClient:
     # -- in-process mode ------------------------------------------------------------------
     def _in_process(self, message: dict[str, Any]) -> Any:
         if self._session is None:
-            self.generation = 1
             self._session = Session(self.generation)
             sys.path.insert(0, str(self._workdir))
         request = loopback(self._encoder(), Decoder(self.caps), message)
@@ -216,7 +227,6 @@ class WorkerClient:
     def _ensure_started(self) -> Channel:
         if self._channel is not None:
             return self._channel
-        self.generation += 1
         request_read, request_write = os.pipe()
         reply_read, reply_write = os.pipe()
         output_read, output_write = os.pipe()
@@ -242,6 +252,7 @@ class WorkerClient:
         """Give the worker ``grace`` seconds to end, kill its process group, return its status."""
         process, channel = self._process, self._channel
         self._process = self._channel = None
+        self.generation += 1  # handles die with their worker
         if channel is not None:
             os.close(channel.write_fd)
         returncode = None
@@ -259,8 +270,11 @@ class WorkerClient:
         """Stop the worker and delete its private copy of the submission."""
         self._stop(grace=self.limits.kill_grace_seconds)
         self.capture.join(self.limits.kill_grace_seconds)
-        if self._session is not None:
+        if self._session is not None:  # forget the student's modules, for the next submission
             sys.path.remove(str(self._workdir))
+            for name, module in list(sys.modules.items()):
+                if str(getattr(module, "__file__", "")).startswith(str(self._workdir)):
+                    del sys.modules[name]
             self._session = None
         shutil.rmtree(self._scratch, ignore_errors=True)
 

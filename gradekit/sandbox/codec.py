@@ -26,6 +26,7 @@ from gradekit.sandbox.limits import Limits
 EXT_ARRAY = 1
 EXT_TUPLE = 2
 EXT_HANDLE = 3
+EXT_DTYPE = 4  # numeric dtypes and scalar types: ``dtype=np.float64`` is a common argument
 
 HEADER = struct.Struct("!IQ")  # meta length, data length
 ALIGN = 64
@@ -106,6 +107,11 @@ class Encoder:
         if isinstance(obj, dict):
             return {self._native(k, depth + 1, buffers, state):
                     self._native(v, depth + 1, buffers, state) for k, v in obj.items()}
+        if isinstance(obj, np.dtype) or (isinstance(obj, type) and issubclass(obj, np.number)):
+            dtype = np.dtype(obj)
+            if dtype.kind not in NUMERIC_KINDS:
+                raise WireError(f"the dtype {dtype} cannot be sent")
+            return msgpack.ExtType(EXT_DTYPE, msgpack.packb([dtype.str, isinstance(obj, type)]))
         handle = obj if isinstance(obj, Handle) else self.fallback(obj)
         if handle is None:
             raise WireError(f"a {type(obj).__name__} object cannot be sent")
@@ -115,7 +121,9 @@ class Encoder:
     def _array(self, obj: np.ndarray | np.generic, buffers: list[Any],
                state: dict[str, int]) -> msgpack.ExtType:
         scalar = isinstance(obj, np.generic)
-        array = np.ascontiguousarray(np.asarray(obj))  # drops subclasses, copies if strided
+        array = np.asarray(obj)  # a base-class view: subclasses never travel
+        if not array.flags.c_contiguous:
+            array = array.copy(order="C")
         if array.dtype.kind not in NUMERIC_KINDS or array.dtype.fields is not None:
             raise WireError(f"an array of dtype {array.dtype} cannot be sent; "
                             "return numeric arrays (float, int or bool)")
@@ -172,6 +180,10 @@ class Decoder:
                         and isinstance(type_name, str) and isinstance(is_callable, bool)):
                     raise WireError("malformed object handle")
                 return Handle(generation, ident, type_name[:200], is_callable)
+            if code == EXT_DTYPE:
+                dtype_str, as_type = msgpack.unpackb(payload)
+                dtype = self._dtype(dtype_str)
+                return dtype.type if as_type is True else dtype
             raise WireError(f"unknown extension type {code}")
 
         cap = self.caps.string_bytes
@@ -184,11 +196,7 @@ class Decoder:
         if not (isinstance(header, list) and len(header) == 3):
             raise WireError("malformed array header")
         dtype_str, shape, scalar = header
-        if not (isinstance(dtype_str, str) and _DTYPE_PATTERN.fullmatch(dtype_str)):
-            raise WireError(f"arrays of dtype {dtype_str!r} are not accepted")
-        dtype = np.dtype(dtype_str)
-        if dtype.kind not in NUMERIC_KINDS:
-            raise WireError(f"arrays of dtype {dtype} are not accepted")
+        dtype = self._dtype(dtype_str)
         if not (isinstance(shape, list) and len(shape) <= MAX_NDIM
                 and all(type(d) is int and d >= 0 for d in shape)):
             raise WireError(f"malformed array shape {shape!r}")
@@ -198,11 +206,20 @@ class Decoder:
             raise WireError(f"an array claims {nbytes} bytes but the message carries "
                             f"{len(data) - offset}")
         if nbytes:
-            array = np.frombuffer(data, dtype, prod(shape), offset).reshape(shape)
+            array = np.frombuffer(data, dtype, prod(shape), offset).reshape(tuple(shape))
             state["offset"] = offset + nbytes + _pad(nbytes)
         else:
-            array = np.empty(shape, dtype)
+            array = np.empty(tuple(shape), dtype)
         return array[()] if scalar and array.ndim == 0 else array
+
+    @staticmethod
+    def _dtype(dtype_str: Any) -> np.dtype:
+        if not (isinstance(dtype_str, str) and _DTYPE_PATTERN.fullmatch(dtype_str)):
+            raise WireError(f"arrays of dtype {dtype_str!r} are not accepted")
+        dtype = np.dtype(dtype_str)
+        if dtype.kind not in NUMERIC_KINDS:
+            raise WireError(f"arrays of dtype {dtype} are not accepted")
+        return dtype
 
     def _check_depth(self, value: Any) -> None:
         stack = [(value, 0)]

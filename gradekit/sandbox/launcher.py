@@ -110,12 +110,20 @@ def private_homes() -> list[Path]:
 
 
 def runtime_mounts() -> list[str]:
-    """Hide the home folders, then bind back the parts of them the runtime lives in."""
+    """Hide the home folders, then bind back the parts of them the runtime lives in (with
+    traversable folders leading to them: bubblewrap would create those as 0700)."""
     homes = private_homes()
     args = [arg for home in homes for arg in ("--tmpfs", str(home))]
+    created: set[Path] = set()
     for path in runtime_paths():
-        if any(path.is_relative_to(home) for home in homes):
-            args += ["--ro-bind", str(path), str(path)]
+        home = next((h for h in homes if path.is_relative_to(h) and path != h), None)
+        if home is None:
+            continue
+        for folder in reversed(path.parents):
+            if folder.is_relative_to(home) and folder != home and folder not in created:
+                created.add(folder)
+                args += ["--perms", "0755", "--dir", str(folder)]
+        args += ["--ro-bind", str(path), str(path)]
     return args
 
 

@@ -154,18 +154,24 @@ def serve(config: dict[str, Any]) -> None:
     caps = Caps(*config["caps"])
     encoder = Encoder(caps, session.keep)
     channel = Channel(config["request_fd"], config["response_fd"], encoder, caps)
+    pid = os.getpid()
     while True:
         try:
             request = channel.receive()
         except ChannelClosedError:
             return
+        request_id = request.pop("id")
         reply = serve_one(session, request)
+        if os.getpid() != pid:  # a process the student forked came back here: it must not reply
+            os._exit(0)
+        reply["id"] = request_id
         try:
             pieces = encoder.encode(reply)
         except (WireError, MemoryError) as exc:
-            pieces = encoder.encode(error_reply("wire", exc))
+            pieces = encoder.encode({**error_reply("wire", exc), "id": request_id})
         except RecursionError:
-            pieces = encoder.encode(error_reply("wire", WireError("the result is recursive")))
+            error = error_reply("wire", WireError("the result is recursive"))
+            pieces = encoder.encode({**error, "id": request_id})
         write_all(channel.write_fd, pieces)
 
 

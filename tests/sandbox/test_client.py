@@ -1,0 +1,155 @@
+"""WorkerClient: calls, errors, captured output, restarts and budgets, in every mode."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+from sandbox_helpers import HONEST_LAYERS, TIGHT, affine_verdict
+
+from gradekit.sandbox import launcher
+from gradekit.sandbox.client import WorkerClient, describe_exit
+from gradekit.sandbox.errors import (
+    BudgetExhausted,
+    CallTimeout,
+    StaleHandleError,
+    StudentError,
+    WorkerCrashed,
+)
+from gradekit.sandbox.limits import Limits
+
+TOOLS = '''\
+import os
+import time
+
+
+class Counter:
+    def __init__(self, start):
+        self.count = start
+        self.history = []
+
+    def bump(self, by=1):
+        self.count += by
+        self.history.append(by)
+        return self.count
+
+
+def divide(a, b):
+    return a / b
+
+
+def chatty(n):
+    print("line", n)
+    os.write(2, b"from C-level stderr\\n")
+    return n
+
+
+def nap(seconds):
+    time.sleep(seconds)
+    return seconds
+
+
+def die(code):
+    os._exit(code)
+'''
+
+FILES = {"cs231n/layers.py": HONEST_LAYERS, "cs231n/tools.py": TOOLS}
+MODULES = {"layers": "cs231n.layers", "tools": "cs231n.tools"}
+
+
+@pytest.fixture(params=["bwrap", "subprocess", "none"])
+def any_mode(request: pytest.FixtureRequest, mode: str) -> str:
+    return request.param if request.param == "none" else mode
+
+
+def test_components_calls_and_errors_in_every_mode(make_client, any_mode: str) -> None:
+    client = make_client(FILES, MODULES, sandbox=any_mode)
+    assert client.available() == ["layers.affine_backward", "layers.affine_forward",
+                                   "tools.Counter", "tools.chatty", "tools.die",
+                                   "tools.divide", "tools.nap"]
+    assert client.kind("tools.Counter") == "class" and client.kind("tools.nap") == "function"
+    assert affine_verdict(client) == "pass"
+    with pytest.raises(StudentError) as raised:
+        client.call("tools.divide", 1, 0)
+    assert raised.value.type_name == "ZeroDivisionError"
+    assert "tools.py" in raised.value.traceback_text and "worker.py" not in (
+        raised.value.traceback_text)
+
+
+def test_cache_round_trip_feeds_the_backward_pass(make_client, mode: str) -> None:
+    client = make_client(FILES, MODULES, sandbox=mode)
+    x, w, b = np.ones((2, 3)), np.arange(12.0).reshape(3, 4), np.zeros(4)
+    out, cache = client.call("layers.affine_forward", x, w, b)
+    dx, _, db = client.call("layers.affine_backward", np.ones_like(out), cache)
+    assert np.allclose(dx, np.ones((2, 4)) @ w.T) and np.allclose(db, 2 * np.ones(4))
+
+
+def test_remote_objects_keep_state(make_client, mode: str) -> None:
+    client = make_client(FILES, MODULES, sandbox=mode)
+    counter = client.call("tools.Counter", 10)
+    assert counter.bump(5) == 15 and counter.count == 15
+    counter.count = 1
+    history = counter.history
+    history.append(7)  # a remote list: the append happens in the worker
+    assert counter.bump() == 2 and list(counter.history) == [5, 7, 1]
+    assert len(history) == 3 and 7 in history
+
+
+def test_output_is_captured_from_python_and_c(make_client, mode: str) -> None:
+    client = make_client(FILES, MODULES, sandbox=mode)
+    assert client.call("tools.chatty", 3) == 3
+    time.sleep(0.1)
+    assert "line 3" in client.output() and "from C-level stderr" in client.output()
+
+
+def test_timeout_kills_and_the_next_call_gets_a_fresh_worker(make_client, mode: str) -> None:
+    client = make_client(FILES, MODULES, sandbox=mode)
+    counter = client.call("tools.Counter", 0)
+    started = time.monotonic()
+    with pytest.raises(CallTimeout, match="did not finish within 2 s"):
+        client.call("tools.nap", 30)
+    assert time.monotonic() - started < 4
+    assert affine_verdict(client) == "pass"
+    with pytest.raises(StaleHandleError, match="create it again"):
+        counter.bump()
+
+
+def test_exit_is_reported_as_a_crash(make_client, mode: str) -> None:
+    client = make_client(FILES, MODULES, sandbox=mode)
+    with pytest.raises(WorkerCrashed, match="exited with code 7") as raised:
+        client.call("tools.die", 7)
+    assert raised.value.returncode == 7
+    assert affine_verdict(client) == "pass"
+
+
+def test_the_submission_budget_stops_further_calls(make_client) -> None:
+    limits = Limits(**{**TIGHT.__dict__, "submission_seconds": 3.0})
+    client = make_client(FILES, MODULES, limits=limits)
+    with pytest.raises(CallTimeout):
+        client.call("tools.nap", 30)
+    with pytest.raises(BudgetExhausted, match="time budget of 3 s"):
+        client.call("tools.nap", 30)
+    with pytest.raises(BudgetExhausted, match="skipped"):
+        client.call("tools.divide", 1, 1)
+
+
+def test_fallback_without_bubblewrap_warns_and_works(make_client, monkeypatch) -> None:
+    monkeypatch.setattr(launcher, "bwrap_works", lambda: False)
+    with pytest.warns(RuntimeWarning, match="bubblewrap is unavailable"):
+        assert launcher.resolve_mode("auto") == "subprocess"
+    with pytest.raises(launcher.SandboxUnavailable, match="install the 'bubblewrap'"):
+        WorkerClient("/nonexistent", {}, sandbox="bwrap")
+    client = make_client(FILES, MODULES, sandbox="subprocess")
+    assert client.mode == "subprocess" and affine_verdict(client) == "pass"
+
+
+@pytest.mark.parametrize(("returncode", "mode", "text"), [
+    (-9, "subprocess", "SIGKILL"),
+    (137, "bwrap", "SIGKILL"),
+    (-24, "subprocess", "CPU time limit"),
+    (-11, "subprocess", "segmentation fault"),
+    (3, "bwrap", "exited with code 3"),
+])
+def test_exit_descriptions_name_the_likely_cause(returncode: int, mode: str, text: str) -> None:
+    assert text in describe_exit(returncode, mode, TIGHT)
