@@ -29,7 +29,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -185,7 +185,6 @@ class _Outcome:
     status: str = "passed"
     message: str = ""
     duration: float = 0.0
-    phases: list[str] = field(default_factory=list)
 
 
 CREDIT_KEY = pytest.StashKey[Credit]()
@@ -252,7 +251,7 @@ class GradekitPlugin:
             config.hook.pytest_deselected(items=dropped)
         items[:] = kept
 
-    def test_name(self, item: pytest.Item) -> str:
+    def name_of(self, item: pytest.Item) -> str:
         """``file relative to its root :: test``, stable across machines."""
         path = Path(item.path).resolve()
         relative = path.name
@@ -323,7 +322,7 @@ class GradekitPlugin:
         if isinstance(error, TestTimeout | CallTimeout):
             return "failed", str(error)
         if isinstance(error, AssertionError) and when == "call":
-            return "failed", _short(str(error)) or _where(excinfo, "assertion failed")
+            return "failed", _assertion_message(excinfo)
         prefix = "" if when == "call" else f"in test {when}: "
         if isinstance(error, SandboxError):  # already says what the student's code did
             return "error", _short(f"{prefix}{error}")
@@ -339,7 +338,7 @@ class GradekitPlugin:
             status = status_for(fraction)
             message = awarded.reason or ("" if status == "passed" else f"{fraction:.0%} credit")
         return TestResult(
-            name=self.test_name(item),
+            name=self.name_of(item),
             part=graded.part,
             score=graded.points * fraction,
             max_score=graded.points,
@@ -376,6 +375,13 @@ def _skip_reason(report: pytest.TestReport) -> str:
     return reason.removeprefix("Skipped: ")
 
 
-def _where(excinfo: pytest.ExceptionInfo[BaseException], what: str) -> str:
+def _assertion_message(excinfo: pytest.ExceptionInfo[BaseException]) -> str:
+    """The test's own message; pytest's ``assert ...`` explanation only when there is none."""
+    text = str(excinfo.value).strip()
+    custom, explained, _ = text.partition("\nassert ")
+    if explained and custom:
+        return _short(custom)
+    if text:
+        return _short(text)
     entry = excinfo.traceback[-1]
-    return f"{what} at {Path(entry.path).name}:{entry.lineno + 1}"
+    return f"assertion failed at {Path(entry.path).name}:{entry.lineno + 1}"

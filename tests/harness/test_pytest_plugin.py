@@ -79,7 +79,7 @@ def test_credit_rules(make_pm, write_tests):
     assert found["test_full"] == ("passed", 10.0, "all of it")
     assert found["test_none"] == ("failed", 0.0, "none of it")
     assert found["test_last_award_counts"] == ("partial", 0.75, "most")
-    assert found["test_award_then_fail"] == ("failed", 0.0, "later check failed\nassert False")
+    assert found["test_award_then_fail"] == ("failed", 0.0, "later check failed")
     assert found["test_out_of_range"][:2] == ("error", 0.0)
     assert "credit must be a fraction between 0 and 1" in found["test_out_of_range"][2]
     status, score, message = found["test_accuracy"]
@@ -256,3 +256,22 @@ def test_a_returned_fraction_is_the_credit(make_pm, write_tests):
         "and 1, or nothing")
     assert found["test_too_much"][0] == "error"
     assert "credit must be a fraction between 0 and 1, got 2.0" in found["test_too_much"][2]
+
+
+def test_assertion_messages_without_pytest_noise(make_pm, write_tests):
+    found = outcomes(make_pm, write_tests, """
+        def double(x):
+            return 2 * x + 1
+
+        def test_plain_assert():
+            assert double(2) == 4
+
+        def test_custom_message():
+            assert double(2) == 4, "double(2) should be 4"
+
+        def test_bare_assertion_error():
+            raise AssertionError
+    """)
+    assert found["test_plain_assert"][2].startswith("assert 5 == 4\n +  where 5 = ")
+    assert found["test_custom_message"][2] == "double(2) should be 4"
+    assert found["test_bare_assertion_error"][2] == "assertion failed at test_graded.py:12"
