@@ -22,7 +22,10 @@ from gradekit.submission.limits import Budget, Limits, UnpackError, is_junk
 
 _DRIVE = re.compile(r"^[A-Za-z]:")
 _EOCD, _EOCD_SIZE = b"PK\x05\x06", 22
-_ZIP64_LOCATOR, _ZIP64_EOCD = b"PK\x06\x07", b"PK\x06\x06"
+_ZIP64_LOCATOR, _ZIP64_LOCATOR_SIZE = b"PK\x06\x07", 20
+_ZIP64_EOCD, _ZIP64_EOCD_SIZE = b"PK\x06\x06", 56
+#: Central directory bytes allowed per entry (46-byte header, name, extra fields).
+_ENTRY_BYTES = 512
 
 
 class BadArchiveError(UnpackError):
@@ -60,29 +63,31 @@ def member_parts(info: zipfile.ZipInfo, limits: Limits) -> tuple[str, ...]:
     return parts
 
 
-def declared_entries(archive: Path) -> int | None:
-    """The entry count a zip's end record declares, read without parsing its directory.
+def central_directory(archive: Path) -> tuple[int, int] | None:
+    """``(entries, bytes)`` of the central directory, from the end records ``zipfile`` uses.
 
-    ``zipfile.ZipFile`` loads the whole central directory into memory; millions of empty
-    entries would exhaust the grader before any cap applies. ``None`` when there is no
-    readable end record (``zipfile`` then reports the archive as unreadable).
+    ``zipfile.ZipFile`` loads the whole central directory into memory, one object per
+    entry; a forged directory of millions of entries would exhaust the grader before any
+    cap applies. The records are found the way ``zipfile`` finds them. ``None`` when there
+    is no end record (``zipfile`` then reports the archive as unreadable).
     """
     with archive.open("rb") as f:
         size = f.seek(0, os.SEEK_END)
         f.seek(max(0, size - _EOCD_SIZE - 0xFFFF))
         tail = f.read()
+    end = len(tail) - _EOCD_SIZE
+    if not (end >= 0 and tail.startswith(_EOCD, end) and tail.endswith(b"\0\0")):
         end = tail.rfind(_EOCD)
         if end < 0 or len(tail) - end < _EOCD_SIZE:
             return None
-        entries = struct.unpack_from("<H", tail, end + 10)[0]
-        locator = tail.rfind(_ZIP64_LOCATOR, 0, end)
-        if entries != 0xFFFF or locator < 0 or end - locator < 20:
-            return entries
-        f.seek(struct.unpack_from("<Q", tail, locator + 8)[0])
-        record = f.read(56)
-    if len(record) < 40 or not record.startswith(_ZIP64_EOCD):
-        return None
-    return struct.unpack_from("<Q", record, 32)[0]
+    entries, directory_bytes = struct.unpack_from("<HI", tail, end + 10)
+    locator = end - _ZIP64_LOCATOR_SIZE
+    record = locator - _ZIP64_EOCD_SIZE
+    if record >= 0 and tail.startswith(_ZIP64_LOCATOR, locator) and tail.startswith(
+        _ZIP64_EOCD, record
+    ):
+        entries, directory_bytes = struct.unpack_from("<QQ", tail, record + 32)
+    return entries, directory_bytes
 
 
 def _is_dir(info: zipfile.ZipInfo) -> bool:
@@ -104,11 +109,14 @@ def extract_zip(archive: Path, dest: Path, budget: Budget) -> list[Finding]:
     is unreadable and :class:`UnpackError` when it is over the caps left in ``budget``
     (``dest`` may then hold a partial extraction).
     """
-    entries = declared_entries(archive)
-    if entries is not None and entries > budget.limits.max_entries:
+    directory = central_directory(archive)
+    max_entries = budget.limits.max_entries
+    if directory is not None and (
+        directory[0] > max_entries or directory[1] > max_entries * _ENTRY_BYTES
+    ):
         raise UnpackError(
-            f"{archive.name} has {entries} entries, more than the "
-            f"{budget.limits.max_entries} allowed; submit only your code and notebooks"
+            f"{archive.name} has a directory of {directory[0]} entries ({directory[1]} bytes), "
+            f"more than the {max_entries} entries allowed; submit only your code and notebooks"
         )
     try:
         zf = zipfile.ZipFile(archive)

@@ -8,7 +8,7 @@ from submission_builders import make_zip, symlink_info
 
 from gradekit.submission.findings import FindingKind
 from gradekit.submission.limits import Budget, Limits, UnpackError
-from gradekit.submission.safe_zip import declared_entries, extract_zip
+from gradekit.submission.safe_zip import central_directory, extract_zip
 
 
 def extract(archive: Path, tmp_path: Path, limits: Limits | None = None):
@@ -157,20 +157,33 @@ def test_a_directory_entry_without_a_trailing_slash_is_not_written_as_a_file(tmp
     assert (dest / "cs231n" / "layers.py").read_text() == "x = 1"
 
 
-def test_declared_entries_reads_the_end_record(tmp_path):
+def test_central_directory_reads_the_end_record(tmp_path):
     archive = make_zip(tmp_path / "a.zip", {f"{i}.txt": "" for i in range(7)})
-    assert declared_entries(archive) == 7
+    entries, size = central_directory(archive)
+    assert entries == 7
+    assert size == 7 * (46 + len("0.txt"))
     (tmp_path / "b.zip").write_bytes(b"no end record here")
-    assert declared_entries(tmp_path / "b.zip") is None
+    assert central_directory(tmp_path / "b.zip") is None
 
 
-def test_declared_entries_reads_the_zip64_end_record(tmp_path):
+def test_central_directory_reads_the_zip64_end_record(tmp_path):
     """Past 65535 entries the count lives in the zip64 record only."""
     archive = make_zip(tmp_path / "a.zip", {f"{i}": "" for i in range(65_536)})
-    assert declared_entries(archive) == 65_536
+    assert central_directory(archive)[0] == 65_536
 
 
 def test_an_archive_with_too_many_entries_is_refused_before_its_directory_is_read(tmp_path):
     archive = make_zip(tmp_path / "a.zip", {f"d{i}/": "" for i in range(60)})
-    with pytest.raises(UnpackError, match="has 60 entries, more than the 50 allowed"):
+    with pytest.raises(UnpackError, match=r"directory of 60 entries .* than the 50 entries"):
         extract(archive, tmp_path, Limits(max_entries=50))
+
+
+def test_a_forged_entry_count_does_not_hide_a_huge_directory(tmp_path):
+    """zipfile reads the directory by its size, not by the declared count."""
+    archive = make_zip(tmp_path / "a.zip", {f"{'x' * 200}{i}": "" for i in range(600)})
+    data = bytearray(archive.read_bytes())
+    end = data.rindex(b"PK\x05\x06")
+    struct.pack_into("<HH", data, end + 8, 1, 1)  # claim a single entry
+    archive.write_bytes(bytes(data))
+    with pytest.raises(UnpackError, match="directory of 1 entries"):
+        extract(archive, tmp_path, Limits(max_entries=100))
