@@ -5,6 +5,10 @@ nested one level, or the files themselves), a ``.zip``, or a lone ``.ipynb``. Th
 in ``<workdir>/<id>/files``; ``Submission.root`` is the folder inside it that holds the
 package, so the worker puts ``root`` on ``sys.path`` and imports ``Submission.modules``.
 Nothing is written outside ``workdir`` and no student code runs.
+
+When several folders could be the package, the best one is graded (most expected modules,
+then exact paths, then the shallowest, then alphabetical) and an ambiguity finding names
+the others, so the same upload always grades the same way.
 """
 
 from __future__ import annotations

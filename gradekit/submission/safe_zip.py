@@ -3,9 +3,10 @@
 Python's ``zipfile.extractall`` already drops ``..`` components silently; a grader should
 rather *refuse* unsafe members and tell the student: absolute paths, path traversal,
 symlinks and other special files, encrypted members and members that inflate like a
-compression bomb are left out, each with a :class:`Finding`. Caps on the number of files and
-on the total size refuse the whole archive (:class:`UnpackError`); sizes are checked
-against the central directory first and again while writing, since headers can lie.
+compression bomb are left out, each with a :class:`Finding`. Caps on the size of the zip's
+directory, the number of files and the total size refuse the whole archive
+(:class:`UnpackError`); sizes are checked against the central directory first and again
+while writing, since headers can lie.
 """
 
 from __future__ import annotations
