@@ -2,13 +2,15 @@
 
 Each helper says what was checked and by how much it missed: the relative error as the
 notebooks define it (:func:`gradekit.gradient_check.rel_error`), the worst element, the
-argument that was modified in place. Values may come from the sandbox as plain ndarrays,
-numbers, or tuples/lists/dicts of them; other objects (opaque handles) are left alone.
+argument that was modified in place, the parameter whose gradient is wrong, the measured
+speed-up. Values may come from the sandbox as plain ndarrays, numbers, or tuples/lists/dicts
+of them; other objects (opaque handles) are left alone.
 """
 
 from __future__ import annotations
 
 import inspect
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -264,3 +266,41 @@ def assert_dtype_preserved(
         raise AssertionError(f"{label}: given {wanted} inputs, {'; '.join(wrong)} "
                              f"(expected {wanted})")
     return result
+
+
+# -- speed ------------------------------------------------------------------------------
+
+def best_time(fn: Callable[..., Any], *args: Any, repeat: int = 3, **kwargs: Any) -> float:
+    """The fastest of ``repeat`` wall-clock timings of ``fn(*args, **kwargs)``, in seconds."""
+    timings = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn(*args, **kwargs)
+        timings.append(time.perf_counter() - start)
+    return min(timings)
+
+
+def assert_faster(
+    fast: Callable[..., Any],
+    slow: Callable[..., Any],
+    *args: Any,
+    at_least: float,
+    repeat: int = 3,
+    what: str = "",
+    **kwargs: Any,
+) -> float:
+    """Fail unless ``fast`` beats ``slow`` by ``at_least`` times on the same inputs.
+
+    Best-of-``repeat`` timings keep a busy machine from failing a correct submission.
+    Returns the measured speed-up.
+    """
+    fast_time = best_time(fast, *args, repeat=repeat, **kwargs)
+    slow_time = best_time(slow, *args, repeat=repeat, **kwargs)
+    speedup = slow_time / max(fast_time, 1e-9)
+    if speedup < at_least:
+        label = what or getattr(fast, "__name__", "the fast version")
+        baseline = getattr(slow, "__name__", "the baseline")
+        raise AssertionError(f"{label}: only {speedup:.1f}x faster than {baseline} "
+                             f"({fast_time * 1e3:.2f} ms vs {slow_time * 1e3:.2f} ms), "
+                             f"needs {at_least:g}x")
+    return speedup

@@ -4,6 +4,7 @@ import pytest
 from gradekit.harness.checks import (
     assert_dtype,
     assert_dtype_preserved,
+    assert_faster,
     assert_gradient_matches,
     assert_model_gradients,
     assert_not_mutated,
@@ -192,3 +193,17 @@ def test_model_gradient_check_keeps_float32_parameters():
     X, y = rng.normal(size=(4, 3)), rng.normal(size=(4, 2))
     assert_model_gradients(model, X, y, 1e-2, names=["b"])
     assert model.params["b"].dtype == np.float32
+
+
+def test_assert_faster_measures_the_speedup():
+    x = np.arange(20000.0)
+
+    def vectorised(v):
+        return v * 2.0
+
+    def loop(v):
+        return np.array([2.0 * e for e in v])
+
+    assert assert_faster(vectorised, loop, x, at_least=5) > 5
+    with fails(r"^loop: only \d+\.\dx faster than vectorised .* needs 1e\+06x$"):
+        assert_faster(loop, vectorised, x, at_least=1e6, repeat=1)
