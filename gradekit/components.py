@@ -23,7 +23,7 @@ from gradekit.plugin_manager import get_plugin_manager, is_submission
 SOURCES = ("impl", "ref", "mixed")
 
 
-class MissingComponent(LookupError):
+class MissingComponent(LookupError):  # noqa: N818 - reads as the outcome a test reports
     """The chosen source has no implementation of a component."""
 
 
