@@ -202,10 +202,12 @@ class GradekitPlugin:
         pm: pluggy.PluginManager,
         *,
         api: str = "cs231n",
-        visibilities: Sequence[str] = VISIBILITIES,
+        visibilities: str | Sequence[str] = VISIBILITIES,
         default_timeout: float | None = None,
         roots: Sequence[Path] = (),
     ) -> None:
+        if isinstance(visibilities, str):
+            visibilities = (visibilities,)
         unknown = set(visibilities) - set(VISIBILITIES)
         if unknown:
             raise ValueError(f"unknown visibility {sorted(unknown)}; use {VISIBILITIES}")

@@ -66,7 +66,7 @@ def run_tests(
     pm: pluggy.PluginManager,
     *,
     api: str = "cs231n",
-    visibility: Sequence[str] = VISIBILITIES,
+    visibility: str | Sequence[str] = VISIBILITIES,
     submission_id: str = "",
     assignment: str = "",
     part_points: Mapping[str, float] | None = None,
@@ -75,7 +75,7 @@ def run_tests(
 ) -> SubmissionResult:
     """Run the tests under ``test_paths`` against the components ``pm`` provides.
 
-    ``visibility`` selects which tests run (``("visible",)`` for a student's own check).
+    ``visibility`` selects which tests run (``"visible"`` for a student's own check).
     ``part_points`` are the parts' points a pack declares. Raises :class:`TestSuiteError`
     when a test module cannot be collected or misuses a marker.
     """
@@ -90,14 +90,16 @@ def run_tests(
     with _fresh_test_modules([p if p.is_dir() else p.parent for p in paths]):
         exit_code = pytest.main(_pytest_args(paths, show_output), plugins=[plugin])
     duration = time.perf_counter() - start
-    if plugin.problems:
+    if plugin.problems:  # pytest calls collection errors an interruption too
         raise TestSuiteError("the tests cannot run as written:\n  " + "\n  ".join(plugin.problems))
+    if exit_code == pytest.ExitCode.INTERRUPTED:
+        raise KeyboardInterrupt  # pytest swallowed a Ctrl-C; the caller decides what to keep
     if exit_code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED,
                          pytest.ExitCode.NO_TESTS_COLLECTED):
         raise TestSuiteError(f"pytest stopped with exit code {exit_code!r}; run again with "
                              "show_output=True to see why")
     findings = [] if plugin.results else [
-        Finding("tests", f"no {'/'.join(visibility)} tests found under "
+        Finding("tests", f"no {'/'.join(plugin.visibilities)} tests found under "
                          f"{', '.join(str(p) for p in paths)}")
     ]
     return SubmissionResult(

@@ -188,3 +188,18 @@ def test_through_the_sandbox_a_timeout_does_not_desynchronise_later_calls(
         result = run_tests([write_tests("test_layers.py", SANDBOXED_TESTS)], pm)
     assert [(t.status, t.message) for t in result.tests] == [
         ("failed", "timed out after 0.5 s"), ("passed", ""), ("passed", "")]
+
+
+def test_an_empty_selection_is_a_finding_not_an_error(make_pm, write_tests):
+    folder = write_tests("test_layers.py", TESTS)
+    pm = make_pm(STUDENT)
+    result = run_tests([folder], pm, visibility="after_due_date")
+    assert result.tests == [] and result.max_score == 0
+    assert result.findings[0].kind == "tests"
+    assert result.findings[0].message.startswith("no after_due_date tests found under ")
+
+
+def test_ctrl_c_inside_the_tests_reaches_the_caller(make_pm, write_tests):
+    folder = write_tests("test_stop.py", "def test_stop():\n    raise KeyboardInterrupt\n")
+    with pytest.raises(KeyboardInterrupt):
+        run_tests([folder], make_pm(STUDENT))
