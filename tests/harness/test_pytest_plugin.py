@@ -275,3 +275,21 @@ def test_assertion_messages_without_pytest_noise(make_pm, write_tests):
     assert found["test_plain_assert"][2].startswith("assert 5 == 4\n +  where 5 = ")
     assert found["test_custom_message"][2] == "double(2) should be 4"
     assert found["test_bare_assertion_error"][2] == "assertion failed at test_graded.py:12"
+
+
+def test_deadline_keeps_an_enclosing_alarm_running():
+    import signal
+
+    fired = []
+    previous = signal.signal(signal.SIGALRM, lambda *_: fired.append(True))
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.3)
+        with deadline(5):
+            time.sleep(0.05)
+        remaining, _ = signal.getitimer(signal.ITIMER_REAL)
+        assert 0.1 < remaining < 0.3
+        time.sleep(0.4)
+        assert fired == [True]
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
