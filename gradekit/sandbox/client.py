@@ -116,6 +116,11 @@ class WorkerClient:
         """``"function"`` or ``"class"`` for an available component."""
         return self._kinds[name]
 
+    @property
+    def pid(self) -> int | None:
+        """The process id of the running worker (or of bubblewrap around it), if one runs."""
+        return self._process.pid if self._process is not None else None
+
     def output(self) -> str:
         """What the student's code printed so far (capped)."""
         return self.capture.text()

@@ -1,0 +1,6 @@
+"""Loops forever inside one function."""
+
+
+def run():
+    while True:
+        pass

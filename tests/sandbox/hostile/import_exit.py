@@ -1,0 +1,5 @@
+"""Exits the interpreter while being imported."""
+
+import sys
+
+sys.exit("bye from import")

@@ -1,0 +1,68 @@
+"""The launch plan: environment allow-list, masks, namespaces and kernel limits."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sandbox_helpers import TIGHT
+
+from gradekit.sandbox import launcher
+
+
+def test_environment_is_an_allow_list(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GRADEKIT_TEST_SECRET", "x")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "y")
+    env = launcher.sandbox_env(launcher.SANDBOX_ROOT)
+    assert set(env) <= {*launcher.PASSED_THROUGH_ENV, *launcher.FIXED_ENV, "HOME", "TMPDIR"}
+    assert env["HOME"] == launcher.SANDBOX_ROOT and env["OPENBLAS_NUM_THREADS"] == "1"
+
+
+def test_masks_cover_folders_and_files_but_skip_the_private_tmp(tmp_path: Path) -> None:
+    folder, file = Path("/var"), Path("/etc/hostname")
+    args = launcher.bwrap_masks([folder, file, tmp_path, Path("/no/such/path")])
+    assert args == ["--tmpfs", "/var", "--ro-bind", "/dev/null", "/etc/hostname"]
+
+
+def test_unknown_mode_is_refused() -> None:
+    with pytest.raises(ValueError, match="use one of auto, bwrap, subprocess, none"):
+        launcher.resolve_mode("docker")
+
+
+def test_bwrap_plan_isolates_and_passes_only_the_allow_list(tmp_path: Path) -> None:
+    plan = launcher.plan("bwrap", tmp_path, (5, 6), 0, TIGHT, [1, 2, 3], [Path("/var")],
+                         uid=launcher.NOBODY)
+    argv = plan.argv
+    for flag in ("--unshare-net", "--unshare-pid", "--die-with-parent", "--new-session",
+                 "--clearenv"):
+        assert flag in argv
+    assert argv[argv.index("--bind") + 1:argv.index("--bind") + 3] == [
+        str(tmp_path), launcher.SANDBOX_ROOT]
+    assert argv[argv.index("--ro-bind") + 1:argv.index("--ro-bind") + 3] == ["/", "/"]
+    config = json.loads(argv[-1])
+    assert config["uid"] == launcher.NOBODY and config["root"] == launcher.SANDBOX_ROOT
+    assert plan.env == launcher.sandbox_env(launcher.SANDBOX_ROOT)
+
+
+def test_rlimits_reach_the_child() -> None:
+    setter = launcher.rlimit_setter(TIGHT, uid=None)
+    probe = ("import resource as r; print([r.getrlimit(x)[0] for x in "
+             "(r.RLIMIT_CPU, r.RLIMIT_AS, r.RLIMIT_FSIZE, r.RLIMIT_CORE)])")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          preexec_fn=setter, check=True)
+    assert json.loads(done.stdout) == [TIGHT.cpu_seconds, TIGHT.address_space,
+                                       TIGHT.file_size, 0]
+
+
+def test_process_limit_counts_what_the_user_already_runs() -> None:
+    assert launcher.count_processes(os.getuid()) >= 1
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root drops to nobody")
+def test_root_grader_runs_student_code_as_nobody() -> None:
+    assert launcher.drop_uid("bwrap") == launcher.NOBODY
+    assert launcher.drop_uid("none") is None
