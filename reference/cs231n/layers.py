@@ -226,74 +226,69 @@ def dropout_backward(dout: np.ndarray, cache: Cache) -> np.ndarray:
 # ---------------------------------------------------------------- convolution and pooling
 
 
+def _pad_spatial(x: np.ndarray, pad: int) -> np.ndarray:
+    """Zero-pad the last two (spatial) axes of an (N, C, H, W) array."""
+    return np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+
+
 def conv_forward_naive(
     x: np.ndarray, w: np.ndarray, b: np.ndarray, conv_param: dict[str, int]
 ) -> tuple[np.ndarray, Cache]:
     """Naive convolution (really cross-correlation) of x (N,C,H,W) with filters w (F,C,HH,WW).
 
-    Loops over output positions on purpose: this is the slow, obviously-correct
-    baseline the fast layers are checked and timed against. Output spatial size is
-    ``1 + (H + 2*pad - HH) // stride`` (likewise for width); any leftover border
-    that a stride does not reach is ignored.
+    Computes every output element with its own loop iteration, as the notebooks' naive
+    layer does: this is the slow, obviously correct baseline that the fast layers are
+    checked and timed against, so it is deliberately not vectorised. The output spatial
+    size is ``1 + (H + 2*pad - HH) // stride`` (likewise for width); a border that the
+    stride does not reach is ignored.
     """
     stride, pad = conv_param["stride"], conv_param["pad"]
     N, _, H, W = x.shape
     F, _, HH, WW = w.shape
     H_out = 1 + (H + 2 * pad - HH) // stride
     W_out = 1 + (W + 2 * pad - WW) // stride
-    x_pad = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
-    w_rows = w.reshape(F, -1)
+    x_pad = _pad_spatial(x, pad)
     out = np.empty((N, F, H_out, W_out), dtype=np.result_type(x, w, b))
-    for i in range(H_out):
-        for j in range(W_out):
-            top, left = i * stride, j * stride
-            window = x_pad[:, :, top : top + HH, left : left + WW].reshape(N, -1)
-            out[:, :, i, j] = window @ w_rows.T + b
+    for n, f, i, j in np.ndindex(out.shape):
+        top, left = i * stride, j * stride
+        window = x_pad[n, :, top : top + HH, left : left + WW]
+        out[n, f, i, j] = (window * w[f]).sum() + b[f]
     return out, (x, w, b, conv_param)
 
 
 def conv_backward_naive(
     dout: np.ndarray, cache: Cache
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Return ``(dx, dw, db)`` by scattering each output position's gradient back to its window."""
+    """Return ``(dx, dw, db)``, sending each output element's gradient back to its window."""
     x, w, _, conv_param = cache
     stride, pad = conv_param["stride"], conv_param["pad"]
-    N, C, H, W = x.shape
-    F, _, HH, WW = w.shape
-    _, _, H_out, W_out = dout.shape
-    x_pad = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    _, _, H, W = x.shape
+    _, _, HH, WW = w.shape
+    x_pad = _pad_spatial(x, pad)
     dx_pad = np.zeros_like(x_pad, dtype=np.result_type(x, dout))
-    w_rows = w.reshape(F, -1)
-    dw_rows = np.zeros(w_rows.shape, dtype=np.result_type(w, dout))
-    for i in range(H_out):
-        for j in range(W_out):
-            top, left = i * stride, j * stride
-            window = x_pad[:, :, top : top + HH, left : left + WW].reshape(N, -1)
-            d_here = dout[:, :, i, j]
-            dw_rows += d_here.T @ window
-            dx_pad[:, :, top : top + HH, left : left + WW] += (d_here @ w_rows).reshape(
-                N, C, HH, WW
-            )
-    dx = dx_pad[:, :, pad : pad + H, pad : pad + W]
+    dw = np.zeros_like(w, dtype=np.result_type(w, dout))
+    for n, f, i, j in np.ndindex(dout.shape):
+        top, left = i * stride, j * stride
+        rows, cols = slice(top, top + HH), slice(left, left + WW)
+        dw[f] += dout[n, f, i, j] * x_pad[n, :, rows, cols]
+        dx_pad[n, :, rows, cols] += dout[n, f, i, j] * w[f]
     db = dout.sum(axis=(0, 2, 3))
-    return dx, dw_rows.reshape(w.shape), db
+    return dx_pad[:, :, pad : pad + H, pad : pad + W], dw, db
 
 
 def max_pool_forward_naive(x: np.ndarray, pool_param: dict[str, int]) -> tuple[np.ndarray, Cache]:
     """Max pooling over (pool_height, pool_width) windows taken every ``stride`` pixels.
 
-    Pools need not tile the input: the output has ``1 + (H - pool_height) // stride``
-    rows (likewise columns) and any remainder at the border is ignored.
+    One loop iteration per output element, like :func:`conv_forward_naive`. Pools need
+    not tile the input: the output has ``1 + (H - pool_height) // stride`` rows
+    (likewise columns) and any remainder at the border is ignored.
     """
     ph, pw, stride = pool_param["pool_height"], pool_param["pool_width"], pool_param["stride"]
     N, C, H, W = x.shape
-    H_out = 1 + (H - ph) // stride
-    W_out = 1 + (W - pw) // stride
-    out = np.empty((N, C, H_out, W_out), dtype=x.dtype)
-    for i in range(H_out):
-        for j in range(W_out):
-            top, left = i * stride, j * stride
-            out[:, :, i, j] = x[:, :, top : top + ph, left : left + pw].max(axis=(2, 3))
+    out = np.empty((N, C, 1 + (H - ph) // stride, 1 + (W - pw) // stride), dtype=x.dtype)
+    for n, c, i, j in np.ndindex(out.shape):
+        top, left = i * stride, j * stride
+        out[n, c, i, j] = x[n, c, top : top + ph, left : left + pw].max()
     return out, (x, pool_param)
 
 
@@ -306,16 +301,12 @@ def max_pool_backward_naive(dout: np.ndarray, cache: Cache) -> np.ndarray:
     """
     x, pool_param = cache
     ph, pw, stride = pool_param["pool_height"], pool_param["pool_width"], pool_param["stride"]
-    N, C, _, _ = x.shape
-    _, _, H_out, W_out = dout.shape
     dx = np.zeros_like(x, dtype=np.result_type(x, dout))
-    n_idx, c_idx = np.meshgrid(np.arange(N), np.arange(C), indexing="ij")
-    for i in range(H_out):
-        for j in range(W_out):
-            top, left = i * stride, j * stride
-            window = x[:, :, top : top + ph, left : left + pw].reshape(N, C, -1)
-            rows, cols = np.unravel_index(window.argmax(axis=2), (ph, pw))
-            dx[n_idx, c_idx, top + rows, left + cols] += dout[:, :, i, j]
+    for n, c, i, j in np.ndindex(dout.shape):
+        top, left = i * stride, j * stride
+        window = x[n, c, top : top + ph, left : left + pw]
+        row, col = np.unravel_index(np.argmax(window), window.shape)
+        dx[n, c, top + row, left + col] += dout[n, c, i, j]
     return dx
 
 
