@@ -10,7 +10,8 @@ Markers::
 
 Fixtures: ``impl``, ``ref`` and ``mixed`` are :class:`gradekit.components.Components` views
 of the grading session's plugin manager. A test earns a fraction of its points by returning
-it (``return 0.5``) or through the ``credit`` fixture (``credit.award(0.5, "why")``).
+it (``return 0.5``) or through the ``credit`` fixture (``credit.award(0.5, "why")``);
+``rubric`` is the pack's accuracy rubric, for ``credit.award_accuracy(accuracy, rubric)``.
 
 Outcomes become :class:`gradekit.harness.results.TestResult`: a failed assertion is
 ``failed`` with its message, a :class:`gradekit.components.MissingComponent` is ``failed``
@@ -208,6 +209,7 @@ class GradekitPlugin:
         visibilities: str | Sequence[str] = VISIBILITIES,
         default_timeout: float | None = None,
         roots: Sequence[Path] = (),
+        rubric: Rubric | None = None,
     ) -> None:
         if isinstance(visibilities, str):
             visibilities = (visibilities,)
@@ -219,6 +221,7 @@ class GradekitPlugin:
         self.visibilities = tuple(visibilities)
         self.default_timeout = default_timeout
         self.roots = [Path(r).resolve() for r in roots]
+        self.pack_rubric = rubric
         self.results: list[TestResult] = []
         self.problems: list[str] = []  # mistakes in the tests themselves
         self._graded: dict[str, GradedTest] = {}
@@ -289,6 +292,14 @@ class GradekitPlugin:
         awarded = Credit()
         request.node.stash[CREDIT_KEY] = awarded
         return awarded
+
+    @pytest.fixture
+    def rubric(self) -> Rubric:
+        """The pack's accuracy rubric: ``credit.award_accuracy(accuracy, rubric)``."""
+        if self.pack_rubric is None:
+            raise LookupError("this assignment declares no accuracy rubric; add one to the "
+                              "pack (e.g. rubric = \"min(floor((X - 32%)) / 23%, 1)\")")
+        return self.pack_rubric
 
     # -- running ------------------------------------------------------------------------
     @pytest.hookimpl(wrapper=True)

@@ -21,6 +21,7 @@ import pytest
 
 from gradekit.harness.pytest_plugin import GradekitPlugin
 from gradekit.harness.results import VISIBILITIES, Finding, SubmissionResult
+from gradekit.harness.rubrics import Rubric
 
 
 class TestSuiteError(RuntimeError):
@@ -71,12 +72,14 @@ def run_tests(
     assignment: str = "",
     part_points: Mapping[str, float] | None = None,
     default_timeout: float | None = None,
+    rubric: Rubric | None = None,
     show_output: bool = False,
 ) -> SubmissionResult:
     """Run the tests under ``test_paths`` against the components ``pm`` provides.
 
     ``visibility`` selects which tests run (``"visible"`` for a student's own check).
-    ``part_points`` are the parts' points a pack declares. Raises :class:`TestSuiteError`
+    ``part_points`` are the parts' points a pack declares and ``rubric`` its accuracy rubric
+    (the ``rubric`` fixture). Raises :class:`TestSuiteError`
     when a test module cannot be collected or misuses a marker.
     """
     paths = [Path(p).resolve() for p in test_paths]
@@ -85,7 +88,7 @@ def run_tests(
         raise FileNotFoundError(f"no tests to run at {', '.join(missing) or '(no paths)'}; "
                                 "pass the folders or files holding the test modules")
     plugin = GradekitPlugin(pm, api=api, visibilities=visibility,
-                            default_timeout=default_timeout, roots=paths)
+                            default_timeout=default_timeout, roots=paths, rubric=rubric)
     start = time.perf_counter()
     with _fresh_test_modules([p if p.is_dir() else p.parent for p in paths]):
         exit_code = pytest.main(_pytest_args(paths, show_output), plugins=[plugin])

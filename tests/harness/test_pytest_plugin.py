@@ -293,3 +293,20 @@ def test_deadline_keeps_an_enclosing_alarm_running():
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+
+
+def test_the_pack_rubric_fixture(make_pm, write_tests):
+    from gradekit.harness.rubrics import linear
+
+    source = """
+        import pytest
+
+        @pytest.mark.points(10)
+        def test_accuracy(credit, rubric):
+            credit.award_accuracy(0.435, rubric)
+    """
+    found = outcomes(make_pm, write_tests, source, rubric=linear(32, 55))
+    assert found["test_accuracy"][:2] == ("partial", pytest.approx(5.0))
+    found = outcomes(make_pm, write_tests, source)
+    assert found["test_accuracy"][0] == "error"
+    assert "declares no accuracy rubric" in found["test_accuracy"][2]
