@@ -8,6 +8,7 @@ feedback page, an LMS export) or replace a built-in by name. A writer is a funct
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TextIO
@@ -67,3 +68,37 @@ def write_report(
         path = path / FILE_NAMES.get(fmt, f"report.{fmt}")
     with path.open("w", encoding="utf-8", newline="") as out:
         writer(results, out)
+
+
+def folder_name(submission: str) -> str:
+    """A file-system-safe folder name for a submission id (ids come from uploads)."""
+    cleaned = re.sub(r"[^\w.-]+", "_", submission).strip("._")
+    return cleaned or "submission"
+
+
+def write_per_submission(
+    pm: pluggy.PluginManager,
+    fmt: str,
+    results: Sequence[SubmissionResult],
+    out_dir: str | Path,
+) -> list[Path]:
+    """Write each submission's report into its own folder under ``out_dir``; return the files.
+
+    Gradescope and per-student feedback need one file per submission; two ids that clean up
+    to the same folder name get numbered folders rather than overwrite each other.
+    """
+    out_dir = Path(out_dir)
+    written, taken = [], set()
+    for result in results:
+        name = base = folder_name(result.submission)
+        number = 1
+        while name in taken:
+            number += 1
+            name = f"{base}-{number}"
+        taken.add(name)
+        folder = out_dir / name
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / FILE_NAMES.get(fmt, f"report.{fmt}")
+        write_report(pm, fmt, [result], path)
+        written.append(path)
+    return written

@@ -37,3 +37,16 @@ def test_a_folder_gets_the_format_file_name(make_pm, results, tmp_path):
 def test_unknown_format_lists_the_known_ones(make_pm, results):
     with pytest.raises(ValueError, match="choose one of csv, gradescope, json, table"):
         write_report(make_pm(""), "pdf", results, io.StringIO())
+
+
+def test_one_folder_per_submission(make_pm, results, tmp_path):
+    from dataclasses import replace
+
+    from gradekit.harness.reports import write_per_submission
+
+    odd = [replace(results[0], submission="../alice smith"),
+           replace(results[1], submission="alice/smith"), replace(results[1], submission="")]
+    written = write_per_submission(make_pm(""), "gradescope", odd, tmp_path / "out")
+    assert [p.relative_to(tmp_path / "out").as_posix() for p in written] == [
+        "alice_smith/results.json", "alice_smith-2/results.json", "submission/results.json"]
+    assert json.loads(written[0].read_text())["score"] == 5.5
