@@ -21,10 +21,7 @@ from cs231n_vectors import (
     linspace_array,
 )
 
-from gradekit.gradient_check import (
-    eval_numerical_gradient,
-    rel_error,
-)
+from gradekit.gradient_check import eval_numerical_gradient, rel_error
 from reference.cs231n import layers
 
 
