@@ -96,7 +96,7 @@ def graded_test(item: pytest.Item, default_timeout: float | None = None) -> Grad
     """Read and check the gradekit markers of ``item``."""
     points = _marker_arg(item, "points")
     points = 1.0 if points is None else points
-    if isinstance(points, bool) or not isinstance(points, int | float) or points < 0:
+    if isinstance(points, bool) or not isinstance(points, numbers.Real) or points < 0:
         raise MarkerError(f"@pytest.mark.points needs a number >= 0, got {points!r}")
     part = _marker_arg(item, "part") or default_part(item.path)
     visibility = _marker_arg(item, "visibility") or "visible"
@@ -105,10 +105,10 @@ def graded_test(item: pytest.Item, default_timeout: float | None = None) -> Grad
                           f"got {visibility!r}")
     limit = _marker_arg(item, "timeout")
     limit = default_timeout if limit is None else limit
-    if limit is not None and (not isinstance(limit, int | float) or limit <= 0):
+    if limit is not None and (not isinstance(limit, numbers.Real) or limit <= 0):
         raise MarkerError(f"@pytest.mark.timeout needs a positive number of seconds, "
                           f"got {limit!r}")
-    return GradedTest(float(points), str(part), visibility, limit)
+    return GradedTest(float(points), str(part), visibility, None if limit is None else float(limit))
 
 
 class Credit:
