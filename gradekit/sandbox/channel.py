@@ -67,12 +67,24 @@ class Channel:
             raise TimeoutError
 
 
-def write_all(fd: int, pieces: list[Any]) -> None:
-    """Write every piece, resuming after partial writes (pipes accept ~64 KB at a time)."""
+def write_all(fd: int, pieces: list[Any], deadline: float | None = None) -> None:
+    """Write every piece, resuming after partial writes (pipes accept ~64 KB at a time).
+
+    With a ``deadline`` the descriptor must be non-blocking: a reader that stops reading
+    (a stopped or wedged worker) then costs a ``TimeoutError``, not a hung grader.
+    """
     views = [memoryview(p).cast("B") for p in pieces if len(p)]
     start = 0
+    writable = select.poll()
+    writable.register(fd, select.POLLOUT)
     while start < len(views):
-        written = os.writev(fd, views[start:start + IOV_MAX])
+        try:
+            written = os.writev(fd, views[start:start + IOV_MAX])
+        except BlockingIOError:
+            remaining = deadline - time.monotonic() if deadline is not None else None
+            if remaining is not None and (remaining <= 0 or not writable.poll(remaining * 1000)):
+                raise TimeoutError from None
+            continue
         while written:
             head = views[start]
             if written >= len(head):

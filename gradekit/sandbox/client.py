@@ -164,9 +164,10 @@ class WorkerClient:
         self._last_id += 1
         message = {**message, "id": self._last_id}
         pieces = self._encoder().encode(message)
+        deadline = time.monotonic() + timeout
         try:
-            write_all(channel.write_fd, pieces)
-            reply = channel.receive(time.monotonic() + timeout)
+            write_all(channel.write_fd, pieces, deadline)
+            reply = channel.receive(deadline)
         except TimeoutError:
             self._stop(grace=0)
             if timeout < self.limits.call_seconds:
@@ -247,6 +248,7 @@ class WorkerClient:
             for fd in (request_read, reply_write, output_write):
                 os.close(fd)
         self.capture.drain(output_read)
+        os.set_blocking(request_write, False)  # writes to a wedged worker must time out
         self._channel = Channel(reply_read, request_write, self._encoder(), self.caps)
         for prefix in self._loaded:  # a restarted worker gets back what loaded before
             self._request({"op": "load", "prefix": prefix, "module": self.modules[prefix]},

@@ -108,6 +108,11 @@ def network_targets(context: Context) -> tuple:
     return ([("127.0.0.1", context.listening_port), ("192.0.2.1", 80)],)
 
 
+def after_the_worker_stopped(context: Context) -> tuple:
+    time.sleep(1.0)  # self_stop.py stops its worker 0.5 s after import
+    return (np.zeros(2 << 20),)  # 16 MB: more than a pipe holds, so the grader must wait
+
+
 CASES = {
     "infinite loop at import": Case("import_loop", match="did not finish within 2 s"),
     "exception at import": Case("import_error", match="RuntimeError: broken at import"),
@@ -122,6 +127,8 @@ CASES = {
     "thread that never ends": Case("thread_forever", no_args,
                                    returns=lambda count, _: count >= 2,
                                    checks_after=("closes promptly",)),
+    "worker stops reading (SIGSTOP)": Case("self_stop", after_the_worker_stopped, CallTimeout,
+                                           "did not finish within 2 s"),
     "sys.exit in a function": Case("sys_exit", no_args, StudentError, "SystemExit"),
     "os._exit": Case("os_exit", no_args, WorkerCrashed, "exited with code 9"),
     "kill of the parent": Case("kill_parent", no_args, StudentError, "PermissionError",
