@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import time
 
 import numpy as np
@@ -113,6 +114,24 @@ def test_timeout_kills_and_the_next_call_gets_a_fresh_worker(make_client, mode: 
     assert affine_verdict(client) == "pass"
     with pytest.raises(StaleHandleError, match="create it again"):
         counter.bump()
+
+
+def test_an_interrupted_call_leaves_no_late_reply_behind(make_client, mode: str) -> None:
+    client = make_client(FILES, MODULES, sandbox=mode)
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    signal.setitimer(signal.ITIMER_REAL, 0.3)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            client.call("tools.nap", 0.8)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    time.sleep(0.8)
+    assert client.call("tools.nap", 0) == 0
 
 
 def test_exit_is_reported_as_a_crash(make_client, mode: str) -> None:
