@@ -10,8 +10,9 @@ Instructors mark what students must write::
 
 Each region is replaced, at the indentation of its ``BEGIN`` line, by the region's
 ``### STUB`` lines (marker removed) or, when it has none, by
-``raise NotImplementedError("<function>: not implemented yet")``; a region at module level
-without stubs (a private helper of the solution, say) simply disappears. Keeping a single
+``raise NotImplementedError("<function>: not implemented yet")``; a region without stubs
+that holds whole definitions (a private helper of the solution, say) or sits at module level
+simply disappears. Keeping a single
 source of truth means the starter code can never drift from the reference, and
 ``keep_solutions=True`` gives the complete solution without the markers.
 """
@@ -32,12 +33,22 @@ class StripError(ValueError):
 
 
 def _enclosing_name(lines: list[str], index: int) -> str:
+    """Dotted name of the definitions around line ``index``, e.g. ``Net.loss``."""
     indent = len(lines[index]) - len(lines[index].lstrip())
+    names = []
     for line in reversed(lines[:index]):
         match = _DEF.match(line)
-        if match and len(line) - len(line.lstrip()) < indent:
-            return match.group(1)
-    return "this part"
+        depth = len(line) - len(line.lstrip())
+        if match and depth < indent:
+            names.append(match.group(1))
+            indent = depth
+    return ".".join(reversed(names)) or "this part"
+
+
+def _defines(region: list[str]) -> bool:
+    """True when the region's first statement starts a definition (def, class, decorator)."""
+    code = [ln.strip() for ln in region if ln.strip() and not ln.strip().startswith("#")]
+    return bool(code) and (code[0].startswith("@") or _DEF.match(code[0]) is not None)
 
 
 def strip_solutions(source: str, filename: str = "<source>", *,
@@ -61,7 +72,7 @@ def strip_solutions(source: str, filename: str = "<source>", *,
                      if ln.strip().startswith(STUB)]
             if keep_solutions:
                 out.extend(ln for ln in region if not ln.strip().startswith(STUB))
-            elif stubs or indent:
+            elif stubs or (indent and not _defines(region)):
                 name = _enclosing_name(lines, begin_at - 1)
                 stubs = stubs or [f'raise NotImplementedError("{name}: not implemented yet")']
                 out.extend(indent + stub for stub in stubs)

@@ -18,27 +18,35 @@ Cache = tuple[Any, ...]
 
 def affine_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, Cache]:
     """Compute ``x.reshape(N, D) @ w + b`` for x of shape (N, d_1, ..., d_k)."""
+    ### BEGIN SOLUTION
     out = x.reshape(x.shape[0], -1) @ w + b
     return out, (x, w, b)
+    ### END SOLUTION
 
 
 def affine_backward(dout: np.ndarray, cache: Cache) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Return ``(dx, dw, db)``; dx has the original (unflattened) shape of x."""
+    ### BEGIN SOLUTION
     x, w, _ = cache
     dx = (dout @ w.T).reshape(x.shape)
     dw = x.reshape(x.shape[0], -1).T @ dout
     db = dout.sum(axis=0)
     return dx, dw, db
+    ### END SOLUTION
 
 
 def relu_forward(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Elementwise ``max(0, x)``."""
+    ### BEGIN SOLUTION
     return np.maximum(x, 0), x
+    ### END SOLUTION
 
 
 def relu_backward(dout: np.ndarray, cache: np.ndarray) -> np.ndarray:
     """Pass the gradient where the input was positive (the kink at 0 gets gradient 0)."""
+    ### BEGIN SOLUTION
     return dout * (cache > 0)
+    ### END SOLUTION
 
 
 # ---------------------------------------------------------------- losses
@@ -74,6 +82,7 @@ def softmax_loss(x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
 # ---------------------------------------------------------------- batch and layer normalisation
 
 
+### BEGIN SOLUTION
 def _normalise(
     x: np.ndarray, mean: np.ndarray, var: np.ndarray, eps: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -81,13 +90,16 @@ def _normalise(
     xc = x - mean
     std = np.sqrt(var + eps)
     return xc / std, xc, std
+### END SOLUTION
 
 
+### BEGIN SOLUTION
 def _normalise_backward(dx_hat: np.ndarray, x_hat: np.ndarray, std: np.ndarray) -> np.ndarray:
     """Gradient through :func:`_normalise` in closed form, given the gradient of x_hat."""
     mean_dx_hat = dx_hat.mean(axis=0)
     mean_dx_hat_x_hat = (dx_hat * x_hat).mean(axis=0)
     return (dx_hat - mean_dx_hat - x_hat * mean_dx_hat_x_hat) / std
+### END SOLUTION
 
 
 def batchnorm_forward(
@@ -100,6 +112,7 @@ def batchnorm_forward(
     ``test`` mode the running averages are used. The running statistics start as zeros
     of x's dtype and are written back into ``bn_param``.
     """
+    ### BEGIN SOLUTION
     mode = bn_param["mode"]
     eps = bn_param.get("eps", 1e-5)
     momentum = bn_param.get("momentum", 0.9)
@@ -127,6 +140,7 @@ def batchnorm_forward(
     bn_param["running_mean"] = running_mean.astype(x.dtype, copy=False)
     bn_param["running_var"] = running_var.astype(x.dtype, copy=False)
     return out.astype(x.dtype, copy=False), cache
+    ### END SOLUTION
 
 
 def batchnorm_backward(dout: np.ndarray, cache: Cache) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -135,6 +149,7 @@ def batchnorm_backward(dout: np.ndarray, cache: Cache) -> tuple[np.ndarray, np.n
     Each step mirrors one node of the computational graph, which is how the
     assignment asks students to derive it first.
     """
+    ### BEGIN SOLUTION
     x_hat, xc, std, gamma = cache
     N = dout.shape[0]
     dbeta = dout.sum(axis=0)
@@ -151,6 +166,7 @@ def batchnorm_backward(dout: np.ndarray, cache: Cache) -> tuple[np.ndarray, np.n
     # xc = x - mean(x)
     dx = dxc - dxc.sum(axis=0) / N
     return dx, dgamma, dbeta
+    ### END SOLUTION
 
 
 def batchnorm_backward_alt(
@@ -160,10 +176,12 @@ def batchnorm_backward_alt(
 
     ``dx = (dx_hat - mean(dx_hat) - x_hat * mean(dx_hat * x_hat)) / std``, with means over N.
     """
+    ### BEGIN SOLUTION
     x_hat, _, std, gamma = cache
     dbeta = dout.sum(axis=0)
     dgamma = (dout * x_hat).sum(axis=0)
     return _normalise_backward(dout * gamma, x_hat, std), dgamma, dbeta
+    ### END SOLUTION
 
 
 def layernorm_forward(
@@ -174,20 +192,24 @@ def layernorm_forward(
     Train and test behave identically, so there are no running statistics. It is
     batch normalisation applied to x.T, which is how the backward pass reuses it.
     """
+    ### BEGIN SOLUTION
     eps = ln_param.get("eps", 1e-5)
     xt = x.T
     x_hat_t, _, std = _normalise(xt, xt.mean(axis=0), xt.var(axis=0), eps)
     out = gamma * x_hat_t.T + beta
     return out.astype(x.dtype, copy=False), (x_hat_t.T, std, gamma)
+    ### END SOLUTION
 
 
 def layernorm_backward(dout: np.ndarray, cache: Cache) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Return ``(dx, dgamma, dbeta)`` by running the batchnorm formula on the transpose."""
+    ### BEGIN SOLUTION
     x_hat, std, gamma = cache
     dbeta = dout.sum(axis=0)
     dgamma = (dout * x_hat).sum(axis=0)
     dx_t = _normalise_backward((dout * gamma).T, x_hat.T, std)
     return dx_t.T, dgamma, dbeta
+    ### END SOLUTION
 
 
 # ---------------------------------------------------------------- dropout
@@ -199,6 +221,7 @@ def dropout_forward(x: np.ndarray, dropout_param: dict[str, Any]) -> tuple[np.nd
     ``p`` is the KEEP probability. In ``test`` mode the input passes through unchanged.
     If ``seed`` is present the global NumPy RNG is reseeded, as the notebooks expect.
     """
+    ### BEGIN SOLUTION
     p, mode = dropout_param["p"], dropout_param["mode"]
     if "seed" in dropout_param:
         np.random.seed(dropout_param["seed"])
@@ -213,22 +236,27 @@ def dropout_forward(x: np.ndarray, dropout_param: dict[str, Any]) -> tuple[np.nd
             f"Invalid dropout mode {mode!r}: set dropout_param['mode'] to 'train' or 'test'."
         )
     return out, (dropout_param, mask)
+    ### END SOLUTION
 
 
 def dropout_backward(dout: np.ndarray, cache: Cache) -> np.ndarray:
     """Route the gradient through the kept units, with the same 1/p scaling."""
+    ### BEGIN SOLUTION
     dropout_param, mask = cache
     if dropout_param["mode"] == "train":
         return dout * mask
     return dout.copy()
+    ### END SOLUTION
 
 
 # ---------------------------------------------------------------- convolution and pooling
 
 
+### BEGIN SOLUTION
 def _pad_spatial(x: np.ndarray, pad: int) -> np.ndarray:
     """Zero-pad the last two (spatial) axes of an (N, C, H, W) array."""
     return np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+### END SOLUTION
 
 
 def conv_forward_naive(
@@ -242,6 +270,7 @@ def conv_forward_naive(
     size is ``1 + (H + 2*pad - HH) // stride`` (likewise for width); a border that the
     stride does not reach is ignored.
     """
+    ### BEGIN SOLUTION
     stride, pad = conv_param["stride"], conv_param["pad"]
     N, _, H, W = x.shape
     F, _, HH, WW = w.shape
@@ -254,12 +283,14 @@ def conv_forward_naive(
         window = x_pad[n, :, top : top + HH, left : left + WW]
         out[n, f, i, j] = (window * w[f]).sum() + b[f]
     return out, (x, w, b, conv_param)
+    ### END SOLUTION
 
 
 def conv_backward_naive(
     dout: np.ndarray, cache: Cache
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Return ``(dx, dw, db)``, sending each output element's gradient back to its window."""
+    ### BEGIN SOLUTION
     x, w, _, conv_param = cache
     stride, pad = conv_param["stride"], conv_param["pad"]
     _, _, H, W = x.shape
@@ -274,6 +305,7 @@ def conv_backward_naive(
         dx_pad[n, :, rows, cols] += dout[n, f, i, j] * w[f]
     db = dout.sum(axis=(0, 2, 3))
     return dx_pad[:, :, pad : pad + H, pad : pad + W], dw, db
+    ### END SOLUTION
 
 
 def max_pool_forward_naive(x: np.ndarray, pool_param: dict[str, int]) -> tuple[np.ndarray, Cache]:
@@ -283,6 +315,7 @@ def max_pool_forward_naive(x: np.ndarray, pool_param: dict[str, int]) -> tuple[n
     not tile the input: the output has ``1 + (H - pool_height) // stride`` rows
     (likewise columns) and any remainder at the border is ignored.
     """
+    ### BEGIN SOLUTION
     ph, pw, stride = pool_param["pool_height"], pool_param["pool_width"], pool_param["stride"]
     N, C, H, W = x.shape
     out = np.empty((N, C, 1 + (H - ph) // stride, 1 + (W - pw) // stride), dtype=x.dtype)
@@ -290,6 +323,7 @@ def max_pool_forward_naive(x: np.ndarray, pool_param: dict[str, int]) -> tuple[n
         top, left = i * stride, j * stride
         out[n, c, i, j] = x[n, c, top : top + ph, left : left + pw].max()
     return out, (x, pool_param)
+    ### END SOLUTION
 
 
 def max_pool_backward_naive(dout: np.ndarray, cache: Cache) -> np.ndarray:
@@ -299,6 +333,7 @@ def max_pool_backward_naive(dout: np.ndarray, cache: Cache) -> np.ndarray:
     them: the first in row-major order (the one ``argmax`` picks). Overlapping
     windows accumulate.
     """
+    ### BEGIN SOLUTION
     x, pool_param = cache
     ph, pw, stride = pool_param["pool_height"], pool_param["pool_width"], pool_param["stride"]
     dx = np.zeros_like(x, dtype=np.result_type(x, dout))
@@ -308,36 +343,45 @@ def max_pool_backward_naive(dout: np.ndarray, cache: Cache) -> np.ndarray:
         row, col = np.unravel_index(np.argmax(window), window.shape)
         dx[n, c, top + row, left + col] += dout[n, c, i, j]
     return dx
+    ### END SOLUTION
 
 
 # ---------------------------------------------------------------- spatial normalisation
 
 
+### BEGIN SOLUTION
 def _channels_last(x: np.ndarray) -> np.ndarray:
     """(N,C,H,W) -> (N*H*W, C) so each channel becomes one batchnorm feature."""
     return x.transpose(0, 2, 3, 1).reshape(-1, x.shape[1])
+### END SOLUTION
 
 
+### BEGIN SOLUTION
 def _channels_first(rows: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     """Inverse of :func:`_channels_last`."""
     N, C, H, W = shape
     return rows.reshape(N, H, W, C).transpose(0, 3, 1, 2)
+### END SOLUTION
 
 
 def spatial_batchnorm_forward(
     x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, bn_param: dict[str, Any]
 ) -> tuple[np.ndarray, Cache | None]:
     """Batch normalisation per channel of x (N,C,H,W), statistics over N, H and W."""
+    ### BEGIN SOLUTION
     out, cache = batchnorm_forward(_channels_last(x), gamma, beta, bn_param)
     return _channels_first(out, x.shape), cache
+    ### END SOLUTION
 
 
 def spatial_batchnorm_backward(
     dout: np.ndarray, cache: Cache
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Return ``(dx, dgamma, dbeta)`` with dgamma/dbeta shaped (C,)."""
+    ### BEGIN SOLUTION
     dx, dgamma, dbeta = batchnorm_backward_alt(_channels_last(dout), cache)
     return _channels_first(dx, dout.shape), dgamma, dbeta
+    ### END SOLUTION
 
 
 def spatial_groupnorm_forward(
@@ -347,6 +391,7 @@ def spatial_groupnorm_forward(
 
     gamma and beta are shaped (1, C, 1, 1) as in CS231n.
     """
+    ### BEGIN SOLUTION
     eps = gn_param.get("eps", 1e-5)
     N, C = x.shape[:2]
     if C % G:
@@ -356,15 +401,18 @@ def spatial_groupnorm_forward(
     x_hat = x_hat_t.T.reshape(x.shape)
     out = gamma * x_hat + beta
     return out.astype(x.dtype, copy=False), (x_hat, std, gamma, G)
+    ### END SOLUTION
 
 
 def spatial_groupnorm_backward(
     dout: np.ndarray, cache: Cache
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Return ``(dx, dgamma, dbeta)``; dgamma and dbeta have gamma's (1, C, 1, 1) shape."""
+    ### BEGIN SOLUTION
     x_hat, std, gamma, G = cache
     N = dout.shape[0]
     dbeta = dout.sum(axis=(0, 2, 3), keepdims=True)
     dgamma = (dout * x_hat).sum(axis=(0, 2, 3), keepdims=True)
     dx_t = _normalise_backward((dout * gamma).reshape(N * G, -1).T, x_hat.reshape(N * G, -1).T, std)
     return dx_t.T.reshape(dout.shape), dgamma, dbeta
+    ### END SOLUTION

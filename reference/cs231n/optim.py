@@ -24,6 +24,7 @@ def sgd_momentum(
     w: np.ndarray, dw: np.ndarray, config: Config | None = None
 ) -> tuple[np.ndarray, Config]:
     """SGD with momentum: ``v = momentum * v - learning_rate * dw``; ``next_w = w + v``."""
+    ### BEGIN SOLUTION
     config = {} if config is None else config
     config.setdefault("learning_rate", 1e-2)
     config.setdefault("momentum", 0.9)
@@ -31,6 +32,7 @@ def sgd_momentum(
     v = config["momentum"] * v - config["learning_rate"] * dw
     config["velocity"] = v
     return w + v, config
+    ### END SOLUTION
 
 
 def sgd_nesterov_momentum(
@@ -40,6 +42,7 @@ def sgd_nesterov_momentum(
 
     The velocity update is the same as :func:`sgd_momentum`; only the step differs.
     """
+    ### BEGIN SOLUTION
     config = {} if config is None else config
     config.setdefault("learning_rate", 1e-2)
     config.setdefault("momentum", 0.9)
@@ -48,12 +51,14 @@ def sgd_nesterov_momentum(
     v = mu * v_prev - config["learning_rate"] * dw
     config["velocity"] = v
     return w - mu * v_prev + (1 + mu) * v, config
+    ### END SOLUTION
 
 
 def rmsprop(
     w: np.ndarray, dw: np.ndarray, config: Config | None = None
 ) -> tuple[np.ndarray, Config]:
     """RMSProp: scale the step by a moving average of squared gradients (key ``cache``)."""
+    ### BEGIN SOLUTION
     config = {} if config is None else config
     config.setdefault("learning_rate", 1e-2)
     config.setdefault("decay_rate", 0.99)
@@ -64,6 +69,7 @@ def rmsprop(
     config["cache"] = cache
     next_w = w - config["learning_rate"] * dw / (np.sqrt(cache) + config["epsilon"])
     return next_w, config
+    ### END SOLUTION
 
 
 def adam(w: np.ndarray, dw: np.ndarray, config: Config | None = None) -> tuple[np.ndarray, Config]:
@@ -71,6 +77,7 @@ def adam(w: np.ndarray, dw: np.ndarray, config: Config | None = None) -> tuple[n
 
     ``t`` is incremented before the bias correction, so the first step uses ``t = 1``.
     """
+    ### BEGIN SOLUTION
     config = {} if config is None else config
     config.setdefault("learning_rate", 1e-3)
     config.setdefault("beta1", 0.9)
@@ -85,3 +92,4 @@ def adam(w: np.ndarray, dw: np.ndarray, config: Config | None = None) -> tuple[n
     next_w = w - config["learning_rate"] * m_hat / (np.sqrt(v_hat) + config["epsilon"])
     config.update(m=m, v=v, t=t)
     return next_w, config
+    ### END SOLUTION

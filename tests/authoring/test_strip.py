@@ -32,6 +32,7 @@ def test_regions_become_not_implemented_stubs_named_after_their_function():
     assert "np.maximum" not in stripped and "X @ X.T" not in stripped
     assert '    raise NotImplementedError("relu_forward: not implemented yet")' in stripped
     assert "        pass\n        return scores" in stripped
+    assert 'NotImplementedError("Net.loss' not in stripped  # a STUB replaces the default
     assert not has_solutions(stripped) and has_solutions(SOURCE)
 
 
@@ -67,3 +68,21 @@ def test_module_level_regions_disappear_and_solutions_can_be_kept():
 
 def test_file_without_regions_is_unchanged():
     assert strip_solutions("x = 1\n") == "x = 1\n"
+
+
+def test_method_stubs_are_named_with_their_class_and_helper_definitions_vanish():
+    source = (
+        "class Net:\n"
+        "    def fit(self):\n"
+        "        ### BEGIN SOLUTION\n"
+        "        return self._step()\n"
+        "        ### END SOLUTION\n"
+        "\n"
+        "    ### BEGIN SOLUTION\n"
+        "    def _step(self):\n"
+        "        return 1\n"
+        "    ### END SOLUTION\n"
+    )
+    stripped = strip_solutions(source)
+    assert 'raise NotImplementedError("Net.fit: not implemented yet")' in stripped
+    assert "_step" not in stripped

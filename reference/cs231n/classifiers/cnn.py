@@ -37,6 +37,7 @@ class ThreeLayerConvNet:
         reg: float = 0.0,
         dtype: type = np.float32,
     ) -> None:
+        ### BEGIN SOLUTION
         C, H, W = input_dim
         self.reg = reg
         self.dtype = dtype
@@ -54,11 +55,13 @@ class ThreeLayerConvNet:
         }
         for name, value in self.params.items():
             self.params[name] = value.astype(dtype)
+        ### END SOLUTION
 
     def loss(
         self, X: np.ndarray, y: np.ndarray | None = None
     ) -> np.ndarray | tuple[float, dict[str, np.ndarray]]:
         """Class scores (N, C) if ``y`` is None, else ``(loss, grads)``."""
+        ### BEGIN SOLUTION
         X = X.astype(self.dtype)
         p = self.params
         pooled, pool_cache = conv_relu_pool_forward(X, p["W1"], p["b1"], self.conv_param,
@@ -78,3 +81,4 @@ class ThreeLayerConvNet:
         for name, dw in dpenalty.items():
             grads[name] = grads[name] + dw
         return loss + penalty, grads
+        ### END SOLUTION

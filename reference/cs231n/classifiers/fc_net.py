@@ -48,6 +48,7 @@ class FullyConnectedNet:
         dtype: type = np.float32,
         seed: int | None = None,
     ) -> None:
+        ### BEGIN SOLUTION
         if normalization not in NORMALIZATIONS:
             raise ValueError(f"normalization must be one of {NORMALIZATIONS}, "
                              f"not {normalization!r}")
@@ -80,11 +81,13 @@ class FullyConnectedNet:
             self.bn_params = [{"mode": "train"} for _ in range(self.num_layers - 1)]
         elif normalization == "layernorm":
             self.bn_params = [{} for _ in range(self.num_layers - 1)]
+        ### END SOLUTION
 
     def loss(
         self, X: np.ndarray, y: np.ndarray | None = None
     ) -> np.ndarray | tuple[float, dict[str, np.ndarray]]:
         """Class scores (N, C) if ``y`` is None (test mode), else ``(loss, grads)``."""
+        ### BEGIN SOLUTION
         X = X.astype(self.dtype)
         mode = "test" if y is None else "train"
         if self.use_dropout:
@@ -112,7 +115,9 @@ class FullyConnectedNet:
         for name, dw in dpenalty.items():
             grads[name] = grads[name] + dw
         return loss + penalty, grads
+        ### END SOLUTION
 
+    ### BEGIN SOLUTION
     def _hidden_forward(self, i: int, x: np.ndarray) -> tuple[np.ndarray, tuple]:
         """Hidden layer ``i``: affine - [norm] - relu - [dropout]."""
         W, b = self.params[f"W{i}"], self.params[f"b{i}"]
@@ -126,7 +131,9 @@ class FullyConnectedNet:
         if self.use_dropout:
             out, dropout_cache = dropout_forward(out, self.dropout_param)
         return out, (cache, dropout_cache)
+    ### END SOLUTION
 
+    ### BEGIN SOLUTION
     def _hidden_backward(
         self, i: int, dout: np.ndarray, cache: tuple, grads: dict[str, np.ndarray]
     ) -> np.ndarray:
@@ -140,6 +147,7 @@ class FullyConnectedNet:
             dx, grads[f"W{i}"], grads[f"b{i}"], grads[f"gamma{i}"], grads[f"beta{i}"] = (
                 affine_norm_relu_backward(dout, layer_cache))
         return dx
+    ### END SOLUTION
 
 
 class TwoLayerNet(FullyConnectedNet):

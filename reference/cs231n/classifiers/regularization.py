@@ -14,6 +14,8 @@ def l2_penalty(
     params: dict[str, np.ndarray], weight_names: Iterable[str], reg: float
 ) -> tuple[float, dict[str, np.ndarray]]:
     """Return ``0.5 * reg * sum(W**2)`` over ``weight_names`` and its gradient per weight."""
+    ### BEGIN SOLUTION
     names = list(weight_names)
     penalty = 0.5 * reg * sum(float(np.sum(params[name] ** 2)) for name in names)
     return penalty, {name: reg * params[name] for name in names}
+    ### END SOLUTION
