@@ -101,7 +101,11 @@ class WorkerClient:
         self._last_id = 0
         self._loaded: list[str] = []
         self._failures: dict[str, str] = {}
-        self._load_modules()
+        try:
+            self._load_modules()
+        except BaseException:
+            self.close()
+            raise
 
     # -- what the submission offers ------------------------------------------------------
     def available(self) -> list[str]:

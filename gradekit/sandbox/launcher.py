@@ -3,8 +3,12 @@
 Three modes: ``bwrap`` (bubblewrap: read-only root, private /tmp holding a copy of the
 submission, no network, own PID namespace, masked instructor paths), ``subprocess`` (rlimits
 and an unprivileged uid only, with a loud warning) and ``none`` (no process at all; for a
-student checking their own code). When the grader runs as root the worker, and bubblewrap
-itself, run as an unprivileged uid: a uid mapped back to root would still own root's files.
+student checking their own code).
+
+When the grader runs as root, student code runs as ``nobody``, a real uid: bubblewrap runs
+as root without a user namespace to build the sandbox, and the worker drops to ``nobody``
+before it imports anything of the student's. (A user-namespace uid would map back to root
+outside, still owning root's files and exempt from the process limit.)
 """
 
 from __future__ import annotations
@@ -47,7 +51,9 @@ def bwrap_command(unshare: Sequence[str], mounts: Sequence[str], env: dict[str, 
                   chdir: str, command: Sequence[str]) -> list[str]:
     """A bubblewrap command line: read-only root, fresh /dev, /proc and /tmp, then ``mounts``."""
     return ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
-            "--perms", "1777", "--tmpfs", SANDBOX_TMP, *mounts, *unshare,
+            "--perms", "1777", "--tmpfs", SANDBOX_TMP,
+            "--tmpfs", "/run",  # daemons' unix sockets live there; no network namespace hides them
+            *mounts, *unshare,
             "--die-with-parent", "--new-session", "--clearenv",
             *[arg for key, value in env.items() for arg in ("--setenv", key, value)],
             "--chdir", chdir, "--", *command]

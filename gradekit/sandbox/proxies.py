@@ -79,6 +79,9 @@ class RemoteObject:
     def __len__(self) -> int:
         return self._do("len")
 
+    def __bool__(self) -> bool:
+        return self._do("bool")
+
     def __iter__(self) -> Iterator[Any]:
         return iter(self._do("iter"))
 

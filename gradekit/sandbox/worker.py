@@ -103,6 +103,9 @@ class Session:
     def iter(self, target: Any) -> list[Any]:
         return list(self._lookup(target))
 
+    def bool(self, target: Any) -> bool:
+        return bool(self._lookup(target))
+
     def contains(self, target: Any, item: Any) -> bool:
         return self._resolve(item) in self._lookup(target)
 
@@ -116,7 +119,7 @@ class Session:
 
 
 OPERATIONS = frozenset({"load", "call", "getattr", "setattr", "getitem", "setitem", "delitem",
-                        "len", "iter", "contains", "value"})
+                        "len", "bool", "iter", "contains", "value"})
 
 
 def student_traceback(exc: BaseException) -> str:

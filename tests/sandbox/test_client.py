@@ -94,7 +94,9 @@ def test_remote_objects_keep_state(make_client, mode: str) -> None:
     history = counter.history
     history.append(7)  # a remote list: the append happens in the worker
     assert counter.bump() == 2 and list(counter.history) == [5, 7, 1]
-    assert len(history) == 3 and 7 in history
+    assert len(history) == 3 and 7 in history and history and counter
+    history.clear()
+    assert not history
 
 
 def test_output_is_captured_from_python_and_c(make_client, mode: str) -> None:
