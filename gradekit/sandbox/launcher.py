@@ -22,7 +22,7 @@ import stat
 import subprocess
 import sys
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -176,23 +176,18 @@ def count_processes(uid: int) -> int:
     return count
 
 
-def rlimit_setter(limits: Limits, uid: int | None) -> Callable[[], None]:
-    """A ``preexec_fn`` applying the kernel limits in the child, before ``exec``."""
-    owner = uid if uid is not None else os.getuid()
-    processes = limits.processes + (0 if uid is not None else count_processes(owner))
-    settings = [
-        (resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 1)),
-        (resource.RLIMIT_AS, (limits.address_space, limits.address_space)),
-        (resource.RLIMIT_FSIZE, (limits.file_size, limits.file_size)),
-        (resource.RLIMIT_NPROC, (processes, processes)),
-        (resource.RLIMIT_CORE, (0, 0)),
-    ]
+def kernel_limits(limits: Limits, uid: int | None) -> list[tuple[int, int, int]]:
+    """``(resource, soft, hard)`` the worker sets on itself before any student code runs.
 
-    def apply() -> None:
-        for which, value in settings:
-            resource.setrlimit(which, value)
-
-    return apply
+    The process limit counts every process of the uid, so for a grader that cannot drop to
+    ``nobody`` it is what the user already runs plus ``limits.processes``.
+    """
+    processes = limits.processes + (0 if uid is not None else count_processes(os.getuid()))
+    return [(resource.RLIMIT_CPU, limits.cpu_seconds, limits.cpu_seconds + 1),  # SIGXCPU first
+            (resource.RLIMIT_AS, limits.address_space, limits.address_space),
+            (resource.RLIMIT_FSIZE, limits.file_size, limits.file_size),
+            (resource.RLIMIT_NPROC, processes, processes),
+            (resource.RLIMIT_CORE, 0, 0)]
 
 
 @dataclass(frozen=True)
@@ -203,14 +198,12 @@ class Launch:
     env: dict[str, str]
     cwd: str
     uid: int | None
-    preexec: Callable[[], None]
 
     def popen_kwargs(self) -> dict[str, Any]:
         ids: dict[str, Any] = {}
         if self.uid is not None:
             ids = {"user": self.uid, "group": self.uid, "extra_groups": []}
-        return {"env": self.env, "cwd": self.cwd, "preexec_fn": self.preexec,
-                "start_new_session": True, **ids}
+        return {"env": self.env, "cwd": self.cwd, "start_new_session": True, **ids}
 
 
 def bwrap_masks(hidden: Sequence[Path]) -> list[str]:
@@ -230,16 +223,16 @@ def plan(mode: str, workdir: Path, fds: tuple[int, int], generation: int, limits
     ``uid`` is who student code runs as (see :func:`drop_uid`)."""
     inside = SANDBOX_ROOT if mode == "bwrap" else str(workdir)
     config = {"root": inside, "request_fd": fds[0], "response_fd": fds[1],
-              "generation": generation, "caps": caps,
+              "generation": generation, "caps": caps, "rlimits": kernel_limits(limits, uid),
               "uid": uid if mode == "bwrap" else None}  # bwrap as root: the worker drops
     env = sandbox_env(inside)
     worker = [sys.executable, "-I", "-m", "gradekit.sandbox.worker", json.dumps(config)]
     if mode == "bwrap":
         mounts = [*runtime_mounts(), "--bind", str(workdir), SANDBOX_ROOT, *bwrap_masks(hidden)]
         argv = bwrap_command(bwrap_unshare(), mounts, env, SANDBOX_ROOT, worker)
-        return Launch(argv, env, str(workdir), None, rlimit_setter(limits, uid))
+        return Launch(argv, env, str(workdir), None)
     if mode == "subprocess":
-        return Launch(worker, env, str(workdir), uid, rlimit_setter(limits, uid))
+        return Launch(worker, env, str(workdir), uid)
     raise ValueError(f"mode {mode!r} does not start a process")
 
 

@@ -16,6 +16,7 @@ import contextlib
 import importlib
 import json
 import os
+import resource
 import sys
 import traceback
 from collections.abc import Callable
@@ -180,6 +181,8 @@ def serve(config: dict[str, Any]) -> None:
 
 def main() -> None:
     config = json.loads(sys.argv[1])
+    for which, soft, hard in config["rlimits"]:  # only our own code has run so far
+        resource.setrlimit(which, (soft, hard))
     if config["uid"] is not None:  # started as root inside bubblewrap: drop before any import
         os.setgroups([])
         os.setgid(config["uid"])

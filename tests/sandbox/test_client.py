@@ -53,6 +53,13 @@ def nap(seconds):
 
 def die(code):
     os._exit(code)
+
+
+def kernel_limits():
+    import resource
+
+    return [resource.getrlimit(r)[0] for r in (resource.RLIMIT_CPU, resource.RLIMIT_AS,
+                                               resource.RLIMIT_FSIZE, resource.RLIMIT_CORE)]
 '''
 
 FILES = {"cs231n/layers.py": HONEST_LAYERS, "cs231n/tools.py": TOOLS}
@@ -68,7 +75,7 @@ def test_components_calls_and_errors_in_every_mode(make_client, any_mode: str) -
     client = make_client(FILES, MODULES, sandbox=any_mode)
     assert client.available() == ["layers.affine_backward", "layers.affine_forward",
                                    "tools.Counter", "tools.chatty", "tools.die",
-                                   "tools.divide", "tools.nap"]
+                                   "tools.divide", "tools.kernel_limits", "tools.nap"]
     assert client.kind("tools.Counter") == "class" and client.kind("tools.nap") == "function"
     assert affine_verdict(client) == "pass"
     with pytest.raises(StudentError) as raised:
@@ -76,6 +83,12 @@ def test_components_calls_and_errors_in_every_mode(make_client, any_mode: str) -
     assert raised.value.type_name == "ZeroDivisionError"
     assert "tools.py" in raised.value.traceback_text and "worker.py" not in (
         raised.value.traceback_text)
+
+
+def test_kernel_limits_hold_in_the_worker(make_client, mode: str) -> None:
+    client = make_client(FILES, MODULES, sandbox=mode)
+    assert client.call("tools.kernel_limits") == [TIGHT.cpu_seconds, TIGHT.address_space,
+                                                   TIGHT.file_size, 0]
 
 
 def test_cache_round_trip_feeds_the_backward_pass(make_client, mode: str) -> None:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -46,16 +44,6 @@ def test_bwrap_plan_isolates_and_passes_only_the_allow_list(tmp_path: Path) -> N
     config = json.loads(argv[-1])
     assert config["uid"] == launcher.NOBODY and config["root"] == launcher.SANDBOX_ROOT
     assert plan.env == launcher.sandbox_env(launcher.SANDBOX_ROOT)
-
-
-def test_rlimits_reach_the_child() -> None:
-    setter = launcher.rlimit_setter(TIGHT, uid=None)
-    probe = ("import resource as r; print([r.getrlimit(x)[0] for x in "
-             "(r.RLIMIT_CPU, r.RLIMIT_AS, r.RLIMIT_FSIZE, r.RLIMIT_CORE)])")
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                          preexec_fn=setter, check=True)
-    assert json.loads(done.stdout) == [TIGHT.cpu_seconds, TIGHT.address_space,
-                                       TIGHT.file_size, 0]
 
 
 def test_process_limit_counts_what_the_user_already_runs() -> None:
