@@ -37,8 +37,13 @@ def starter_files(pack: AssignmentPack) -> list[str]:
     return sorted(files)
 
 
-def build_starter(pack: AssignmentPack, course_root: Path, dest: Path) -> Path:
-    """Write the starter package to ``dest/<package>/`` and return that folder."""
+def build_starter(pack: AssignmentPack, course_root: Path, dest: Path, *,
+                  keep_solutions: bool = False) -> Path:
+    """Write the starter package to ``dest/<package>/`` and return that folder.
+
+    With ``keep_solutions`` the same files keep their solutions (markers removed): a complete,
+    correct submission, as examples and end-to-end tests need.
+    """
     source = reference_package(pack, course_root)
     target = dest / pack.package
     for rel in starter_files(pack):
@@ -47,8 +52,8 @@ def build_starter(pack: AssignmentPack, course_root: Path, dest: Path) -> Path:
             raise ReleaseError(f"pack {pack.name!r} lists {rel}, but {src} does not exist")
         out = target / rel
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(strip_solutions(src.read_text(encoding="utf-8"), str(src)),
-                       encoding="utf-8")
+        out.write_text(strip_solutions(src.read_text(encoding="utf-8"), str(src),
+                                       keep_solutions=keep_solutions), encoding="utf-8")
     return target
 
 

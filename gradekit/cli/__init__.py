@@ -14,9 +14,11 @@ import click
 COMMANDS = {
     "assignments": "gradekit.cli.assignments:assignments",
     "author": "gradekit.cli.author:author",
-    "plugins": "gradekit.cli.plugins:plugins",
+    "check": "gradekit.cli.grade:check",
     "data": "gradekit.cli.data:data",
+    "grade": "gradekit.cli.grade:grade",
     "inspect": "gradekit.cli.inspect:inspect_submission",
+    "plugins": "gradekit.cli.plugins:plugins",
 }
 
 

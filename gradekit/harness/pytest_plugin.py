@@ -337,6 +337,9 @@ class GradekitPlugin:
             return "failed", error.message  # our deadline fired inside in-process student code
         if isinstance(error, TestTimeout | CallTimeout):
             return "failed", str(error)
+        if _not_implemented(error):  # the starter code's stub: say so plainly
+            detail = error.message if isinstance(error, StudentError) else str(error)
+            return "failed", f"not implemented: {detail.removesuffix(': not implemented yet')}"
         if isinstance(error, AssertionError) and when == "call":
             return "failed", _assertion_message(excinfo)
         prefix = "" if when == "call" else f"in test {when}: "
@@ -381,6 +384,13 @@ def _credit_returned_fraction(item: pytest.Function) -> None:
         awarded.award(float(returned), awarded.reason)
 
     item.obj = run
+
+
+def _not_implemented(error: BaseException) -> bool:
+    """The student's code raised NotImplementedError (directly, or through the sandbox)."""
+    if isinstance(error, StudentError):
+        return error.type_name == "NotImplementedError"
+    return isinstance(error, NotImplementedError)
 
 
 def _skip_reason(report: pytest.TestReport) -> str:

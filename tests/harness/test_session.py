@@ -203,3 +203,11 @@ def test_ctrl_c_inside_the_tests_reaches_the_caller(make_pm, write_tests):
     folder = write_tests("test_stop.py", "def test_stop():\n    raise KeyboardInterrupt\n")
     with pytest.raises(KeyboardInterrupt):
         run_tests([folder], make_pm(STUDENT))
+
+
+def test_a_starter_stub_reads_as_not_implemented(make_pm, write_tests):
+    stub = 'def softmax(x):\n    raise NotImplementedError("softmax: not implemented yet")\n'
+    student = STUDENT + "\n" + stub
+    folder = write_tests("test_stub.py", "def test_softmax(impl):\n    impl.layers.softmax(1)\n")
+    (result,) = run_tests([folder], make_pm(student)).tests
+    assert (result.status, result.message) == ("failed", "not implemented: softmax")

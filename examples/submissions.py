@@ -1,0 +1,68 @@
+"""Write the example submissions of the fc_nets pack to ``examples/submissions/``.
+
+* ``correct``: the reference solution as a student would hand it in;
+* ``starter``: the untouched starter code;
+* ``buggy``:   the correct code with five bugs students really make (from the course
+  notebooks): an off-by-one SVM loss, a regulariser without its 0.5, Adam's step counter
+  incremented after the bias correction, batchnorm never switched to test mode
+  (``bn_param[mode]``), and dropout's ``p`` read as the drop probability.
+
+All three are generated from the reference, so they cannot drift from it: each bug is a
+text substitution that must match exactly once.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+from gradekit.authoring.release import build_starter
+from gradekit.course import find_course_root
+from gradekit.packs import get_pack
+
+HERE = Path(__file__).resolve().parent
+
+#: (file in the package, correct text, buggy text, what the bug is)
+BUGS = [
+    ("layers.py", "    margins[rows, y] = 0\n", "",
+     "svm_loss counts the correct class's own margin (loss off by one)"),
+    ("classifiers/regularization.py", "penalty = 0.5 * reg *", "penalty = reg *",
+     "the L2 penalty lacks its 0.5 (its gradient still has none)"),
+    ("optim.py", 't = config.get("t", 0) + 1', 't = config.get("t", 0) or 1',
+     "Adam's bias correction uses the previous step count"),
+    ("classifiers/fc_net.py", 'bn_param["mode"] = mode', "bn_param[mode] = mode",
+     "batchnorm layers never enter test mode"),
+    ("layers.py", "mask = ((np.random.rand(*x.shape) < p) / p)",
+     "mask = ((np.random.rand(*x.shape) >= p) / (1 - p))",
+     "dropout treats p as the probability of dropping a unit"),
+]
+
+
+def introduce_bugs(package: Path) -> None:
+    """Apply :data:`BUGS` to a correct package in place."""
+    for rel, correct, buggy, what in BUGS:
+        path = package / rel
+        text = path.read_text(encoding="utf-8")
+        if text.count(correct) != 1:
+            raise RuntimeError(f"cannot introduce bug '{what}': {correct!r} is not in {path} "
+                               "exactly once; update BUGS after changing the reference")
+        path.write_text(text.replace(correct, buggy), encoding="utf-8")
+
+
+def write_examples(out: Path) -> list[Path]:
+    """(Re)write the three example submissions under ``out``."""
+    pack, root = get_pack("fc_nets"), find_course_root()
+    if root is None:
+        raise RuntimeError("the examples are generated from the course repository's reference")
+    shutil.rmtree(out, ignore_errors=True)
+    build_starter(pack, root, out / "correct", keep_solutions=True)
+    build_starter(pack, root, out / "starter")
+    introduce_bugs(build_starter(pack, root, out / "buggy", keep_solutions=True))
+    return [out / name for name in ("correct", "starter", "buggy")]
+
+
+if __name__ == "__main__":
+    target = Path(sys.argv[1]) if len(sys.argv) > 1 else HERE / "submissions"
+    for folder in write_examples(target):
+        print(f"wrote {folder}")

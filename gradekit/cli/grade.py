@@ -1,0 +1,174 @@
+"""``gradekit grade`` (course staff) and ``gradekit check`` (students).
+
+Exit codes of ``grade``: 0 every submission got a result row (whatever its score), 1 some
+submission could not be graded because the tests or the grader failed, 2 usage error.
+Exit codes of ``check``: 0 every visible test passed, 1 some visible test did not, 2 usage.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+FORMATS = ("table", "json", "csv", "gradescope")
+
+
+def _choose_pack(name: str | None, near: Path):
+    """The pack to grade with: named, found in a student bundle around ``near``, or the only one."""
+    from gradekit.packs import PACK_FILE, AssignmentPack, PackError, find_packs, get_pack
+
+    try:
+        if name:
+            return get_pack(name)
+        for folder in (near, *near.parents):
+            if (folder / PACK_FILE).is_file():
+                return AssignmentPack.load(folder)
+        packs = find_packs()
+    except PackError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if len(packs) == 1:
+        return next(iter(packs.values()))
+    listed = ", ".join(sorted(packs)) or "none found"
+    raise click.ClickException(f"cannot tell which assignment to grade (packs: {listed}); "
+                               "pass --assignment NAME")
+
+
+def expand_submissions(paths: tuple[Path, ...], pack) -> list[Path]:
+    """Each path is one submission, or a folder whose entries are submissions."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir() and not _looks_like_submission(path, pack):
+            found += sorted(p for p in path.iterdir()
+                            if not p.name.startswith(".") and (p.is_dir() or p.suffix in
+                                                               (".zip", ".ipynb")))
+        else:
+            found.append(path)
+    return found
+
+
+def _looks_like_submission(folder: Path, pack) -> bool:
+    wanted = {Path(rel).name for rel in pack.modules.values()}
+    return any(p.name in wanted for depth in ("*", "*/*") for p in folder.glob(depth))
+
+
+def _grade_all(submissions: list[Path], pack, options, jobs: int, show_progress: bool):
+    from rich.progress import Progress
+
+    from gradekit.grading import grade_submission
+
+    outcomes: list = [None] * len(submissions)
+    with Progress(transient=True, disable=not show_progress, console=_stderr()) as progress:
+        task = progress.add_task(f"grading {pack.name}", total=len(submissions))
+        if jobs <= 1:
+            for i, path in enumerate(submissions):
+                outcomes[i] = _safely(grade_submission, path, pack, options)
+                progress.advance(task)
+        else:
+            from concurrent.futures import ProcessPoolExecutor, as_completed
+
+            with ProcessPoolExecutor(max_workers=jobs, max_tasks_per_child=1) as pool:
+                futures = {pool.submit(_safely, grade_submission, path, pack, options): i
+                           for i, path in enumerate(submissions)}
+                for future in as_completed(futures):
+                    outcomes[futures[future]] = future.result()
+                    progress.advance(task)
+    return outcomes
+
+
+def _safely(grade, path: Path, pack, options):
+    """Grade one submission; a failure of the grader itself becomes an error row."""
+    from gradekit.harness.results import Finding, SubmissionResult
+
+    try:
+        return grade(path, pack, options)
+    except Exception as exc:  # one broken submission must not stop the batch
+        row = SubmissionResult(submission=path.name, assignment=pack.name,
+                               findings=[Finding("grader-error", f"{type(exc).__name__}: {exc}")],
+                               part_points={p.name: p.points for p in pack.parts})
+        return row, None
+
+
+def _stderr():
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+@click.command()
+@click.argument("paths", nargs=-1, required=True,
+                type=click.Path(exists=True, path_type=Path))
+@click.option("--assignment", "-a", help="Pack name (auto-detected when unambiguous).")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table",
+              show_default=True, help="What to print on standard output.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              help="Write one folder per submission (JSON, Gradescope, text) and grades.csv.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Submissions graded in parallel, each in its own process.")
+@click.option("--sandbox", type=click.Choice(["auto", "bwrap", "subprocess"]), default="auto",
+              show_default=True, help="Isolation of student code (auto: bubblewrap if usable).")
+@click.option("--timings", is_flag=True, help="Print where the time went per submission.")
+def grade(paths: tuple[Path, ...], assignment: str | None, fmt: str, out: Path | None,
+          jobs: int, sandbox: str, timings: bool) -> None:
+    """Grade one submission, or every submission in each folder of PATHS."""
+    import time
+
+    from gradekit.course import find_course_root
+    from gradekit.grading import GradingOptions
+    from gradekit.harness.reports import write_per_submission, write_report
+    from gradekit.plugin_manager import get_plugin_manager
+
+    pack = _choose_pack(assignment, paths[0].resolve())
+    submissions = expand_submissions(paths, pack)
+    if not submissions:
+        raise click.UsageError(f"no submissions found in {', '.join(map(str, paths))}")
+    protected = (out.resolve(),) if out else ()
+    options = GradingOptions(course_root=find_course_root(), sandbox=sandbox,
+                             protected=protected)
+    outcomes = _grade_all(submissions, pack, options, jobs, show_progress=sys.stderr.isatty())
+    results = [result for result, _ in outcomes]
+
+    clock = time.perf_counter()
+    pm = get_plugin_manager()
+    write_report(pm, fmt, results, click.get_text_stream("stdout"))
+    if out:
+        out.mkdir(parents=True, exist_ok=True)
+        for kind in ("json", "gradescope", "table"):
+            write_per_submission(pm, kind, results, out)
+        write_report(pm, "csv", results, out / "grades.csv")
+    report_seconds = time.perf_counter() - clock
+    if timings:
+        for result, spent in outcomes:
+            if spent is not None:
+                click.echo(f"{result.submission}: load {spent.load:.2f} s, worker start "
+                           f"{spent.start:.2f} s, tests {spent.tests:.2f} s", err=True)
+        click.echo(f"reports: {report_seconds:.2f} s", err=True)
+    if any(f.kind == "grader-error" for r in results for f in r.findings):
+        sys.exit(1)
+
+
+@click.command()
+@click.argument("path", required=False, default=".",
+                type=click.Path(exists=True, path_type=Path))
+@click.option("--assignment", "-a", help="Pack name or folder (found automatically in a "
+                                         "student release).")
+@click.option("--sandbox", type=click.Choice(["subprocess", "bwrap", "none"]),
+              default="subprocess", show_default=True,
+              help="'none' runs your code inside gradekit itself (fastest, least protected).")
+def check(path: Path, assignment: str | None, sandbox: str) -> None:
+    """Run the visible tests on your code (PATH, default: here) and show what to fix."""
+    from rich.console import Console
+
+    from gradekit.grading import VISIBLE_ONLY, GradingOptions, grade_submission
+    from gradekit.harness.reports.table import render
+
+    pack = _choose_pack(assignment, path.resolve())
+    options = GradingOptions(sandbox=sandbox, visibility=VISIBLE_ONLY)
+    result, _ = grade_submission(path, pack, options)
+    console = Console()
+    console.print(render([result]))
+    console.print(f"visible points: {result.score:g} / {result.max_score:g} "
+                  "(the graders also run hidden tests)")
+    if any(t.status != "passed" for t in result.tests) or not result.tests:
+        sys.exit(1)
