@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import time
 
 import numpy as np
 import pytest
-from sandbox_helpers import HONEST_LAYERS, TIGHT, affine_verdict
+from sandbox_helpers import HONEST_LAYERS, TIGHT, affine_verdict, needs_bwrap
 
 from gradekit.sandbox import launcher
 from gradekit.sandbox.client import WorkerClient, describe_exit
@@ -55,6 +56,10 @@ def die(code):
     os._exit(code)
 
 
+def whoami():
+    return os.getuid(), os.getgid(), os.getgroups()
+
+
 def kernel_limits():
     import resource
 
@@ -75,7 +80,8 @@ def test_components_calls_and_errors_in_every_mode(make_client, any_mode: str) -
     client = make_client(FILES, MODULES, sandbox=any_mode)
     assert client.available() == ["layers.affine_backward", "layers.affine_forward",
                                    "tools.Counter", "tools.chatty", "tools.die",
-                                   "tools.divide", "tools.kernel_limits", "tools.nap"]
+                                   "tools.divide", "tools.kernel_limits", "tools.nap",
+                                   "tools.whoami"]
     assert client.kind("tools.Counter") == "class" and client.kind("tools.nap") == "function"
     assert affine_verdict(client) == "pass"
     with pytest.raises(StudentError) as raised:
@@ -89,6 +95,13 @@ def test_kernel_limits_hold_in_the_worker(make_client, mode: str) -> None:
     client = make_client(FILES, MODULES, sandbox=mode)
     assert client.call("tools.kernel_limits") == [TIGHT.cpu_seconds, TIGHT.address_space,
                                                    TIGHT.file_size, 0]
+
+
+@needs_bwrap
+@pytest.mark.skipif(os.geteuid() != 0, reason="only a root grader drops privileges")
+def test_a_root_grader_runs_student_code_as_nobody(make_client) -> None:
+    client = make_client(FILES, MODULES, sandbox="bwrap")
+    assert client.call("tools.whoami") == (launcher.NOBODY, launcher.NOBODY, [])
 
 
 def test_cache_round_trip_feeds_the_backward_pass(make_client, mode: str) -> None:
