@@ -1,4 +1,5 @@
-"""The JSON report: one object per submission, the shape of ``SubmissionResult.to_dict()``.
+"""The JSON report: an array with one object per submission, each the shape of
+``SubmissionResult.to_dict()``.
 
 Schema (``schemas/result.schema.json`` in this package)::
 
@@ -18,7 +19,7 @@ Schema (``schemas/result.schema.json`` in this package)::
       "findings": [{"kind": "notebook", "message": "cell 12 raised ValueError: ..."}]
     }
 
-One submission is written as that object; several as a JSON array of them.
+The report is always an array, even for one submission, so scripts read every report alike.
 """
 
 from __future__ import annotations
@@ -38,6 +39,5 @@ def result_schema() -> dict[str, Any]:
 
 
 def write_json(results: Sequence[SubmissionResult], out: TextIO) -> None:
-    documents = [r.to_dict() for r in results]
-    json.dump(documents[0] if len(documents) == 1 else documents, out, indent=2)
+    json.dump([r.to_dict() for r in results], out, indent=2)
     out.write("\n")

@@ -7,10 +7,10 @@ from gradekit.harness.reports.json_report import result_schema, write_json
 from gradekit.harness.results import SubmissionResult
 
 
-def test_one_submission_is_an_object_that_matches_the_schema(results):
+def test_one_submission_is_an_array_of_one_object_that_matches_the_schema(results):
     out = io.StringIO()
     write_json(results[:1], out)
-    document = json.loads(out.getvalue())
+    (document,) = json.loads(out.getvalue())
     jsonschema.validate(document, result_schema())
     assert document["submission"] == "alice"
     assert document["score"] == 4.0 + 1.5  # layers declared at 6: 2 of 3 raw points
