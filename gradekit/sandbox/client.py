@@ -10,7 +10,6 @@ message a student can act on.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import shutil
 import signal
@@ -34,13 +33,18 @@ from gradekit.sandbox.errors import (
     WireError,
     WorkerCrashed,
 )
-from gradekit.sandbox.launcher import drop_uid, plan, prepare_workdir, resolve_mode
+from gradekit.sandbox.launcher import (
+    drop_uid,
+    enlarge_pipe,
+    plan,
+    prepare_workdir,
+    resolve_mode,
+)
 from gradekit.sandbox.limits import Limits
 from gradekit.sandbox.proxies import RemoteObject, wrap
 from gradekit.sandbox.worker import Session, serve_one
 
 INSTRUCTOR_DIRS = ("reference", "hidden_tests")
-PIPE_BYTES = 1 << 20  # bigger pipes: fewer wake-ups per large array (the kernel may refuse)
 
 
 def instructor_paths() -> list[Path]:
@@ -247,9 +251,8 @@ class WorkerClient:
         request_read, request_write = os.pipe()
         reply_read, reply_write = os.pipe()
         output_read, output_write = os.pipe()
-        for fd in (request_write, reply_write):
-            with contextlib.suppress(OSError):
-                fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
+        enlarge_pipe(request_write)
+        enlarge_pipe(reply_write)
         launch = plan(self.mode, self._workdir, (request_read, reply_write), self.generation,
                       self.limits, [self.caps.wire_bytes, self.caps.string_bytes,
                                     self.caps.depth], self._hidden, self._uid)

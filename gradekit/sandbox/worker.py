@@ -16,7 +16,6 @@ import contextlib
 import importlib
 import json
 import os
-import resource
 import sys
 import traceback
 from collections.abc import Callable
@@ -180,6 +179,8 @@ def serve(config: dict[str, Any]) -> None:
 
 
 def main() -> None:
+    import resource  # POSIX only; the in-process mode never gets here
+
     config = json.loads(sys.argv[1])
     for which, soft, hard in config["rlimits"]:  # only our own code has run so far
         resource.setrlimit(which, (soft, hard))
