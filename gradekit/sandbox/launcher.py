@@ -222,20 +222,47 @@ def bwrap_masks(hidden: Sequence[Path]) -> list[str]:
 
 def plan(mode: str, workdir: Path, fds: tuple[int, int], generation: int, limits: Limits,
          caps: list[int], hidden: Sequence[Path], uid: int | None) -> Launch:
-    """The launch for ``mode``; ``workdir`` holds the private copy of the submission and
-    ``uid`` is who student code runs as (see :func:`drop_uid`)."""
-    inside = SANDBOX_ROOT if mode == "bwrap" else str(workdir)
-    config = {"root": inside, "request_fd": fds[0], "response_fd": fds[1],
-              "generation": generation, "caps": caps, "rlimits": kernel_limits(limits, uid),
-              "uid": uid if mode == "bwrap" else None}  # bwrap as root: the worker drops
-    env = sandbox_env(inside)
+    """The worker's launch; ``workdir`` holds the private copy of the submission and ``uid``
+    is who student code runs as (see :func:`drop_uid`). The worker confines itself."""
+    config = {"root": inside_root(mode, workdir), "request_fd": fds[0], "response_fd": fds[1],
+              "generation": generation, "caps": caps, **confinement(mode, limits, uid)}
     worker = [sys.executable, "-I", "-m", "gradekit.sandbox.worker", json.dumps(config)]
+    return wrap(mode, worker, workdir, hidden, uid)
+
+
+def plan_command(mode: str, command: Sequence[str], workdir: Path, limits: Limits,
+                 hidden: Sequence[Path], uid: int | None) -> Launch:
+    """Any program (a notebook kernel, say) under the same isolation as the worker.
+
+    Inside, ``workdir`` is at :func:`inside_root`; the program starts there, confined by
+    :mod:`gradekit.sandbox.confine` first.
+    """
+    config = json.dumps(confinement(mode, limits, uid))
+    shim = [sys.executable, "-I", "-m", "gradekit.sandbox.confine", config, *command]
+    return wrap(mode, shim, workdir, hidden, uid)
+
+
+def inside_root(mode: str, workdir: Path) -> str:
+    """Where the program sees its private copy of ``workdir``."""
+    return SANDBOX_ROOT if mode == "bwrap" else str(workdir)
+
+
+def confinement(mode: str, limits: Limits, uid: int | None) -> dict[str, Any]:
+    """What the confined process applies to itself. Under bubblewrap (started as root) it
+    also drops to ``uid``; a plain subprocess is started as ``uid`` already."""
+    return {"rlimits": kernel_limits(limits, uid), "uid": uid if mode == "bwrap" else None}
+
+
+def wrap(mode: str, argv: list[str], workdir: Path, hidden: Sequence[Path],
+         uid: int | None) -> Launch:
+    """Put ``argv`` in the sandbox of ``mode`` with the allow-listed environment."""
+    env = sandbox_env(inside_root(mode, workdir))
     if mode == "bwrap":
         mounts = [*runtime_mounts(), "--bind", str(workdir), SANDBOX_ROOT, *bwrap_masks(hidden)]
-        argv = bwrap_command(bwrap_unshare(), mounts, env, SANDBOX_ROOT, worker)
+        argv = bwrap_command(bwrap_unshare(), mounts, env, SANDBOX_ROOT, argv)
         return Launch(argv, env, str(workdir), None)
     if mode == "subprocess":
-        return Launch(worker, env, str(workdir), uid)
+        return Launch(argv, env, str(workdir), uid)
     raise ValueError(f"mode {mode!r} does not start a process")
 
 

@@ -24,6 +24,7 @@ from typing import Any
 from gradekit.providers import public_names
 from gradekit.sandbox.channel import Channel, ChannelClosedError, write_all
 from gradekit.sandbox.codec import Caps, Encoder, Handle
+from gradekit.sandbox.confine import confine
 from gradekit.sandbox.errors import SandboxError, StaleHandleError, WireError
 
 
@@ -179,15 +180,8 @@ def serve(config: dict[str, Any]) -> None:
 
 
 def main() -> None:
-    import resource  # POSIX only; the in-process mode never gets here
-
     config = json.loads(sys.argv[1])
-    for which, soft, hard in config["rlimits"]:  # only our own code has run so far
-        resource.setrlimit(which, (soft, hard))
-    if config["uid"] is not None:  # started as root inside bubblewrap: drop before any import
-        os.setgroups([])
-        os.setgid(config["uid"])
-        os.setuid(config["uid"])
+    confine(config["rlimits"], config["uid"])  # before anything of the student's is read
     sys.dont_write_bytecode = True
     sys.path.insert(0, config["root"])
     os.chdir(config["root"])

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import socket
+import subprocess
+import sys
+import warnings
 from pathlib import Path
 
 import pytest
@@ -54,3 +58,33 @@ def test_process_limit_counts_what_the_user_already_runs() -> None:
 def test_root_grader_runs_student_code_as_nobody() -> None:
     assert launcher.drop_uid("bwrap") == launcher.NOBODY
     assert launcher.drop_uid("none") is None
+
+
+PROBE = """
+import json, os, resource, socket
+with socket.socket() as sock:
+    sock.settimeout(1)
+    reached = sock.connect_ex(("127.0.0.1", int(os.sys.argv[1]))) == 0
+print(json.dumps([os.getuid(), resource.getrlimit(resource.RLIMIT_AS)[0], os.getcwd(), reached,
+                  sorted(os.environ)]))
+"""
+
+
+def test_any_command_runs_confined_like_the_worker(mode: str, tmp_path: Path) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        uid = launcher.drop_uid(mode)
+    (tmp_path / "source").mkdir()
+    workdir = launcher.prepare_workdir(tmp_path / "source", tmp_path / "scratch", uid)
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        command = [sys.executable, "-I", "-c", PROBE, str(server.getsockname()[1])]
+        launch = launcher.plan_command(mode, command, workdir, TIGHT, [], uid)
+        done = subprocess.run(launch.argv, capture_output=True, text=True, timeout=30,
+                              check=True, **launch.popen_kwargs())
+    seen_uid, address_space, cwd, reached, env = json.loads(done.stdout)
+    assert address_space == TIGHT.address_space
+    assert cwd == launcher.inside_root(mode, workdir)
+    allowed = {*launcher.PASSED_THROUGH_ENV, *launcher.FIXED_ENV, "HOME", "TMPDIR", "PWD"}
+    assert set(env) <= allowed  # PWD: bubblewrap sets it for --chdir
+    assert seen_uid == (uid if uid is not None else os.getuid())
+    assert reached is (mode == "subprocess")  # only bubblewrap takes the network away
