@@ -132,8 +132,14 @@ def student_traceback(exc: BaseException) -> str:
 
 
 def error_reply(kind: str, exc: BaseException) -> dict[str, Any]:
-    return {"ok": False, "kind": kind, "type": type(exc).__name__, "message": str(exc),
-            "traceback": student_traceback(exc) if kind == "student" else ""}
+    """An error as text only; a student exception that cannot even print itself says so."""
+    try:
+        message = str(exc)
+        traceback_text = student_traceback(exc) if kind == "student" else ""
+    except Exception:
+        message, traceback_text = f"<a {type(exc).__name__} that cannot be printed>", ""
+    return {"ok": False, "kind": kind, "type": type(exc).__name__, "message": message,
+            "traceback": traceback_text}
 
 
 def serve_one(session: Session, request: dict[str, Any]) -> dict[str, Any]:
@@ -171,11 +177,12 @@ def serve(config: dict[str, Any]) -> None:
         reply["id"] = request_id
         try:
             pieces = encoder.encode(reply)
-        except (WireError, MemoryError) as exc:
+        except WireError as exc:
             pieces = encoder.encode({**error_reply("wire", exc), "id": request_id})
-        except RecursionError:
-            error = error_reply("wire", WireError("the result is recursive"))
-            pieces = encoder.encode({**error, "id": request_id})
+        except Exception as exc:  # e.g. a student's int subclass whose __int__ raises
+            problem = WireError(f"the result could not be prepared for sending "
+                                f"({type(exc).__name__})")
+            pieces = encoder.encode({**error_reply("wire", problem), "id": request_id})
         write_all(channel.write_fd, pieces)
 
 

@@ -161,6 +161,11 @@ CASES = {
     "wrong shape and dtype": Case("wrong_shape_dtype", no_args,
                                   returns=lambda v, _: v.shape == (3, 2) and v.dtype == np.int32),
     "recursive structure": Case("recursive", no_args, WireError, "nested more than"),
+    "exception that cannot print": Case(
+        "unprintable_error", no_args, StudentError,
+        "UnprintableError: <a UnprintableError that cannot be printed>"),
+    "number that cannot convert": Case("bad_number", no_args, WireError,
+                                       "could not be prepared for sending (ValueError)"),
 }
 
 
