@@ -10,9 +10,11 @@ server supports ranges; a failed checksum deletes it.
 from __future__ import annotations
 
 import hashlib
+import http.client
 import shutil
 import tarfile
 import tempfile
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -102,22 +104,41 @@ def _download(remote: RemoteFile, dest: Path, progress: Progress) -> Path:
         request.add_header("Range", f"bytes={have}-")
     try:
         with urllib.request.urlopen(request, timeout=TIMEOUT_S) as response:
-            resumed = have > 0 and response.status == 206
-            if not resumed:
-                have = 0
-            length = response.headers.get("Content-Length")
-            total = have + int(length) if length is not None else None
-            task = progress.add_task(remote.filename, total=total, completed=have)
-            with open(part, "ab" if resumed else "wb") as out:
-                while chunk := response.read(CHUNK):
-                    out.write(chunk)
-                    progress.advance(task, len(chunk))
-    except OSError as exc:
-        raise FetchError(
-            f"downloading {remote.url} failed ({exc}); run the same command again to "
-            f"resume, or check your network connection"
-        ) from exc
+            resumed_at = have if response.status == 206 else 0
+            _stream(response, part, resumed_at, remote.filename, progress)
+    except urllib.error.HTTPError as exc:
+        if exc.code == 416 and have:
+            return part  # nothing left past our offset: an earlier run got every byte
+        raise _retry_error(remote, exc) from exc
+    except (OSError, http.client.HTTPException) as exc:
+        raise _retry_error(remote, exc) from exc
     return part
+
+
+def _stream(
+    response: http.client.HTTPResponse, part: Path, offset: int, label: str, progress: Progress
+) -> None:
+    """Append the response body to ``part`` from ``offset`` (0 starts the file afresh)."""
+    length = response.headers.get("Content-Length")
+    total = offset + int(length) if length is not None else None
+    task = progress.add_task(label, total=total, completed=offset)
+    with open(part, "ab" if offset else "wb") as out:
+        while chunk := response.read(CHUNK):
+            out.write(chunk)
+            progress.advance(task, len(chunk))
+    size = part.stat().st_size
+    if total is not None and size < total:
+        raise FetchError(
+            f"the connection closed after {size} of {total} bytes of {label}; run the same "
+            f"command again to resume"
+        )
+
+
+def _retry_error(remote: RemoteFile, exc: Exception) -> FetchError:
+    return FetchError(
+        f"downloading {remote.url} failed ({exc}); run the same command again to resume, "
+        f"or check your network connection"
+    )
 
 
 def _verify(part: Path, remote: RemoteFile) -> None:

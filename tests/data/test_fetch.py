@@ -20,9 +20,12 @@ from gradekit.data.registry import Dataset, RemoteFile
 
 
 class Handler(http.server.SimpleHTTPRequestHandler):
-    """Serves files; answers ``Range`` requests with 206 when ``ranges`` is set."""
+    """Serves files. ``ranges`` answers ``Range`` requests with 206 (or 416 past the end);
+    ``truncate_at`` announces the full length but closes the connection after that many bytes.
+    """
 
     ranges = False
+    truncate_at: int | None = None
     requests: list[dict[str, str]]
 
     def log_message(self, *args) -> None:
@@ -31,15 +34,17 @@ class Handler(http.server.SimpleHTTPRequestHandler):
     def do_GET(self) -> None:
         self.requests.append(dict(self.headers))
         wanted = self.headers.get("Range")
-        if not (self.ranges and wanted):
+        if not (self.ranges and wanted) and self.truncate_at is None:
             return super().do_GET()
         body = Path(self.translate_path(self.path)).read_bytes()
-        start = int(wanted.removeprefix("bytes=").rstrip("-"))
-        self.send_response(206)
+        start = int(wanted.removeprefix("bytes=").rstrip("-")) if wanted and self.ranges else 0
+        if start >= len(body):
+            self.send_error(416)
+            return None
+        self.send_response(206 if start else 200)
         self.send_header("Content-Length", str(len(body) - start))
-        self.send_header("Content-Range", f"bytes {start}-{len(body) - 1}/{len(body)}")
         self.end_headers()
-        self.wfile.write(body[start:])
+        self.wfile.write(body[start:self.truncate_at])
         return None
 
 
@@ -171,6 +176,30 @@ def test_partial_download_resumes_with_a_range_request(server, tmp_path):
     (tmp_path / ".cifar-10-python.tar.gz.part").write_bytes(archive[:100])
     fetch(dataset, tmp_path, show_progress=False)
     assert handler.requests[0]["Range"] == "bytes=100-"
+    assert (tmp_path / "cifar-10-batches-py" / "test_batch").is_file()
+
+
+def test_dropped_connection_keeps_the_part_and_the_next_run_resumes(server, tmp_path):
+    www, base, handler = server
+    dataset = cifar_like(www, base)
+    handler.truncate_at = 200
+    with pytest.raises(FetchError, match=r"closed after 200 of .* run the same command again"):
+        fetch(dataset, tmp_path / "dest", show_progress=False)
+    assert (tmp_path / "dest" / ".cifar-10-python.tar.gz.part").stat().st_size == 200
+    handler.truncate_at = None
+    handler.ranges = True
+    fetch(dataset, tmp_path / "dest", show_progress=False)
+    assert handler.requests[-1]["Range"] == "bytes=200-"
+    assert sorted(p.name for p in (tmp_path / "dest").iterdir()) == ["cifar-10-batches-py"]
+
+
+def test_complete_part_is_verified_without_downloading_again(server, tmp_path):
+    www, base, handler = server
+    handler.ranges = True
+    dataset = cifar_like(www, base)
+    archive = (www / "cifar-10-python.tar.gz").read_bytes()
+    (tmp_path / ".cifar-10-python.tar.gz.part").write_bytes(archive)
+    fetch(dataset, tmp_path, show_progress=False)
     assert (tmp_path / "cifar-10-batches-py" / "test_batch").is_file()
 
 
