@@ -211,8 +211,11 @@ class WorkerClient:
             return reply.get("value")
         kind, message = reply.get("kind"), str(reply.get("message", ""))
         if kind == "student":
-            raise StudentError(str(reply.get("type", "Exception")), message,
-                               str(reply.get("traceback", "")))
+            type_name = str(reply.get("type", "Exception"))
+            if type_name == "MemoryError":
+                message = (f"{message} (the memory limit is {self.limits.address_space >> 20} MB "
+                           "of address space)").lstrip()
+            raise StudentError(type_name, message, str(reply.get("traceback", "")))
         if kind == "stale":
             raise StaleHandleError(f"{context}: {message}")
         raise WireError(f"{context}: {message}")
