@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from gradekit.data.registry import DATASETS, get_dataset
+
 
 @click.group()
 def data() -> None:
@@ -13,21 +15,21 @@ def data() -> None:
 
 
 @data.command()
-@click.argument("name")
+@click.argument("name", type=click.Choice(sorted(DATASETS)))
 @click.option("--dest", type=click.Path(file_okay=False, path_type=Path),
               help="Folder to unpack into (default: the user cache dir).")
 @click.option("--force", is_flag=True, help="Download again even if a copy exists.")
 def fetch(name: str, dest: Path | None, force: bool) -> None:
-    """Download data set NAME (e.g. cifar10), verify its checksum and unpack it."""
+    """Download a data set and unpack it where gradekit looks.
+
+    The md5 of each download is checked before anything is unpacked; an interrupted
+    download resumes when the command is run again.
+    """
     from gradekit.data.fetch import FetchError
     from gradekit.data.fetch import fetch as fetch_dataset
     from gradekit.data.locate import ENV_VAR, cache_dir
-    from gradekit.data.registry import get_dataset
 
-    try:
-        dataset = get_dataset(name)
-    except KeyError as exc:
-        raise click.BadParameter(exc.args[0], param_hint="NAME") from None
+    dataset = get_dataset(name)
     try:
         folder = fetch_dataset(dataset, dest, force=force)
     except FetchError as exc:
@@ -43,7 +45,6 @@ def where() -> None:
     import os
 
     from gradekit.data.locate import ENV_VAR, find_dataset, search_path
-    from gradekit.data.registry import DATASETS
 
     click.echo(f"search path (${ENV_VAR} first, then the cache dir):")
     if not os.environ.get(ENV_VAR):

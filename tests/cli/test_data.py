@@ -42,7 +42,8 @@ def test_where_tells_how_to_get_missing_data(cache):
 def test_fetch_unknown_data_set_lists_the_known_ones(cache):
     result = run("fetch", "imagenet")
     assert result.exit_code == 2
-    assert "known data sets: cifar10" in result.output
+    assert "'imagenet' is not" in result.output
+    assert "{cifar10}" in result.output
 
 
 def test_fetch_passes_the_registered_data_set_and_dest(cache, tmp_path, monkeypatch):
