@@ -49,10 +49,10 @@ class SandboxUnavailable(RuntimeError):  # noqa: N818 - reads better at the rais
 
 
 def bwrap_command(unshare: Sequence[str], mounts: Sequence[str], env: dict[str, str],
-                  chdir: str, command: Sequence[str]) -> list[str]:
+                  chdir: str, command: Sequence[str], tmp_bytes: int) -> list[str]:
     """A bubblewrap command line: read-only root, fresh /dev, /proc and /tmp, then ``mounts``."""
     return ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
-            "--perms", "1777", "--tmpfs", SANDBOX_TMP,
+            "--perms", "1777", "--size", str(tmp_bytes), "--tmpfs", SANDBOX_TMP,
             "--tmpfs", "/run",  # daemons' unix sockets live there; no network namespace hides them
             *mounts, *unshare,
             "--die-with-parent", "--new-session", "--clearenv",
@@ -74,7 +74,7 @@ def bwrap_works() -> bool:
     if shutil.which("bwrap") is None:
         return False
     probe = bwrap_command(bwrap_unshare(), runtime_mounts(), dict(FIXED_ENV), "/",
-                          [sys.executable, "-I", "-c", "import gradekit"])
+                          [sys.executable, "-I", "-c", "import gradekit"], Limits().tmp_bytes)
     try:
         done = subprocess.run(probe, env=dict(FIXED_ENV), capture_output=True, timeout=10)
     except (OSError, subprocess.SubprocessError):
@@ -227,7 +227,7 @@ def plan(mode: str, workdir: Path, fds: tuple[int, int], generation: int, limits
     config = {"root": inside_root(mode, workdir), "request_fd": fds[0], "response_fd": fds[1],
               "generation": generation, "caps": caps, **confinement(mode, limits, uid)}
     worker = [sys.executable, "-I", "-m", "gradekit.sandbox.worker", json.dumps(config)]
-    return wrap(mode, worker, workdir, hidden, uid)
+    return wrap(mode, worker, workdir, hidden, uid, limits)
 
 
 def plan_command(mode: str, command: Sequence[str], workdir: Path, limits: Limits,
@@ -239,7 +239,7 @@ def plan_command(mode: str, command: Sequence[str], workdir: Path, limits: Limit
     """
     config = json.dumps(confinement(mode, limits, uid))
     shim = [sys.executable, "-I", "-m", "gradekit.sandbox.confine", config, *command]
-    return wrap(mode, shim, workdir, hidden, uid)
+    return wrap(mode, shim, workdir, hidden, uid, limits)
 
 
 def inside_root(mode: str, workdir: Path) -> str:
@@ -254,12 +254,12 @@ def confinement(mode: str, limits: Limits, uid: int | None) -> dict[str, Any]:
 
 
 def wrap(mode: str, argv: list[str], workdir: Path, hidden: Sequence[Path],
-         uid: int | None) -> Launch:
+         uid: int | None, limits: Limits) -> Launch:
     """Put ``argv`` in the sandbox of ``mode`` with the allow-listed environment."""
     env = sandbox_env(inside_root(mode, workdir))
     if mode == "bwrap":
         mounts = [*runtime_mounts(), "--bind", str(workdir), SANDBOX_ROOT, *bwrap_masks(hidden)]
-        argv = bwrap_command(bwrap_unshare(), mounts, env, SANDBOX_ROOT, argv)
+        argv = bwrap_command(bwrap_unshare(), mounts, env, SANDBOX_ROOT, argv, limits.tmp_bytes)
         return Launch(argv, env, str(workdir), None)
     if mode == "subprocess":
         return Launch(argv, env, str(workdir), uid)

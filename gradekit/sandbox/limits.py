@@ -22,6 +22,7 @@ class Limits:
     cpu_seconds: int = 1800
     address_space: int = 4 * GB
     file_size: int = 256 * MB
+    tmp_bytes: int = 512 * MB  # the private /tmp is memory: cap it (bubblewrap only)
     processes: int = 64
     output_bytes: int = 1 * MB
     wire_bytes: int = 1 * GB

@@ -13,7 +13,7 @@ from gradekit.sandbox.limits import MB, Limits
 
 #: Tight enough that a hostile case costs about two seconds, loose enough for numpy.
 TIGHT = Limits(call_seconds=2, submission_seconds=120, cpu_seconds=30,
-               address_space=512 * MB, file_size=16 * MB, processes=32,
+               address_space=512 * MB, file_size=16 * MB, tmp_bytes=64 * MB, processes=32,
                output_bytes=64 * 1024, wire_bytes=64 * MB, kill_grace_seconds=0.3)
 
 HONEST_LAYERS = '''\

@@ -124,6 +124,8 @@ CASES = {
     "memory bomb": Case("memory_bomb", no_args, StudentError,
                         "MemoryError: (the memory limit is 512 MB of address space)"),
     "disk filler": Case("disk_filler", no_args, StudentError, "File too large"),
+    "/tmp filler": Case("tmp_filler", no_args, StudentError, "No space left on device",
+                        bwrap_only=True),
     "fork bomb": Case("fork_bomb", no_args, CallTimeout, "did not finish", bwrap_only=True,
                       checks_after=("no process survives",)),
     "thread that never ends": Case("thread_forever", no_args,
