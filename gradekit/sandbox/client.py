@@ -48,11 +48,11 @@ INSTRUCTOR_DIRS = ("reference", "hidden_tests")
 
 
 def instructor_paths() -> list[Path]:
-    """The course's ``reference/`` and ``hidden_tests/``: never visible to student code."""
-    try:
-        root = find_course_root()
-    except FileNotFoundError:
-        return []
+    """The course's ``reference/`` and ``hidden_tests/``: never visible to student code.
+
+    A misconfigured ``GRADEKIT_COURSE`` raises rather than hiding nothing.
+    """
+    root = find_course_root()
     return [root / name for name in INSTRUCTOR_DIRS] if root is not None else []
 
 
@@ -70,7 +70,10 @@ def describe_exit(returncode: int | None, mode: str, limits: Limits) -> str:
     if signum == signal.SIGSEGV:
         return "crashed with a segmentation fault"
     if signum is not None:
-        return f"killed by signal {signal.Signals(signum).name}"
+        try:
+            return f"killed by signal {signal.Signals(signum).name}"
+        except ValueError:
+            return f"ended with status {returncode}"
     return (f"the worker exited with code {returncode}; does the code call sys.exit(), "
             "os._exit() or exit()?")
 

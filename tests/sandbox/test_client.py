@@ -197,6 +197,8 @@ def test_fallback_without_bubblewrap_warns_and_works(make_client, monkeypatch) -
     (-24, "subprocess", "CPU time limit"),
     (-11, "subprocess", "segmentation fault"),
     (3, "bwrap", "exited with code 3"),
+    (-15, "subprocess", "killed by signal SIGTERM"),
+    (250, "bwrap", "ended with status 250"),
 ])
 def test_exit_descriptions_name_the_likely_cause(returncode: int, mode: str, text: str) -> None:
     assert text in describe_exit(returncode, mode, TIGHT)
