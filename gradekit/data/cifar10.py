@@ -16,10 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from gradekit.data.locate import locate
-from gradekit.data.registry import CIFAR10
-
-TRAIN_BATCHES = tuple(f"data_batch_{i}" for i in range(1, 6))
-TEST_BATCH = "test_batch"
+from gradekit.data.registry import CIFAR10, CIFAR10_TEST_BATCH, CIFAR10_TRAIN_BATCHES
 
 
 def load_CIFAR_batch(filename: str | Path) -> tuple[np.ndarray, np.ndarray]:  # noqa: N802
@@ -36,10 +33,10 @@ def load_CIFAR10(  # noqa: N802
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The five training batches concatenated, and the test batch: ``Xtr, Ytr, Xte, Yte``."""
     root = Path(ROOT)
-    parts = [load_CIFAR_batch(root / name) for name in TRAIN_BATCHES]
+    parts = [load_CIFAR_batch(root / name) for name in CIFAR10_TRAIN_BATCHES]
     Xtr = np.concatenate([X for X, _ in parts])
     Ytr = np.concatenate([y for _, y in parts])
-    Xte, Yte = load_CIFAR_batch(root / TEST_BATCH)
+    Xte, Yte = load_CIFAR_batch(root / CIFAR10_TEST_BATCH)
     return Xtr, Ytr, Xte, Yte
 
 

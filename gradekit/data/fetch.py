@@ -66,14 +66,16 @@ def fetch(
                 part = _download(remote, dest, progress)
                 _verify(part, remote)
                 _unpack(part, remote, staging / dataset.folders[0])
-        if not (staging / dataset.folders[0]).is_dir():
+        unpacked = staging / dataset.folders[0]
+        if not unpacked.is_dir() or dataset.missing_from(unpacked):
             raise FetchError(
                 f"the download of {dataset.name} did not contain the folder "
-                f"{dataset.folders[0]!r}; the registry entry may be out of date"
+                f"{dataset.folders[0]!r} with {', '.join(dataset.contents) or 'its files'}; "
+                f"the registry entry may be out of date"
             )
         if target.exists():
             shutil.rmtree(target)
-        (staging / dataset.folders[0]).rename(target)
+        unpacked.rename(target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return target

@@ -34,14 +34,15 @@ def search_path() -> list[Path]:
     return roots
 
 
+def candidates(dataset: Dataset) -> list[Path]:
+    """Existing folders named like ``dataset``, in search order (complete or not)."""
+    return [root / folder for root in search_path() for folder in dataset.folders
+            if (root / folder).is_dir()]
+
+
 def find_dataset(dataset: Dataset) -> Path | None:
-    """The folder holding ``dataset``, or ``None`` when it is nowhere on the search path."""
-    for root in search_path():
-        for folder in dataset.folders:
-            candidate = root / folder
-            if candidate.is_dir():
-                return candidate
-    return None
+    """The first complete folder holding ``dataset``, or ``None`` if there is none."""
+    return next((c for c in candidates(dataset) if not dataset.missing_from(c)), None)
 
 
 def locate(dataset: Dataset) -> Path:
@@ -51,9 +52,13 @@ def locate(dataset: Dataset) -> Path:
         return found
     env = os.environ.get(ENV_VAR)
     env_place = f"${ENV_VAR} ({env})" if env else f"${ENV_VAR} (not set)"
+    incomplete = "".join(
+        f" {c} is incomplete (no {', '.join(dataset.missing_from(c))})."
+        for c in candidates(dataset)
+    )
     raise DataNotFoundError(
         f"{dataset.title} not found: looked for {' or '.join(dataset.folders)} "
-        f"in {env_place} and in the cache dir ({cache_dir()}). "
+        f"in {env_place} and in the cache dir ({cache_dir()}).{incomplete} "
         f"Run `gradekit data fetch {dataset.name}` to download it ({dataset.size}), "
         f"or set {ENV_VAR} to a folder that contains one of those folders."
     )

@@ -8,6 +8,7 @@ files; :mod:`gradekit.data.fetch` extracts archives and keeps other files as the
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,8 @@ class Dataset:
     """A data set on disk (``folders``, preferred first) and where to download it from.
 
     ``folders[0]`` is what a fetch produces (for an archive, the folder it unpacks to);
-    later names are accepted alternatives, such as the small CI subset of CIFAR-10.
+    later names are accepted alternatives, such as the small CI subset of CIFAR-10. A folder
+    only counts once it holds every name in ``contents`` (a half-copied one does not).
     """
 
     name: str
@@ -39,6 +41,15 @@ class Dataset:
     folders: tuple[str, ...]
     files: tuple[RemoteFile, ...]
     size: str
+    contents: tuple[str, ...] = ()
+
+    def missing_from(self, folder: Path) -> list[str]:
+        """The names in ``contents`` that ``folder`` lacks."""
+        return [name for name in self.contents if not (folder / name).exists()]
+
+
+CIFAR10_TRAIN_BATCHES = tuple(f"data_batch_{i}" for i in range(1, 6))
+CIFAR10_TEST_BATCH = "test_batch"
 
 
 CIFAR10 = Dataset(
@@ -52,6 +63,7 @@ CIFAR10 = Dataset(
         ),
     ),
     size="163 MB",
+    contents=(*CIFAR10_TRAIN_BATCHES, CIFAR10_TEST_BATCH),
 )
 
 DATASETS: dict[str, Dataset] = {d.name: d for d in (CIFAR10,)}

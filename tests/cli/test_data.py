@@ -22,7 +22,10 @@ def run(*args: str):
 
 
 def test_where_lists_the_search_path_and_what_was_found(cache, tmp_path, monkeypatch):
-    (tmp_path / "env" / "cifar-10-subset").mkdir(parents=True)
+    subset = tmp_path / "env" / "cifar-10-subset"
+    subset.mkdir(parents=True)
+    for name in CIFAR10.contents:
+        (subset / name).touch()
     monkeypatch.setenv("GRADEKIT_DATA", str(tmp_path / "env"))
     result = run("where")
     assert result.exit_code == 0, result.output

@@ -16,7 +16,7 @@ import pytest
 
 from gradekit.data.cifar10 import get_CIFAR10_data
 from gradekit.data.fetch import ChecksumError, FetchError, UnsafeArchiveError, fetch
-from gradekit.data.registry import Dataset, RemoteFile
+from gradekit.data.registry import CIFAR10, Dataset, RemoteFile
 
 
 class Handler(http.server.SimpleHTTPRequestHandler):
@@ -95,6 +95,7 @@ def cifar_like(www: Path, base: str, members: dict[str, bytes] | None = None,
     return Dataset(
         name="cifar10", title="CIFAR-10", folders=("cifar-10-batches-py",),
         files=(RemoteFile(f"{base}/cifar-10-python.tar.gz", md5 or real_md5),), size="1 kB",
+        contents=CIFAR10.contents,
     )
 
 
@@ -161,10 +162,12 @@ def test_symlink_member_is_refused(server, tmp_path):
     assert list(dest.iterdir()) == []
 
 
-def test_archive_without_the_expected_folder_is_reported(server, tmp_path):
+@pytest.mark.parametrize("member", ["other/test_batch", "cifar-10-batches-py/test_batch"])
+def test_archive_without_the_expected_files_is_reported(server, tmp_path, member):
     www, base, _ = server
-    with pytest.raises(FetchError, match="did not contain the folder 'cifar-10-batches-py'"):
-        fetch(cifar_like(www, base, {"other/x": b"1"}), tmp_path, show_progress=False)
+    with pytest.raises(FetchError, match="did not contain the folder 'cifar-10-batches-py' "
+                                         "with data_batch_1, data_batch_2"):
+        fetch(cifar_like(www, base, {member: b"1"}), tmp_path, show_progress=False)
     assert not (tmp_path / "cifar-10-batches-py").exists()
 
 

@@ -4,6 +4,13 @@ from gradekit.data.locate import DataNotFoundError, find_dataset, locate, search
 from gradekit.data.registry import CIFAR10
 
 
+def make_copy(folder):
+    """A folder with every file CIFAR-10 needs (empty: only their presence is checked)."""
+    folder.mkdir(parents=True)
+    for name in CIFAR10.contents:
+        (folder / name).touch()
+
+
 def test_search_path_is_env_then_cache(data_roots):
     env_root, cache = data_roots
     assert search_path() == [env_root, cache]
@@ -19,21 +26,21 @@ def test_unset_or_empty_env_leaves_only_the_cache(data_roots, monkeypatch):
 
 def test_env_root_wins_over_cache(data_roots):
     env_root, cache = data_roots
-    (cache / "cifar-10-batches-py").mkdir(parents=True)
-    (env_root / "cifar-10-subset").mkdir()
+    make_copy(cache / "cifar-10-batches-py")
+    make_copy(env_root / "cifar-10-subset")
     assert locate(CIFAR10) == env_root / "cifar-10-subset"
 
 
 def test_full_data_set_preferred_over_subset_in_one_root(data_roots):
     env_root, _ = data_roots
-    (env_root / "cifar-10-subset").mkdir()
-    (env_root / "cifar-10-batches-py").mkdir()
+    make_copy(env_root / "cifar-10-subset")
+    make_copy(env_root / "cifar-10-batches-py")
     assert locate(CIFAR10) == env_root / "cifar-10-batches-py"
 
 
 def test_cache_is_used_when_env_has_nothing(data_roots):
     _, cache = data_roots
-    (cache / "cifar-10-batches-py").mkdir(parents=True)
+    make_copy(cache / "cifar-10-batches-py")
     assert locate(CIFAR10) == cache / "cifar-10-batches-py"
 
 
@@ -41,6 +48,23 @@ def test_a_file_with_the_folder_name_is_not_a_data_set(data_roots):
     env_root, _ = data_roots
     (env_root / "cifar-10-batches-py").write_text("not a folder")
     assert find_dataset(CIFAR10) is None
+
+
+def test_incomplete_folder_is_skipped_for_a_complete_one(data_roots):
+    env_root, cache = data_roots
+    make_copy(env_root / "cifar-10-batches-py")
+    (env_root / "cifar-10-batches-py" / "data_batch_3").unlink()
+    make_copy(cache / "cifar-10-subset")
+    assert locate(CIFAR10) == cache / "cifar-10-subset"
+
+
+def test_incomplete_folder_is_named_in_the_error(data_roots):
+    env_root, _ = data_roots
+    make_copy(env_root / "cifar-10-batches-py")
+    (env_root / "cifar-10-batches-py" / "test_batch").unlink()
+    with pytest.raises(DataNotFoundError, match="cifar-10-batches-py is incomplete"
+                                                r" \(no test_batch\)"):
+        locate(CIFAR10)
 
 
 def test_missing_data_names_both_places_and_the_fetch_command(data_roots):
