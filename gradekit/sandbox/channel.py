@@ -12,7 +12,7 @@ import select
 import time
 from typing import Any
 
-from gradekit.sandbox.codec import HEADER, Caps, Decoder, Encoder
+from gradekit.sandbox.codec import HEADER, Caps, Decoder
 from gradekit.sandbox.errors import WireError
 
 IOV_MAX = 512
@@ -23,19 +23,16 @@ class ChannelClosedError(EOFError):
 
 
 class Channel:
-    """Send and receive encoded values over ``read_fd``/``write_fd``."""
+    """One end of the protocol: frames are read from ``read_fd`` and written to ``write_fd``
+    (with :func:`write_all`, after encoding with the sender's own handle policy)."""
 
-    def __init__(self, read_fd: int, write_fd: int, encoder: Encoder, caps: Caps) -> None:
+    def __init__(self, read_fd: int, write_fd: int, caps: Caps) -> None:
         self.read_fd = read_fd
         self.write_fd = write_fd
-        self.encoder = encoder
         self.decoder = Decoder(caps)
         self.caps = caps
         self._poll = select.poll()
         self._poll.register(read_fd, select.POLLIN | select.POLLHUP | select.POLLERR)
-
-    def send(self, value: Any) -> None:
-        write_all(self.write_fd, self.encoder.encode(value))
 
     def receive(self, deadline: float | None = None) -> Any:
         """Read one frame; ``TimeoutError`` past ``deadline`` (a ``time.monotonic`` value)."""

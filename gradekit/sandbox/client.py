@@ -272,7 +272,7 @@ class WorkerClient:
                 os.close(fd)
         self.capture.drain(output_read)
         os.set_blocking(request_write, False)  # writes to a wedged worker must time out
-        self._channel = Channel(reply_read, request_write, self._encoder(), self.caps)
+        self._channel = Channel(reply_read, request_write, self.caps)
         for prefix in self._loaded:  # a restarted worker gets back what loaded before
             self._request({"op": "load", "prefix": prefix, "module": self.modules[prefix]},
                           f"re-importing {self.modules[prefix]}")

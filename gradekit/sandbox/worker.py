@@ -163,7 +163,7 @@ def serve(config: dict[str, Any]) -> None:
     session = Session(config["generation"])
     caps = Caps(*config["caps"])
     encoder = Encoder(caps, session.keep)
-    channel = Channel(config["request_fd"], config["response_fd"], encoder, caps)
+    channel = Channel(config["request_fd"], config["response_fd"], caps)
     pid = os.getpid()
     while True:
         try:

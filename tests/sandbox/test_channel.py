@@ -21,9 +21,8 @@ CAPS = Caps(wire_bytes=64 << 20, string_bytes=1 << 20, depth=16)
 def pipe_pair() -> Iterator[tuple[Channel, Channel]]:
     """Two channels joined back to back: ``a`` writes what ``b`` reads and vice versa."""
     a_to_b, b_to_a = os.pipe(), os.pipe()
-    encoder = Encoder(CAPS, lambda obj: None)
-    a = Channel(b_to_a[0], a_to_b[1], encoder, CAPS)
-    b = Channel(a_to_b[0], b_to_a[1], encoder, CAPS)
+    a = Channel(b_to_a[0], a_to_b[1], CAPS)
+    b = Channel(a_to_b[0], b_to_a[1], CAPS)
     yield a, b
     for fd in (*a_to_b, *b_to_a):
         os.close(fd)
@@ -32,7 +31,8 @@ def pipe_pair() -> Iterator[tuple[Channel, Channel]]:
 def test_a_large_array_crosses_a_pipe_intact(pipe_pair: tuple[Channel, Channel]) -> None:
     a, b = pipe_pair
     array = np.random.default_rng(0).normal(size=(1250, 1000))  # 10 MB, far above pipe size
-    sender = threading.Thread(target=a.send, args=({"x": array, "tag": "big"},))
+    pieces = Encoder(CAPS, lambda obj: None).encode({"x": array, "tag": "big"})
+    sender = threading.Thread(target=write_all, args=(a.write_fd, pieces))
     sender.start()
     received = b.receive(time.monotonic() + 10)
     sender.join()
@@ -49,7 +49,7 @@ def test_reading_past_the_deadline_times_out(pipe_pair: tuple[Channel, Channel])
 
 def test_a_closed_writer_is_reported() -> None:
     read_fd, write_fd = os.pipe()
-    channel = Channel(read_fd, write_fd, Encoder(CAPS, lambda obj: None), CAPS)
+    channel = Channel(read_fd, write_fd, CAPS)
     os.close(write_fd)
     with pytest.raises(ChannelClosedError):
         channel.receive(time.monotonic() + 1)
@@ -62,3 +62,14 @@ def test_an_oversized_header_is_refused_without_reading_on(
     write_all(a.write_fd, [HEADER.pack(16, 10 << 30)])
     with pytest.raises(WireError, match="more than"):
         b.receive(time.monotonic() + 1)
+
+
+def test_writing_to_a_reader_that_stopped_reading_times_out() -> None:
+    read_fd, write_fd = os.pipe()
+    os.set_blocking(write_fd, False)
+    started = time.monotonic()
+    with pytest.raises(TimeoutError):
+        write_all(write_fd, [bytes(4 << 20)], started + 0.2)
+    assert time.monotonic() - started < 2
+    os.close(read_fd)
+    os.close(write_fd)
