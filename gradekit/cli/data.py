@@ -44,7 +44,7 @@ def where() -> None:
     """Print the data search path and which data sets were found on it."""
     import os
 
-    from gradekit.data.locate import ENV_VAR, find_dataset, search_path
+    from gradekit.data.locate import ENV_VAR, candidates, find_dataset, search_path
 
     click.echo(f"search path (${ENV_VAR} first, then the cache dir):")
     if not os.environ.get(ENV_VAR):
@@ -55,3 +55,7 @@ def where() -> None:
         found = find_dataset(dataset)
         shown = found if found is not None else f"not found; run `gradekit data fetch {name}`"
         click.echo(f"{name}: {shown}")
+        for folder in candidates(dataset):
+            missing = dataset.missing_from(folder)
+            if missing:
+                click.echo(f"  skipped {folder}: incomplete, no {', '.join(missing)}")

@@ -186,4 +186,6 @@ def safe_extract(archive: Path, into: Path) -> None:
                     f"refusing to extract {archive.name}: member {member.name!r} is a link "
                     f"or special file, which data archives do not need"
                 )
-        tar.extractall(into, members=members, filter="data")
+        # Python >= 3.11.4 adds its own "data" filter on top; older ones rely on the above.
+        tar.extraction_filter = getattr(tarfile, "data_filter", None)
+        tar.extractall(into, members=members)

@@ -35,6 +35,16 @@ def test_where_lists_the_search_path_and_what_was_found(cache, tmp_path, monkeyp
     assert f"cifar10: {tmp_path / 'env' / 'cifar-10-subset'}" in lines
 
 
+def test_where_explains_an_incomplete_copy(cache):
+    (cache / "cifar-10-batches-py").mkdir(parents=True)
+    (cache / "cifar-10-batches-py" / "test_batch").touch()
+    result = run("where")
+    assert result.exit_code == 0, result.output
+    assert "cifar10: not found" in result.output
+    assert (f"skipped {cache / 'cifar-10-batches-py'}: incomplete, no data_batch_1, "
+            "data_batch_2") in result.output
+
+
 def test_where_tells_how_to_get_missing_data(cache):
     result = run("where")
     assert result.exit_code == 0, result.output
