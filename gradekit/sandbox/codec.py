@@ -43,7 +43,6 @@ class Handle:
     generation: int
     ident: int
     type_name: str
-    is_callable: bool = False
 
 
 @dataclass(frozen=True)
@@ -116,7 +115,7 @@ class Encoder:
         if handle is None:
             raise WireError(f"a {type(obj).__name__} object cannot be sent")
         return msgpack.ExtType(EXT_HANDLE, msgpack.packb(
-            [handle.generation, handle.ident, handle.type_name, handle.is_callable]))
+            [handle.generation, handle.ident, handle.type_name]))
 
     def _array(self, obj: np.ndarray | np.generic, buffers: list[Any],
                state: dict[str, int]) -> msgpack.ExtType:
@@ -175,11 +174,11 @@ class Decoder:
                 state["depth"] -= 1
                 return items
             if code == EXT_HANDLE:
-                generation, ident, type_name, is_callable = msgpack.unpackb(payload)
+                generation, ident, type_name = msgpack.unpackb(payload)
                 if not (isinstance(generation, int) and isinstance(ident, int)
-                        and isinstance(type_name, str) and isinstance(is_callable, bool)):
+                        and isinstance(type_name, str)):
                     raise WireError("malformed object handle")
-                return Handle(generation, ident, type_name[:200], is_callable)
+                return Handle(generation, ident, type_name[:200])
             if code == EXT_DTYPE:
                 dtype_str, as_type = msgpack.unpackb(payload)
                 dtype = self._dtype(dtype_str)

@@ -41,7 +41,7 @@ class Session:
         """Store ``obj`` and return the handle that names it."""
         ident = id(obj)
         self.objects[ident] = obj
-        return Handle(self.generation, ident, type(obj).__name__, callable(obj))
+        return Handle(self.generation, ident, type(obj).__name__)
 
     def _lookup(self, target: Any) -> Any:
         if isinstance(target, str):

@@ -62,7 +62,7 @@ def test_numeric_dtypes_and_scalar_types_travel() -> None:
 
 
 def test_unknown_objects_become_handles_when_the_sender_keeps_them() -> None:
-    handle = Handle(generation=2, ident=99, type_name="FullyConnectedNet", is_callable=False)
+    handle = Handle(generation=2, ident=99, type_name="FullyConnectedNet")
     encoder = Encoder(CAPS, lambda obj: handle if not isinstance(obj, str) else None)
     back = loopback(encoder, Decoder(CAPS), {"name": "net", "net": object()})
     assert back == {"name": "net", "net": handle}
