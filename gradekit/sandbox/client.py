@@ -84,7 +84,8 @@ class WorkerClient:
     ``root`` holds the student package; ``modules`` maps component prefixes to dotted module
     names (``{"layers": "cs231n.layers"}``). ``sandbox`` is ``auto`` (bubblewrap, else a
     plain subprocess with a warning), ``bwrap``, ``subprocess`` or ``none`` (in-process,
-    only for students checking their own code).
+    only for students checking their own code). One client serves one thread: calls are
+    strictly one at a time on one pipe.
     """
 
     def __init__(self, root: str | os.PathLike[str], modules: Mapping[str, str],
