@@ -52,3 +52,54 @@ def affine_verdict(client: WorkerClient) -> str:
     x, w, b = rng.normal(size=(4, 3, 2)), rng.normal(size=(6, 5)), rng.normal(size=5)
     out, _ = client.call("layers.affine_forward", x, w, b)
     return "pass" if np.allclose(out, x.reshape(4, -1) @ w + b) else "fail"
+
+
+#: A submission with honest layers and small tools for exercising the client.
+TOOLS = '''\
+import os
+import time
+
+
+class Counter:
+    def __init__(self, start):
+        self.count = start
+        self.history = []
+
+    def bump(self, by=1):
+        self.count += by
+        self.history.append(by)
+        return self.count
+
+
+def divide(a, b):
+    return a / b
+
+
+def chatty(n):
+    print("line", n)
+    os.write(2, b"from C-level stderr\\n")
+    return n
+
+
+def nap(seconds):
+    time.sleep(seconds)
+    return seconds
+
+
+def die(code):
+    os._exit(code)
+
+
+def whoami():
+    return os.getuid(), os.getgid(), os.getgroups()
+
+
+def kernel_limits():
+    import resource
+
+    return [resource.getrlimit(r)[0] for r in (resource.RLIMIT_CPU, resource.RLIMIT_AS,
+                                               resource.RLIMIT_FSIZE, resource.RLIMIT_CORE)]
+'''
+
+FILES = {"cs231n/layers.py": HONEST_LAYERS, "cs231n/tools.py": TOOLS}
+MODULES = {"layers": "cs231n.layers", "tools": "cs231n.tools"}
