@@ -16,11 +16,16 @@ row-major order, exactly like the naive layer, instead of sharing it among all t
 from __future__ import annotations
 
 import operator
+import os
 import warnings
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+
+# OpenMP threads that spin after a parallel loop steal the cores BLAS needs for the matrix
+# product that follows (badly so on a shared machine); libgomp reads this when it loads.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 try:
     from gradekit.fast_layers import _kernels as _backend
@@ -39,6 +44,10 @@ except ImportError as error:
     )
 
 Cache = tuple[Any, ...]
+
+# Columns of this many bytes per matrix product: big enough to keep BLAS efficient, small
+# enough to stay in cache between the gather, the product and the scatter.
+_COLUMN_BYTES = 4 << 20
 
 
 def _compute_dtype(*arrays: Any) -> type[np.floating]:
@@ -66,13 +75,21 @@ def _out_size(size: int, kernel: int, stride: int, pad: int, what: str) -> int:
     return out
 
 
+def _image_chunks(x: np.ndarray, w: np.ndarray, OH: int, OW: int) -> list[slice]:
+    """Split the batch so one chunk's columns take about ``_COLUMN_BYTES``."""
+    per_image = w[0].size * OH * OW * x.itemsize
+    step = max(1, _COLUMN_BYTES // max(1, per_image))
+    return [slice(start, start + step) for start in range(0, x.shape[0], step)]
+
+
 def conv_forward_fast(
     x: np.ndarray, w: np.ndarray, b: np.ndarray, conv_param: Mapping[str, Any]
 ) -> tuple[np.ndarray, Cache]:
     """Convolve x (N, C, H, W) with filters w (F, C, HH, WW) plus bias b (F,).
 
     Returns ``(out, cache)`` with out of shape (N, F, 1 + (H + 2*pad - HH) // stride,
-    1 + (W + 2*pad - WW) // stride); a border the stride does not reach is ignored.
+    1 + (W + 2*pad - WW) // stride); a border the stride does not reach is ignored. The cache
+    is ``(x, w, b, conv_param)``, like the naive layer's.
     """
     stride = _setting(conv_param, "stride", 1, "conv_param")
     pad = _setting(conv_param, "pad", 0, "conv_param")
@@ -89,32 +106,41 @@ def conv_forward_fast(
         )
     OH = _out_size(H, HH, stride, pad, "a filter")
     OW = _out_size(W, WW, stride, pad, "a filter")
-    cols = _backend.im2col(x, HH, WW, stride, pad)
-    by_filter = (w.reshape(F, -1) @ cols).reshape(F, N, OH, OW)
+    w_rows = w.reshape(F, -1)
     out = np.empty((N, F, OH, OW), dtype=dtype)
-    np.add(by_filter.transpose(1, 0, 2, 3), b.reshape(F, 1, 1), out=out)
-    return out, (x, w, b, conv_param, cols)
+    for chunk in _image_chunks(x, w, OH, OW):
+        by_filter = w_rows @ _backend.im2col(x[chunk], HH, WW, stride, pad)
+        images = by_filter.reshape(F, -1, OH, OW).transpose(1, 0, 2, 3)
+        np.add(images, b.reshape(F, 1, 1), out=out[chunk])
+    return out, (x, w, b, conv_param)
 
 
 def conv_backward_fast(
     dout: np.ndarray, cache: Cache
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Return ``(dx, dw, db)`` for the convolution that produced ``cache``."""
-    x, w, _, conv_param, cols = cache
+    """Return ``(dx, dw, db)`` for the convolution that produced ``cache``.
+
+    The columns are gathered again chunk by chunk rather than kept from the forward pass:
+    a gather from cache-hot input costs less than storing and re-reading the whole column
+    matrix, and the cache stays as small as the naive layer's.
+    """
+    x, w, _, conv_param = cache
     stride, pad = conv_param["stride"], conv_param["pad"]
-    N, C, H, W = x.shape
+    N, _, H, W = x.shape
     F, _, HH, WW = w.shape
-    expected = (N, F, (H + 2 * pad - HH) // stride + 1, (W + 2 * pad - WW) // stride + 1)
-    if np.shape(dout) != expected:
+    OH, OW = (H + 2 * pad - HH) // stride + 1, (W + 2 * pad - WW) // stride + 1
+    if np.shape(dout) != (N, F, OH, OW):
         raise ValueError(f"dout has shape {np.shape(dout)}, but the forward pass produced "
-                         f"{expected}")
-    dout = np.asarray(dout, dtype=cols.dtype)
-    dout_by_filter = dout.transpose(1, 0, 2, 3).reshape(F, -1)
-    db = dout_by_filter.sum(axis=1)
-    dw = (dout_by_filter @ cols.T).reshape(w.shape)
-    dcols = w.reshape(F, -1).T @ dout_by_filter
-    dx = _backend.col2im(dcols, N, C, H, W, HH, WW, stride, pad)
-    return dx, dw, db
+                         f"{(N, F, OH, OW)}")
+    dout_by_filter = np.asarray(dout, dtype=x.dtype).transpose(1, 0, 2, 3).reshape(F, -1)
+    w_rows = w.reshape(F, -1)
+    dw_rows = np.zeros_like(w_rows)
+    dx = np.zeros_like(x)
+    for chunk in _image_chunks(x, w, OH, OW):
+        d_chunk = dout_by_filter[:, chunk.start * OH * OW : chunk.stop * OH * OW]
+        dw_rows += d_chunk @ _backend.im2col(x[chunk], HH, WW, stride, pad).T
+        _backend.col2im_add(w_rows.T @ d_chunk, dx[chunk], HH, WW, stride, pad)
+    return dx, dw_rows.reshape(w.shape), dout_by_filter.sum(axis=1)
 
 
 def max_pool_forward_fast(

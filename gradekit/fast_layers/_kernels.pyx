@@ -4,8 +4,10 @@
 
 Only the memory-bound loops live here: the im2col gather, the col2im scatter-add and max
 pooling. The matrix products stay in NumPy so they run on its BLAS. Every loop is split by
-image (or by image plane) with OpenMP ``prange``: each thread then writes a disjoint slice, so
-the scatter-adds need no atomics. Built without OpenMP, the same loops simply run serially.
+image plane (one channel of one image) with OpenMP ``prange``: each thread then writes a
+disjoint slice, so the scatter-adds need no atomics, and there are enough planes to balance
+two or more threads even for a handful of images. Built without OpenMP, the same loops run
+serially.
 
 The contract (array layouts, argmax encoding) is shared with ``_numpy_kernels``; see there.
 """
@@ -33,59 +35,57 @@ cdef inline Py_ssize_t _end_inside(
     return min(last // stride + 1, n_out)
 
 
-cdef void _gather_image(
-    const floating* x, floating* cols, Py_ssize_t col_stride,
-    Py_ssize_t C, Py_ssize_t H, Py_ssize_t W, Py_ssize_t HH, Py_ssize_t WW,
-    Py_ssize_t stride, Py_ssize_t pad, Py_ssize_t OH, Py_ssize_t OW,
+cdef void _gather_plane(
+    const floating* x, floating* cols, Py_ssize_t col_stride, Py_ssize_t H, Py_ssize_t W,
+    Py_ssize_t HH, Py_ssize_t WW, Py_ssize_t stride, Py_ssize_t pad, Py_ssize_t OH,
+    Py_ssize_t OW,
 ) noexcept nogil:
-    """Write one image's columns: row k=(c,i,j) of ``cols`` gets x[c, oh*s+i-pad, ow*s+j-pad]."""
-    cdef Py_ssize_t c, i, j, oh, ow, h, lo, hi
+    """Fill the HH*WW rows of one input plane: row (i,j) gets x[oh*s+i-pad, ow*s+j-pad]."""
+    cdef Py_ssize_t i, j, oh, ow, h, lo, hi
     cdef const floating* src
     cdef floating* dst
-    for c in range(C):
-        for i in range(HH):
-            for j in range(WW):
-                lo = _first_inside(j - pad, stride)
-                hi = max(lo, _end_inside(j - pad, stride, W, OW))
-                dst = cols + ((c * HH + i) * WW + j) * col_stride
-                for oh in range(OH):
-                    h = oh * stride + i - pad
-                    if h < 0 or h >= H:
-                        for ow in range(OW):
-                            dst[ow] = 0
-                    else:
-                        src = x + (c * H + h) * W + j - pad
-                        for ow in range(lo):
-                            dst[ow] = 0
-                        for ow in range(lo, hi):
-                            dst[ow] = src[ow * stride]
-                        for ow in range(hi, OW):
-                            dst[ow] = 0
-                    dst += OW
+    for i in range(HH):
+        for j in range(WW):
+            lo = _first_inside(j - pad, stride)
+            hi = max(lo, _end_inside(j - pad, stride, W, OW))
+            dst = cols + (i * WW + j) * col_stride
+            for oh in range(OH):
+                h = oh * stride + i - pad
+                if h < 0 or h >= H:
+                    for ow in range(OW):
+                        dst[ow] = 0
+                else:
+                    src = x + h * W + j - pad
+                    for ow in range(lo):
+                        dst[ow] = 0
+                    for ow in range(lo, hi):
+                        dst[ow] = src[ow * stride]
+                    for ow in range(hi, OW):
+                        dst[ow] = 0
+                dst += OW
 
 
-cdef void _scatter_image(
-    const floating* cols, floating* dx, Py_ssize_t col_stride,
-    Py_ssize_t C, Py_ssize_t H, Py_ssize_t W, Py_ssize_t HH, Py_ssize_t WW,
-    Py_ssize_t stride, Py_ssize_t pad, Py_ssize_t OH, Py_ssize_t OW,
+cdef void _scatter_plane(
+    const floating* cols, floating* dx, Py_ssize_t col_stride, Py_ssize_t H, Py_ssize_t W,
+    Py_ssize_t HH, Py_ssize_t WW, Py_ssize_t stride, Py_ssize_t pad, Py_ssize_t OH,
+    Py_ssize_t OW,
 ) noexcept nogil:
-    """Adjoint of ``_gather_image``: add every column entry back onto its input pixel."""
-    cdef Py_ssize_t c, i, j, oh, ow, h, lo, hi
+    """Adjoint of ``_gather_plane``: add every column entry back onto its input pixel."""
+    cdef Py_ssize_t i, j, oh, ow, h, lo, hi
     cdef const floating* src
     cdef floating* dst
-    for c in range(C):
-        for i in range(HH):
-            for j in range(WW):
-                lo = _first_inside(j - pad, stride)
-                hi = max(lo, _end_inside(j - pad, stride, W, OW))
-                src = cols + ((c * HH + i) * WW + j) * col_stride
-                for oh in range(OH):
-                    h = oh * stride + i - pad
-                    if 0 <= h < H:
-                        dst = dx + (c * H + h) * W + j - pad
-                        for ow in range(lo, hi):
-                            dst[ow * stride] += src[ow]
-                    src += OW
+    for i in range(HH):
+        for j in range(WW):
+            lo = _first_inside(j - pad, stride)
+            hi = max(lo, _end_inside(j - pad, stride, W, OW))
+            src = cols + (i * WW + j) * col_stride
+            for oh in range(OH):
+                h = oh * stride + i - pad
+                if 0 <= h < H:
+                    dst = dx + h * W + j - pad
+                    for ow in range(lo, hi):
+                        dst[ow * stride] += src[ow]
+                src += OW
 
 
 def im2col(
@@ -96,34 +96,36 @@ def im2col(
     cdef Py_ssize_t N = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3]
     cdef Py_ssize_t OH = (H + 2 * pad - HH) // stride + 1
     cdef Py_ssize_t OW = (W + 2 * pad - WW) // stride + 1
-    cdef Py_ssize_t P = OH * OW, n
+    cdef Py_ssize_t P = OH * OW, plane, n, c
     dtype = np.float32 if floating is float else np.float64
     cols = np.empty((C * HH * WW, N * P), dtype=dtype)
-    if N == 0 or cols.size == 0:
+    if cols.size == 0:
         return cols
     cdef floating[:, ::1] out = cols
-    for n in prange(N, nogil=True, schedule="static"):
-        _gather_image(&x[n, 0, 0, 0], &out[0, n * P], N * P, C, H, W, HH, WW, stride, pad, OH, OW)
+    for plane in prange(N * C, nogil=True, schedule="guided"):
+        n = plane // C
+        c = plane % C
+        _gather_plane(&x[n, c, 0, 0], &out[c * HH * WW, n * P], N * P, H, W, HH, WW, stride,
+                      pad, OH, OW)
     return cols
 
 
-def col2im(
-    const floating[:, ::1] cols, Py_ssize_t N, Py_ssize_t C, Py_ssize_t H, Py_ssize_t W,
-    Py_ssize_t HH, Py_ssize_t WW, Py_ssize_t stride, Py_ssize_t pad,
+def col2im_add(
+    const floating[:, ::1] cols, floating[:, :, :, ::1] dx, Py_ssize_t HH, Py_ssize_t WW,
+    Py_ssize_t stride, Py_ssize_t pad,
 ):
-    """Image gradient (N, C, H, W) from column gradients; see ``_numpy_kernels.col2im``."""
+    """Add column gradients onto dx (N, C, H, W) in place; see ``_numpy_kernels.col2im_add``."""
+    cdef Py_ssize_t N = dx.shape[0], C = dx.shape[1], H = dx.shape[2], W = dx.shape[3]
     cdef Py_ssize_t OH = (H + 2 * pad - HH) // stride + 1
     cdef Py_ssize_t OW = (W + 2 * pad - WW) // stride + 1
-    cdef Py_ssize_t P = OH * OW, n
-    dtype = np.float32 if floating is float else np.float64
-    dx = np.zeros((N, C, H, W), dtype=dtype)
-    if dx.size == 0 or cols.shape[1] == 0:
-        return dx
-    cdef floating[:, :, :, ::1] out = dx
-    for n in prange(N, nogil=True, schedule="static"):
-        _scatter_image(&cols[0, n * P], &out[n, 0, 0, 0], N * P, C, H, W, HH, WW, stride, pad,
-                       OH, OW)
-    return dx
+    cdef Py_ssize_t P = OH * OW, plane, n, c
+    if cols.shape[0] == 0 or cols.shape[1] == 0:
+        return
+    for plane in prange(N * C, nogil=True, schedule="guided"):
+        n = plane // C
+        c = plane % C
+        _scatter_plane(&cols[c * HH * WW, n * P], &dx[n, c, 0, 0], N * P, H, W, HH, WW, stride,
+                       pad, OH, OW)
 
 
 cdef void _pool_plane(
@@ -162,7 +164,7 @@ def max_pool_forward(
         return pooled, where
     cdef floating[:, :, :, ::1] out = pooled
     cdef Py_ssize_t[:, :, :, ::1] arg = where
-    for plane in prange(N * C, nogil=True, schedule="static"):
+    for plane in prange(N * C, nogil=True, schedule="guided"):
         _pool_plane(&x[plane // C, plane % C, 0, 0], &out[plane // C, plane % C, 0, 0],
                     &arg[plane // C, plane % C, 0, 0], W, ph, pw, stride, OH, OW)
     return pooled, where
@@ -181,7 +183,7 @@ def max_pool_backward(
         return dx
     cdef floating[:, :, :, ::1] out = dx
     cdef floating* dst
-    for plane in prange(N * C, nogil=True, schedule="static"):
+    for plane in prange(N * C, nogil=True, schedule="guided"):
         n = plane // C
         c = plane % C
         dst = &out[n, c, 0, 0]

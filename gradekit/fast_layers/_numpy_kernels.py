@@ -5,9 +5,10 @@ Both backends follow one contract, so the layers in ``__init__`` work with eithe
 * ``im2col(x, HH, WW, stride, pad)`` -> ``cols`` of shape (C*HH*WW, N*OH*OW): row
   ``(c*HH + i)*WW + j``, column ``(n*OH + oh)*OW + ow`` holds the zero-padded input at
   ``(n, c, oh*stride + i - pad, ow*stride + j - pad)``. Images side by side along the columns
-  make one large matrix product per layer instead of N small ones.
-* ``col2im(cols, N, C, H, W, HH, WW, stride, pad)`` -> (N, C, H, W): the adjoint of
-  ``im2col`` (every entry added back onto the pixel it came from; padding dropped).
+  make one matrix product per batch of images instead of one per image.
+* ``col2im_add(cols, dx, HH, WW, stride, pad)``: the adjoint of ``im2col``, in place: every
+  entry of ``cols`` is added onto the pixel of ``dx`` (N, C, H, W) it came from (padding
+  dropped).
 * ``max_pool_forward(x, ph, pw, stride)`` -> ``(out, argmax)``: ``argmax`` holds, for each
   window, the flat index ``h*W + w`` of its maximum in the (H, W) plane; tied maxima resolve
   to the first in row-major order, and a NaN is the maximum, as with ``np.max``/``np.argmax``.
@@ -36,9 +37,10 @@ def im2col(x: np.ndarray, HH: int, WW: int, stride: int, pad: int) -> np.ndarray
     return windows.transpose(1, 4, 5, 0, 2, 3).reshape(C * HH * WW, N * OH * OW)
 
 
-def col2im(
-    cols: np.ndarray, N: int, C: int, H: int, W: int, HH: int, WW: int, stride: int, pad: int
-) -> np.ndarray:
+def col2im_add(
+    cols: np.ndarray, dx: np.ndarray, HH: int, WW: int, stride: int, pad: int
+) -> None:
+    N, C, H, W = dx.shape
     OH, OW = _out_size(H, HH, stride, pad), _out_size(W, WW, stride, pad)
     per_offset = cols.reshape(C, HH, WW, N, OH, OW).transpose(1, 2, 3, 0, 4, 5)
     padded = np.zeros((N, C, H + 2 * pad, W + 2 * pad), dtype=cols.dtype)
@@ -48,7 +50,7 @@ def col2im(
             padded[:, :, i : i + OH * stride : stride, j : j + OW * stride : stride] += (
                 per_offset[i, j]
             )
-    return np.ascontiguousarray(padded[:, :, pad : pad + H, pad : pad + W])
+    dx += padded[:, :, pad : pad + H, pad : pad + W]
 
 
 def max_pool_forward(
