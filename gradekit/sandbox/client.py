@@ -41,6 +41,7 @@ from gradekit.sandbox.launcher import (
     resolve_mode,
 )
 from gradekit.sandbox.limits import Limits
+from gradekit.sandbox.mutations import apply_updates
 from gradekit.sandbox.proxies import RemoteObject, wrap
 from gradekit.sandbox.worker import Session, serve_one
 
@@ -155,7 +156,8 @@ class WorkerClient:
 
     # -- calls --------------------------------------------------------------------------
     def call(self, name: str, *args: Any, **kwargs: Any) -> Any:
-        """Call component ``name`` with copies of the arguments; return a copy of the result."""
+        """Call component ``name``; arguments and result cross as copies, and changes the
+        call makes to its arguments are written back (see :mod:`gradekit.sandbox.mutations`)."""
         return self.request("call", name, args=list(args), kwargs=kwargs)
 
     def request(self, op: str, target: str | Handle, **fields: Any) -> Any:
@@ -164,7 +166,13 @@ class WorkerClient:
             self._check_fresh(target)
         what = target if isinstance(target, str) else f"a {target.type_name} object"
         context = f"calling {what}" if op == "call" else f"{op} on {what}"
-        return wrap(self, self._request({"op": op, "target": target, **fields}, context))
+        value = wrap(self, self._request({"op": op, "target": target, **fields}, context))
+        if op != "call":
+            return value
+        if not (isinstance(value, dict) and isinstance(value.get("updates"), list)):
+            raise WireError(f"{context}: the worker sent a malformed reply")
+        apply_updates(fields["args"], fields["kwargs"], value["updates"])
+        return value.get("result")
 
     def _request(self, message: dict[str, Any], context: str) -> Any:
         remaining = self._deadline - time.monotonic()

@@ -26,6 +26,7 @@ from gradekit.sandbox.channel import Channel, ChannelClosedError, write_all
 from gradekit.sandbox.codec import Caps, Encoder, Handle
 from gradekit.sandbox.confine import confine
 from gradekit.sandbox.errors import SandboxError, StaleHandleError, WireError
+from gradekit.sandbox.mutations import ArgumentWatch
 
 
 class Session:
@@ -80,8 +81,12 @@ class Session:
             kinds[name] = "class" if isinstance(obj, type) else "function"
         return kinds
 
-    def call(self, target: Any, args: list[Any], kwargs: dict[str, Any]) -> Any:
-        return self._lookup(target)(*self._resolve(args), **self._resolve(kwargs))
+    def call(self, target: Any, args: list[Any], kwargs: dict[str, Any]) -> dict[str, Any]:
+        function = self._lookup(target)
+        resolved_args, resolved_kwargs = self._resolve(args), self._resolve(kwargs)
+        watch = ArgumentWatch(args, kwargs, resolved_args, resolved_kwargs)
+        result = function(*resolved_args, **resolved_kwargs)
+        return {"result": result, "updates": watch.updates()}
 
     def getattr(self, target: Any, attr: str) -> Any:
         return self._shared(getattr(self._lookup(target), attr))

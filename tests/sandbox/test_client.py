@@ -32,7 +32,7 @@ def test_components_calls_and_errors_in_every_mode(make_client, any_mode: str) -
     assert client.available() == ["layers.affine_backward", "layers.affine_forward",
                                    "tools.Counter", "tools.chatty", "tools.die",
                                    "tools.divide", "tools.kernel_limits", "tools.nap",
-                                   "tools.whoami"]
+                                   "tools.normalize", "tools.whoami"]
     assert client.kind("tools.Counter") == "class" and client.kind("tools.nap") == "function"
     assert affine_verdict(client) == "pass"
     with pytest.raises(StudentError) as raised:
@@ -61,6 +61,14 @@ def test_cache_round_trip_feeds_the_backward_pass(make_client, mode: str) -> Non
     out, cache = client.call("layers.affine_forward", x, w, b)
     dx, _, db = client.call("layers.affine_backward", np.ones_like(out), cache)
     assert np.allclose(dx, np.ones((2, 4)) @ w.T) and np.allclose(db, 2 * np.ones(4))
+
+
+def test_changes_to_arguments_reach_the_grader(make_client, any_mode: str) -> None:
+    client = make_client(FILES, MODULES, sandbox=any_mode)
+    x, bn_param = np.arange(6.0).reshape(3, 2), {"mode": "train"}
+    out = client.call("tools.normalize", x, bn_param=bn_param)
+    assert np.array_equal(bn_param["running_mean"], [2.0, 3.0])
+    assert np.array_equal(x, out) and np.array_equal(x.mean(axis=0), [0.0, 0.0])
 
 
 def test_output_is_captured_from_python_and_c(make_client, mode: str) -> None:
