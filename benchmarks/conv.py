@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -22,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from threadpoolctl import threadpool_limits
+from threadpoolctl import threadpool_info, threadpool_limits
 
 import gradekit.fast_layers as fast
 from gradekit.fast_layers import _numpy_kernels
@@ -175,9 +176,12 @@ def main() -> None:
     naive = naive_layers()
     if torch is not None:
         torch.set_num_threads(THREADS)
-    print(f"backend={fast.BACKEND}  threads={THREADS}  torch="
-          f"{torch.__version__ if torch is not None else 'not installed'}  "
-          f"naive runs={args.naive_repeat}  times in ms, best of (runs)")
+    blas = next((p for p in threadpool_info() if p["user_api"] == "blas"), {})
+    print(f"backend={fast.BACKEND}  threads={THREADS}  "
+          f"numpy BLAS={blas.get('internal_api')} {blas.get('architecture', '')}  "
+          f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')}  "
+          f"torch={torch.__version__ if torch is not None else 'not installed'}")
+    print("times in ms, best of (runs); the naive layers run fewer times because they are slow")
     header = "".join(f"{name:>18}" for name in ("naive", "fast", "fallback", "torch"))
     print(f"{'layer fwd+bwd':<44}{header}{'naive/fast':>11}{'fast/torch':>10}")
     rng = np.random.default_rng(0)

@@ -16,6 +16,7 @@ import numpy as np
 
 from cython cimport floating
 from cython.parallel cimport prange
+from libc.string cimport memcpy, memset
 
 
 cdef inline Py_ssize_t _first_inside(Py_ssize_t offset, Py_ssize_t stride) noexcept nogil:
@@ -35,6 +36,13 @@ cdef inline Py_ssize_t _end_inside(
     return min(last // stride + 1, n_out)
 
 
+cdef inline void _add_row(floating* dst, const floating* src, Py_ssize_t n) noexcept nogil:
+    """dst[:n] += src[:n]: a unit-stride loop the C compiler vectorises."""
+    cdef Py_ssize_t k
+    for k in range(n):
+        dst[k] += src[k]
+
+
 cdef void _gather_plane(
     const floating* x, floating* cols, Py_ssize_t col_stride, Py_ssize_t H, Py_ssize_t W,
     Py_ssize_t HH, Py_ssize_t WW, Py_ssize_t stride, Py_ssize_t pad, Py_ssize_t OH,
@@ -52,16 +60,16 @@ cdef void _gather_plane(
             for oh in range(OH):
                 h = oh * stride + i - pad
                 if h < 0 or h >= H:
-                    for ow in range(OW):
-                        dst[ow] = 0
+                    memset(dst, 0, OW * sizeof(floating))
                 else:
                     src = x + h * W + j - pad
-                    for ow in range(lo):
-                        dst[ow] = 0
-                    for ow in range(lo, hi):
-                        dst[ow] = src[ow * stride]
-                    for ow in range(hi, OW):
-                        dst[ow] = 0
+                    memset(dst, 0, lo * sizeof(floating))
+                    if stride == 1:
+                        memcpy(dst + lo, src + lo, (hi - lo) * sizeof(floating))
+                    else:
+                        for ow in range(lo, hi):
+                            dst[ow] = src[ow * stride]
+                    memset(dst + hi, 0, (OW - hi) * sizeof(floating))
                 dst += OW
 
 
@@ -83,8 +91,11 @@ cdef void _scatter_plane(
                 h = oh * stride + i - pad
                 if 0 <= h < H:
                     dst = dx + h * W + j - pad
-                    for ow in range(lo, hi):
-                        dst[ow * stride] += src[ow]
+                    if stride == 1:
+                        _add_row(dst + lo, src + lo, hi - lo)
+                    else:
+                        for ow in range(lo, hi):
+                            dst[ow * stride] += src[ow]
                 src += OW
 
 
