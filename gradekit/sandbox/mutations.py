@@ -2,16 +2,16 @@
 
 Arguments cross the wire as copies, but CS231n code relies on in-place updates (batchnorm
 stores its running statistics in ``bn_param``; tests check that a layer does *not* modify
-its input or cache). So after a call the worker reports: every top-level ``dict`` or ``list``
-argument as it now is, and every array argument (also inside tuples, such as caches) whose
-bytes changed. The grader applies these to its own objects in place. Objects passed as
-handles live in the worker already and need nothing.
+its input or cache). So the worker fingerprints every argument before the call (arrays by a
+CRC of their bytes, containers by their contents) and afterwards reports each changed
+array, dict or list (inside tuples too, such as caches) with its path. The grader applies
+these to its own objects in place. Objects passed as handles live in the worker already.
 """
 
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -21,29 +21,26 @@ from gradekit.sandbox.codec import Handle
 Path = tuple[Any, ...]  # ("args", 0, 1) or ("kwargs", "bn_param")
 
 
-def _fingerprint(array: np.ndarray) -> tuple[Any, ...]:
-    if not array.flags.c_contiguous:
-        return (array.shape, array.dtype.str, None)
-    return (array.shape, array.dtype.str, zlib.crc32(memoryview(array.reshape(-1)).cast("B")))
-
-
-def _top_level(raw: Sequence[Any], raw_kwargs: Mapping[str, Any], args: Sequence[Any],
-               kwargs: Mapping[str, Any]) -> Iterator[tuple[Path, Any]]:
-    """(path, argument) for every argument that did not arrive as a handle."""
-    for i, (sent, value) in enumerate(zip(raw, args, strict=True)):
-        if not isinstance(sent, Handle):
-            yield ("args", i), value
-    for name, value in kwargs.items():
-        if not isinstance(raw_kwargs[name], Handle):
-            yield ("kwargs", name), value
-
-
-def _arrays(path: Path, value: Any) -> Iterator[tuple[Path, np.ndarray]]:
+def fingerprint(value: Any) -> tuple[Any, ...]:
+    """Equal before and after a call exactly when nothing observable changed in ``value``."""
     if isinstance(value, np.ndarray):
-        yield path, value
-    elif isinstance(value, tuple):
-        for i, item in enumerate(value):
-            yield from _arrays((*path, i), item)
+        data = memoryview(value.reshape(-1)).cast("B") if value.flags.c_contiguous else None
+        return ("array", value.shape, value.dtype.str, data is not None and zlib.crc32(data))
+    if isinstance(value, dict):
+        return ("dict", tuple((key, fingerprint(item)) for key, item in value.items()))
+    if isinstance(value, list | tuple):
+        return (type(value).__name__, tuple(fingerprint(item) for item in value))
+    return ("object", id(value))
+
+
+def _changes(path: Path, value: Any, before: tuple[Any, ...]) -> list[tuple[Path, Any]]:
+    if fingerprint(value) == before:
+        return []
+    if isinstance(value, tuple) and len(before[1]) == len(value):  # immutable: look inside
+        return [change for i, (item, item_before) in enumerate(zip(value, before[1],
+                                                                    strict=True))
+                for change in _changes((*path, i), item, item_before)]
+    return [(path, value)] if isinstance(value, np.ndarray | dict | list) else []
 
 
 class ArgumentWatch:
@@ -51,19 +48,17 @@ class ArgumentWatch:
 
     def __init__(self, raw: Sequence[Any], raw_kwargs: Mapping[str, Any], args: Sequence[Any],
                  kwargs: Mapping[str, Any]) -> None:
-        self.containers: list[tuple[Path, Any]] = []
-        self.arrays: list[tuple[Path, np.ndarray, tuple[Any, ...]]] = []
-        for path, value in _top_level(raw, raw_kwargs, args, kwargs):
-            if isinstance(value, dict | list):
-                self.containers.append((path, value))
-            for array_path, array in _arrays(path, value):
-                self.arrays.append((array_path, array, _fingerprint(array)))
+        watched = [(("args", i), value) for i, (sent, value) in enumerate(zip(raw, args,
+                                                                              strict=True))
+                   if not isinstance(sent, Handle)]
+        watched += [(("kwargs", name), value) for name, value in kwargs.items()
+                    if not isinstance(raw_kwargs[name], Handle)]
+        self.watched = [(path, value, fingerprint(value)) for path, value in watched]
 
     def updates(self) -> list[tuple[Path, Any]]:
-        """What changed: containers always (they are small), arrays whose bytes changed."""
-        changed = [(path, array) for path, array, before in self.arrays
-                   if _fingerprint(array) != before]
-        return [*self.containers, *changed]
+        """Every array, dict or list argument (or part of a tuple argument) that changed."""
+        return [change for path, value, before in self.watched
+                for change in _changes(path, value, before)]
 
 
 def apply_updates(args: Sequence[Any], kwargs: Mapping[str, Any],

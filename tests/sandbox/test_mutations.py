@@ -8,16 +8,20 @@ from gradekit.sandbox.codec import Handle
 from gradekit.sandbox.mutations import ArgumentWatch, apply_updates
 
 
-def test_changed_arrays_and_all_containers_are_reported() -> None:
-    x, untouched, cache = np.zeros(3), np.ones(2), (np.zeros(2), np.zeros(1))
-    bn_param = {"mode": "train"}
-    args = [x, untouched, cache]
+def test_only_what_changed_is_reported() -> None:
+    x, untouched, cache = np.zeros(3), np.ones(2), (np.zeros(2), np.zeros(1), {"k": 1})
+    bn_param, config, bn_params = {"mode": "train"}, {"lr": 0.1}, [{"mode": "train"}]
+    args = [x, untouched, cache, config, bn_params, 3.0]
     watch = ArgumentWatch(args, {"bn_param": bn_param}, args, {"bn_param": bn_param})
+    assert watch.updates() == []
     x += 1
     cache[0][0] = 5
+    cache[2]["k"] = 2
     bn_param["running_mean"] = np.ones(3)
+    bn_params[0]["running_var"] = np.ones(3)  # nested one level down
     paths = [path for path, _ in watch.updates()]
-    assert paths == [("kwargs", "bn_param"), ("args", 0), ("args", 2, 0)]
+    assert paths == [("args", 0), ("args", 2, 0), ("args", 2, 2), ("args", 4),
+                     ("kwargs", "bn_param")]
 
 
 def test_arguments_sent_as_handles_are_not_reported() -> None:
