@@ -16,6 +16,8 @@ $(STAMP): $(SOURCES)
 
 demo: $(STAMP)
 	$(BIN)/python examples/demo.py
+	$(BIN)/python examples/submissions.py
+	$(BIN)/gradekit grade examples/submissions --timings
 
 test: $(STAMP)
 	$(BIN)/ruff check .
