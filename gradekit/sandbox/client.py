@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import weakref
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -102,6 +103,7 @@ class WorkerClient:
         self.generation = 0
         self._hidden = [*instructor_paths(), self.root, *(Path(p) for p in hidden_paths)]
         self._scratch = Path(tempfile.mkdtemp(prefix="gradekit-worker-"))
+        self._forget_scratch = weakref.finalize(self, shutil.rmtree, self._scratch, True)
         self._uid = drop_uid(self.mode)
         self._workdir = prepare_workdir(self.root, self._scratch, self._uid)
         self._deadline = time.monotonic() + self.limits.submission_seconds
@@ -315,7 +317,7 @@ class WorkerClient:
                 if str(getattr(module, "__file__", "")).startswith(str(self._workdir)):
                     del sys.modules[name]
             self._session = None
-        shutil.rmtree(self._scratch, ignore_errors=True)
+        self._forget_scratch()  # also runs by itself if a client is never closed
 
     def __enter__(self) -> WorkerClient:
         return self
