@@ -44,6 +44,7 @@ from gradekit.sandbox.launcher import (
 from gradekit.sandbox.limits import Limits
 from gradekit.sandbox.mutations import apply_updates
 from gradekit.sandbox.proxies import RemoteObject, wrap
+from gradekit.sandbox.rng import adopt, global_state
 from gradekit.sandbox.worker import Session, serve_one
 
 INSTRUCTOR_DIRS = ("reference", "hidden_tests")
@@ -168,12 +169,15 @@ class WorkerClient:
             self._check_fresh(target)
         what = target if isinstance(target, str) else f"a {target.type_name} object"
         context = f"calling {what}" if op == "call" else f"{op} on {what}"
+        if op == "call":
+            fields["rng"] = global_state()
         value = wrap(self, self._request({"op": op, "target": target, **fields}, context))
         if op != "call":
             return value
         if not (isinstance(value, dict) and isinstance(value.get("updates"), list)):
             raise WireError(f"{context}: the worker sent a malformed reply")
         apply_updates(fields["args"], fields["kwargs"], value["updates"])
+        adopt(value.get("rng"))
         return value.get("result")
 
     def _request(self, message: dict[str, Any], context: str) -> Any:

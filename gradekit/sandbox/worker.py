@@ -27,6 +27,7 @@ from gradekit.sandbox.codec import Caps, Encoder, Handle
 from gradekit.sandbox.confine import confine
 from gradekit.sandbox.errors import SandboxError, StaleHandleError, WireError
 from gradekit.sandbox.mutations import ArgumentWatch
+from gradekit.sandbox.rng import adopt, global_state
 
 
 class Session:
@@ -81,12 +82,14 @@ class Session:
             kinds[name] = "class" if isinstance(obj, type) else "function"
         return kinds
 
-    def call(self, target: Any, args: list[Any], kwargs: dict[str, Any]) -> dict[str, Any]:
+    def call(self, target: Any, args: list[Any], kwargs: dict[str, Any],
+             rng: Any) -> dict[str, Any]:
         function = self._lookup(target)
         resolved_args, resolved_kwargs = self._resolve(args), self._resolve(kwargs)
         watch = ArgumentWatch(args, kwargs, resolved_args, resolved_kwargs)
+        adopt(rng)
         result = function(*resolved_args, **resolved_kwargs)
-        return {"result": result, "updates": watch.updates()}
+        return {"result": result, "updates": watch.updates(), "rng": global_state()}
 
     def getattr(self, target: Any, attr: str) -> Any:
         return self._shared(getattr(self._lookup(target), attr))

@@ -29,10 +29,10 @@ def any_mode(request: pytest.FixtureRequest) -> str:
 
 def test_components_calls_and_errors_in_every_mode(make_client, any_mode: str) -> None:
     client = make_client(FILES, MODULES, sandbox=any_mode)
-    assert client.available() == ["layers.affine_backward", "layers.affine_forward",
-                                   "tools.Counter", "tools.chatty", "tools.die",
-                                   "tools.divide", "tools.kernel_limits", "tools.nap",
-                                   "tools.normalize", "tools.whoami"]
+    assert client.available() == sorted(
+        ["layers.affine_backward", "layers.affine_forward"]
+        + [f"tools.{name}" for name in ("Counter", "chatty", "die", "divide", "draw",
+                                        "kernel_limits", "nap", "normalize", "whoami")])
     assert client.kind("tools.Counter") == "class" and client.kind("tools.nap") == "function"
     assert affine_verdict(client) == "pass"
     with pytest.raises(StudentError) as raised:
@@ -69,6 +69,15 @@ def test_changes_to_arguments_reach_the_grader(make_client, any_mode: str) -> No
     out = client.call("tools.normalize", x, bn_param=bn_param)
     assert np.array_equal(bn_param["running_mean"], [2.0, 3.0])
     assert np.array_equal(x, out) and np.array_equal(x.mean(axis=0), [0.0, 0.0])
+
+
+def test_seeding_the_grader_seeds_the_student_code(make_client, any_mode: str) -> None:
+    client = make_client(FILES, MODULES, sandbox=any_mode)
+    np.random.seed(231)
+    expected_inside, expected_after = np.random.randn(3), np.random.randn(2)
+    np.random.seed(231)
+    assert np.array_equal(client.call("tools.draw", 3), expected_inside)
+    assert np.array_equal(np.random.randn(2), expected_after)  # the draws were consumed
 
 
 def test_output_is_captured_from_python_and_c(make_client, mode: str) -> None:
