@@ -44,7 +44,7 @@ from gradekit.sandbox.launcher import (
 from gradekit.sandbox.limits import Limits
 from gradekit.sandbox.mutations import apply_updates
 from gradekit.sandbox.proxies import RemoteObject, wrap
-from gradekit.sandbox.rng import adopt, global_state
+from gradekit.sandbox.rng import adopt, global_state, same_state
 from gradekit.sandbox.worker import Session, serve_one
 
 INSTRUCTOR_DIRS = ("reference", "hidden_tests")
@@ -113,6 +113,7 @@ class WorkerClient:
         self._session: Session | None = None
         self._kinds: dict[str, str] = {}
         self._last_id = 0
+        self._worker_rng: tuple[Any, ...] | None = None  # the worker's global random state
         self._loaded: list[str] = []
         self._failures: dict[str, str] = {}
         try:
@@ -169,15 +170,20 @@ class WorkerClient:
             self._check_fresh(target)
         what = target if isinstance(target, str) else f"a {target.type_name} object"
         context = f"calling {what}" if op == "call" else f"{op} on {what}"
-        if op == "call":
-            fields["rng"] = global_state()
-        value = wrap(self, self._request({"op": op, "target": target, **fields}, context))
         if op != "call":
-            return value
+            return wrap(self, self._request({"op": op, "target": target, **fields}, context))
+        state = global_state()
+        generation = self.generation
+        fields["rng"] = None if same_state(state, self._worker_rng) else state
+        value = wrap(self, self._request({"op": op, "target": target, **fields}, context))
         if not (isinstance(value, dict) and isinstance(value.get("updates"), list)):
             raise WireError(f"{context}: the worker sent a malformed reply")
         apply_updates(fields["args"], fields["kwargs"], value["updates"])
-        adopt(value.get("rng"))
+        returned = value.get("rng")
+        if returned is None:
+            self._worker_rng = state if generation == self.generation else None
+        else:
+            self._worker_rng = returned if adopt(returned) else None
         return value.get("result")
 
     def _request(self, message: dict[str, Any], context: str) -> Any:
@@ -298,6 +304,7 @@ class WorkerClient:
         process, channel = self._process, self._channel
         self._process = self._channel = None
         self.generation += 1  # handles die with their worker
+        self._worker_rng = None
         if channel is not None:
             os.close(channel.write_fd)
         returncode = None

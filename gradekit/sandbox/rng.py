@@ -5,7 +5,8 @@ weights come from ``np.random.randn`` inside the student's code. In-process that
 from the grader's generator; across the wire it would draw from the worker's own. So each
 call carries the grader's state in, and the state after the call comes back and is adopted,
 exactly as if the code had run in the grader. Only a well-formed MT19937 state is adopted.
-Tests that must not depend on student code draw from their own ``RandomState``.
+Tests that must not depend on student code draw from their own ``RandomState``. A state
+travels only when it changed (reading one costs ~25 us, a 2.5 KB copy).
 """
 
 from __future__ import annotations
@@ -36,3 +37,10 @@ def adopt(state: Any) -> bool:
     if well_formed:
         np.random.set_state((name, key, pos, int(has_gauss), cached))
     return well_formed
+
+
+def same_state(a: tuple[Any, ...] | None, b: tuple[Any, ...] | None) -> bool:
+    """True when two states would produce the same draws."""
+    if a is None or b is None:
+        return a is b
+    return a[0] == b[0] and np.array_equal(a[1], b[1]) and tuple(a[2:]) == tuple(b[2:])

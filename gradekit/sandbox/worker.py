@@ -27,7 +27,7 @@ from gradekit.sandbox.codec import Caps, Encoder, Handle
 from gradekit.sandbox.confine import confine
 from gradekit.sandbox.errors import SandboxError, StaleHandleError, WireError
 from gradekit.sandbox.mutations import ArgumentWatch
-from gradekit.sandbox.rng import adopt, global_state
+from gradekit.sandbox.rng import adopt, global_state, same_state
 
 
 class Session:
@@ -37,6 +37,7 @@ class Session:
         self.generation = generation
         self.components: dict[str, Any] = {}
         self.objects: dict[int, Any] = {}
+        self.rng = global_state()  # NumPy's global random state as of the last call
 
     # -- handles ------------------------------------------------------------------------
     def keep(self, obj: Any) -> Handle:
@@ -87,9 +88,13 @@ class Session:
         function = self._lookup(target)
         resolved_args, resolved_kwargs = self._resolve(args), self._resolve(kwargs)
         watch = ArgumentWatch(args, kwargs, resolved_args, resolved_kwargs)
-        adopt(rng)
+        if rng is not None and adopt(rng):  # None: the grader's state is the one we have
+            self.rng = rng
         result = function(*resolved_args, **resolved_kwargs)
-        return {"result": result, "updates": watch.updates(), "rng": global_state()}
+        after = global_state()
+        changed = not same_state(after, self.rng)
+        self.rng = after
+        return {"result": result, "updates": watch.updates(), "rng": after if changed else None}
 
     def getattr(self, target: Any, attr: str) -> Any:
         return self._shared(getattr(self._lookup(target), attr))

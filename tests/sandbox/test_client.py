@@ -74,10 +74,13 @@ def test_changes_to_arguments_reach_the_grader(make_client, any_mode: str) -> No
 def test_seeding_the_grader_seeds_the_student_code(make_client, any_mode: str) -> None:
     client = make_client(FILES, MODULES, sandbox=any_mode)
     np.random.seed(231)
-    expected_inside, expected_after = np.random.randn(3), np.random.randn(2)
+    expected = [np.random.randn(3), np.random.randn(2), np.random.randn(4), np.random.randn(1)]
     np.random.seed(231)
-    assert np.array_equal(client.call("tools.draw", 3), expected_inside)
-    assert np.array_equal(np.random.randn(2), expected_after)  # the draws were consumed
+    assert np.array_equal(client.call("tools.draw", 3), expected[0])
+    assert np.array_equal(np.random.randn(2), expected[1])  # the draws were consumed
+    assert client.call("tools.nap", 0) == 0  # draws nothing: the state need not travel
+    assert np.array_equal(client.call("tools.draw", 4), expected[2])
+    assert np.array_equal(np.random.randn(1), expected[3])
 
 
 def test_output_is_captured_from_python_and_c(make_client, mode: str) -> None:
