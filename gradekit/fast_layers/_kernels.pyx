@@ -16,7 +16,7 @@ import numpy as np
 
 from cython cimport floating
 from cython.parallel cimport prange
-from libc.string cimport memcpy, memset
+from libc.string cimport memset
 
 
 cdef inline Py_ssize_t _first_inside(Py_ssize_t offset, Py_ssize_t stride) noexcept nogil:
@@ -63,13 +63,16 @@ cdef void _gather_plane(
                     memset(dst, 0, OW * sizeof(floating))
                 else:
                     src = x + h * W + j - pad
-                    memset(dst, 0, lo * sizeof(floating))
+                    for ow in range(lo):
+                        dst[ow] = 0
                     if stride == 1:
-                        memcpy(dst + lo, src + lo, (hi - lo) * sizeof(floating))
+                        for ow in range(lo, hi):
+                            dst[ow] = src[ow]
                     else:
                         for ow in range(lo, hi):
                             dst[ow] = src[ow * stride]
-                    memset(dst + hi, 0, (OW - hi) * sizeof(floating))
+                    for ow in range(hi, OW):
+                        dst[ow] = 0
                 dst += OW
 
 
