@@ -2,10 +2,11 @@
 
 Same signatures, dict conventions and caches-in/gradients-out contract as the naive layers
 (``conv_param = {'stride', 'pad'}``, ``pool_param = {'pool_height', 'pool_width', 'stride'}``).
-A convolution is an im2col gather, one matrix product on NumPy's BLAS and, backwards, a
-col2im scatter-add; the gathers, scatters and pooling run in a compiled extension
-(``BACKEND == "cython"``), or in NumPy with a single warning when it is not built
-(``BACKEND == "numpy"``).
+A convolution is an im2col gather, a matrix product on NumPy's BLAS and, backwards, a col2im
+scatter-add, done over cache-sized chunks of the batch so the column matrix never has to be
+written out in full (nor kept in the cache: it is gathered again for the backward pass). The
+gathers, scatters and pooling run in a compiled extension (``BACKEND == "cython"``), or in
+NumPy, with a single warning at import, when it is not built (``BACKEND == "numpy"``).
 
 Unlike the classic CS231n fast layers, these work for any stride and padding, non-square
 kernels and pools that do not tile the input (no assertion, no silent slow path); they keep
@@ -43,7 +44,7 @@ except ImportError as error:
         stacklevel=2,
     )
 
-Cache = tuple[Any, ...]
+_Cache = tuple[Any, ...]
 
 # Columns of this many bytes per matrix product: big enough to keep BLAS efficient, small
 # enough to stay in cache between the gather, the product and the scatter.
@@ -65,12 +66,12 @@ def _setting(params: Mapping[str, Any], key: str, smallest: int, which: str) -> 
     return value
 
 
-def _out_size(size: int, kernel: int, stride: int, pad: int, what: str) -> int:
-    out = (size + 2 * pad - kernel) // stride + 1
+def _out_size(size: int, window: int, stride: int, pad: int, what: str) -> int:
+    out = (size + 2 * pad - window) // stride + 1
     if out < 1:
         raise ValueError(
-            f"{what} of size {kernel} does not fit an input of size {size} with padding {pad}: "
-            "use a smaller window or more padding"
+            f"{what} of size {window} does not fit an input of size {size} padded by {pad}: "
+            f"use a smaller {what}" + (" or more padding" if what == "filter" else "")
         )
     return out
 
@@ -84,7 +85,7 @@ def _image_chunks(x: np.ndarray, w: np.ndarray, OH: int, OW: int) -> list[slice]
 
 def conv_forward_fast(
     x: np.ndarray, w: np.ndarray, b: np.ndarray, conv_param: Mapping[str, Any]
-) -> tuple[np.ndarray, Cache]:
+) -> tuple[np.ndarray, _Cache]:
     """Convolve x (N, C, H, W) with filters w (F, C, HH, WW) plus bias b (F,).
 
     Returns ``(out, cache)`` with out of shape (N, F, 1 + (H + 2*pad - HH) // stride,
@@ -104,8 +105,8 @@ def conv_forward_fast(
             f"shapes do not match: x {x.shape} needs w (F, {C}, HH, WW) and b (F,); "
             f"got w {w.shape} and b {b.shape}"
         )
-    OH = _out_size(H, HH, stride, pad, "a filter")
-    OW = _out_size(W, WW, stride, pad, "a filter")
+    OH = _out_size(H, HH, stride, pad, "filter")
+    OW = _out_size(W, WW, stride, pad, "filter")
     w_rows = w.reshape(F, -1)
     out = np.empty((N, F, OH, OW), dtype=dtype)
     for chunk in _image_chunks(x, w, OH, OW):
@@ -116,7 +117,7 @@ def conv_forward_fast(
 
 
 def conv_backward_fast(
-    dout: np.ndarray, cache: Cache
+    dout: np.ndarray, cache: _Cache
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Return ``(dx, dw, db)`` for the convolution that produced ``cache``.
 
@@ -145,7 +146,7 @@ def conv_backward_fast(
 
 def max_pool_forward_fast(
     x: np.ndarray, pool_param: Mapping[str, Any]
-) -> tuple[np.ndarray, Cache]:
+) -> tuple[np.ndarray, _Cache]:
     """Max-pool x (N, C, H, W) over pool_height x pool_width windows every ``stride`` pixels.
 
     Output is (N, C, 1 + (H - pool_height) // stride, 1 + (W - pool_width) // stride); pools
@@ -157,13 +158,13 @@ def max_pool_forward_fast(
     stride = _setting(pool_param, "stride", 1, "pool_param")
     x = np.ascontiguousarray(x, dtype=_compute_dtype(x))
     _, _, H, W = x.shape
-    _out_size(H, ph, stride, 0, "a pool")
-    _out_size(W, pw, stride, 0, "a pool")
+    _out_size(H, ph, stride, 0, "pool")
+    _out_size(W, pw, stride, 0, "pool")
     out, argmax = _backend.max_pool_forward(x, ph, pw, stride)
     return out, (x, pool_param, argmax)
 
 
-def max_pool_backward_fast(dout: np.ndarray, cache: Cache) -> np.ndarray:
+def max_pool_backward_fast(dout: np.ndarray, cache: _Cache) -> np.ndarray:
     """Return dx: each window's gradient goes to its (first) maximum; overlaps accumulate."""
     x, _, argmax = cache
     if np.shape(dout) != argmax.shape:
