@@ -10,6 +10,7 @@ from gradekit.providers import public_names
 from reference.cs231n import layers as naive
 
 TOLERANCE = 1e-10
+NOTEBOOK_TOLERANCE = 1e-9
 
 CONV_CASES = [  # x shape, w shape, stride, pad
     ((2, 3, 7, 9), (4, 3, 3, 2), 2, 1),  # non-square kernel, odd sizes, stride leaves a border
@@ -236,8 +237,9 @@ ISSUE_CONV_SHAPES = [
 
 @pytest.mark.slow
 def test_notebook_fast_vs_naive_cell():
-    """The assignment's own comparison (seed 231, x(100,3,31,31), stride 2, pad 1), with its
-    relative error: the notebook expects about 1e-9 or less; we hold 1e-10."""
+    """The assignment's own comparison (seed 231, x(100,3,31,31), stride 2, pad 1) with its
+    elementwise relative error and its bound, "around e-9 or less" (about 5e-11 here; that
+    measure depends on summation order where outputs nearly cancel, hence no tighter bound)."""
     np.random.seed(231)
     x = np.random.randn(100, 3, 31, 31)
     w = np.random.randn(25, 3, 3, 3)
@@ -246,10 +248,10 @@ def test_notebook_fast_vs_naive_cell():
     param = conv_param(2, 1)
     out_naive, cache_naive = naive.conv_forward_naive(x, w, b, param)
     out_fast, cache_fast = fast.conv_forward_fast(x, w, b, param)
-    assert rel_error(out_naive, out_fast) < TOLERANCE
+    assert rel_error(out_naive, out_fast) < NOTEBOOK_TOLERANCE
     for naive_grad, fast_grad in zip(naive.conv_backward_naive(dout, cache_naive),
                                      fast.conv_backward_fast(dout, cache_fast), strict=True):
-        assert rel_error(naive_grad, fast_grad) < TOLERANCE
+        assert rel_error(naive_grad, fast_grad) < NOTEBOOK_TOLERANCE
 
 
 @pytest.mark.slow
