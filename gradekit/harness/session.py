@@ -50,16 +50,28 @@ def _fresh_test_modules(paths: Sequence[Path]) -> Iterator[None]:
     """Forget the test modules a run imported, so the next run reads its own files.
 
     pytest's importlib mode reuses a module already in ``sys.modules`` under the same name;
-    two packs that both have ``test_layers.py`` must not share one in a grading process.
+    two packs that both have ``test_layers.py`` must not share one in a grading process, and
+    neither may pick up an unrelated module of that name imported before the run.
     """
+    def ours(module: object) -> bool:
+        file = getattr(module, "__file__", None)
+        return bool(file) and any(Path(file).resolve().is_relative_to(p) for p in paths)
+
+    # Modules imported earlier under a name one of these files would get (another pack's
+    # test_layers.py, say) are set aside for the run and put back afterwards.
+    stems = {f.stem for p in paths for f in p.rglob("*.py") if f.stem != "__init__"}
+    shadowing = {name: module for name, module in sys.modules.items()
+                 if name.rpartition(".")[2] in stems and not ours(module)}
+    for name in shadowing:
+        del sys.modules[name]
     before = set(sys.modules)
     try:
         yield
     finally:
         for name in set(sys.modules) - before:
-            file = getattr(sys.modules[name], "__file__", None)
-            if file and any(Path(file).resolve().is_relative_to(p) for p in paths):
+            if ours(sys.modules[name]):
                 del sys.modules[name]
+        sys.modules.update(shadowing)
 
 
 def run_tests(
