@@ -1,0 +1,133 @@
+"""``gradekit grade`` and ``gradekit check`` end to end, on the generated example submissions."""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from gradekit.cli import main
+from gradekit.course import find_course_root
+from gradekit.sandbox.launcher import bwrap_works
+
+_spec = importlib.util.spec_from_file_location(
+    "example_submissions", Path(__file__).resolve().parents[2] / "examples" / "submissions.py")
+EXAMPLES = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(EXAMPLES)
+
+pytestmark = pytest.mark.slow
+
+#: the part each example bug must cost points in (and no other part)
+BUGGY_PARTS = {"layers", "fc_net", "optim", "dropout"}
+
+
+@pytest.fixture(scope="module")
+def examples(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("examples")
+    EXAMPLES.write_examples(folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def graded(examples, tmp_path_factory) -> tuple[dict, Path]:
+    out = tmp_path_factory.mktemp("out")
+    result = CliRunner().invoke(main, ["grade", str(examples), "--format", "json",
+                                       "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    return {row["submission"]: row for row in rows}, out
+
+
+def test_the_correct_submission_gets_every_point(graded):
+    correct = graded[0]["correct"]
+    failures = [(t["name"], t["message"]) for t in correct["tests"] if t["status"] != "passed"]
+    assert failures == []
+    assert correct["score"] == correct["max_score"] == 90
+
+
+def test_the_starter_code_gets_zero_and_says_not_implemented(graded):
+    starter = graded[0]["starter"]
+    assert starter["score"] == 0
+    assert {t["status"] for t in starter["tests"]} == {"failed"}
+    assert all(t["message"].startswith("not implemented: ") for t in starter["tests"])
+
+
+def test_exactly_the_bugged_parts_lose_points(graded):
+    buggy = graded[0]["buggy"]
+    lost = {name for name, part in buggy["parts"].items() if part["score"] < part["max_score"]}
+    assert lost == BUGGY_PARTS, f"{len(EXAMPLES.BUGS)} bugs should cost points in {BUGGY_PARTS}"
+    for test in buggy["tests"]:
+        if test["status"] != "passed":
+            assert test["message"], f"{test['name']} failed without saying why"
+
+
+def test_every_format_reports_the_same_scores(graded):
+    rows, out = graded
+    with (out / "grades.csv").open(newline="") as handle:
+        gradebook = {row["submission"]: row for row in csv.DictReader(handle)}
+    for name, row in rows.items():
+        folder = out / name
+        (document,) = json.loads((folder / "result.json").read_text())
+        assert document["score"] == row["score"]
+        gradescope = json.loads((folder / "results.json").read_text())
+        assert gradescope["score"] == pytest.approx(row["score"])
+        assert len(gradescope["tests"]) == len(row["tests"])
+        assert float(gradebook[name]["score"]) == pytest.approx(row["score"], abs=0.01)
+        for part, total in row["parts"].items():
+            assert float(gradebook[name][part]) == pytest.approx(total["score"], abs=0.01)
+
+
+CHEAT = '''
+from pathlib import Path
+
+COURSE = Path({root!r})
+
+
+def affine_forward(x, w, b):
+    """Borrow the answer from the reference or peek at the hidden tests, if they can be read."""
+    source = (COURSE / "reference" / "cs231n" / "layers.py").read_text()
+    hidden = (COURSE / "hidden_tests" / "fc_nets" / "test_layers.py").read_text()
+    namespace = {{}}
+    exec(source.replace("### ", "# "), namespace)
+    return namespace["affine_forward"](x, w, b)
+'''
+
+
+@pytest.mark.skipif(not bwrap_works(), reason="needs bubblewrap (CI installs it)")
+def test_the_reference_and_hidden_tests_are_out_of_reach_through_the_cli(examples, tmp_path):
+    cheat = tmp_path / "cheat"
+    shutil.copytree(examples / "starter", cheat)
+    layers = cheat / "cs231n" / "layers.py"
+    layers.write_text(layers.read_text() + CHEAT.format(root=str(find_course_root())))
+    result = CliRunner().invoke(main, ["grade", str(cheat), "--format", "json",
+                                       "--sandbox", "bwrap"])
+    assert result.exit_code == 0, result.output
+    (row,) = json.loads(result.stdout)
+    affine = [t for t in row["tests"] if "affine_forward" in t["name"]]
+    assert affine and all(t["status"] != "passed" for t in affine)
+    assert all("No such file or directory" in t["message"] for t in affine), affine[0]
+
+
+def test_a_student_release_checks_itself(tmp_path, examples, monkeypatch):
+    bundle = tmp_path / "release"
+    runner = CliRunner()
+    made = runner.invoke(main, ["author", "release", "fc_nets", "--out", str(bundle)])
+    assert made.exit_code == 0, made.output
+    assert not list(bundle.rglob("hidden_tests")) and not (bundle / "reference").exists()
+    assert "### BEGIN SOLUTION" not in "".join(p.read_text() for p in bundle.rglob("*.py"))
+
+    monkeypatch.chdir(bundle)
+    unfinished = runner.invoke(main, ["check"])
+    assert unfinished.exit_code == 1
+    assert "not implemented" in unfinished.output
+
+    shutil.rmtree(bundle / "cs231n")
+    shutil.copytree(examples / "correct" / "cs231n", bundle / "cs231n")
+    finished = runner.invoke(main, ["check"])
+    assert finished.exit_code == 0, finished.output
+    assert "visible points" in finished.output
