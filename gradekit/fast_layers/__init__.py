@@ -133,15 +133,15 @@ def conv_backward_fast(
     if np.shape(dout) != (N, F, OH, OW):
         raise ValueError(f"dout has shape {np.shape(dout)}, but the forward pass produced "
                          f"{(N, F, OH, OW)}")
-    dout_by_filter = np.asarray(dout, dtype=x.dtype).transpose(1, 0, 2, 3).reshape(F, -1)
+    dout = np.asarray(dout, dtype=x.dtype)
     w_rows = w.reshape(F, -1)
     dw_rows = np.zeros_like(w_rows)
     dx = np.zeros_like(x)
     for chunk in _image_chunks(x, w, OH, OW):
-        d_chunk = dout_by_filter[:, chunk.start * OH * OW : chunk.stop * OH * OW]
+        d_chunk = dout[chunk].transpose(1, 0, 2, 3).reshape(F, -1)
         dw_rows += d_chunk @ _backend.im2col(x[chunk], HH, WW, stride, pad).T
         _backend.col2im_add(w_rows.T @ d_chunk, dx[chunk], HH, WW, stride, pad)
-    return dx, dw_rows.reshape(w.shape), dout_by_filter.sum(axis=1)
+    return dx, dw_rows.reshape(w.shape), dout.sum(axis=(0, 2, 3))
 
 
 def max_pool_forward_fast(
