@@ -2,10 +2,11 @@
 
 * ``correct``: the reference solution as a student would hand it in;
 * ``starter``: the untouched starter code;
-* ``buggy``:   the correct code with five bugs students really make (from the course
+* ``buggy``:   the correct code with six bugs students really make (from the course
   notebooks): an off-by-one SVM loss, a regulariser without its 0.5, Adam's step counter
   incremented after the bias correction, batchnorm never switched to test mode
-  (``bn_param[mode]``), and dropout's ``p`` read as the drop probability.
+  (``bn_param[mode]``), a ReLU backward pass that writes into ``dout``, and dropout's ``p``
+  read as the drop probability.
 
 All three are generated from the reference, so they cannot drift from it: each bug is a
 text substitution that must match exactly once.
@@ -33,6 +34,8 @@ BUGS = [
      "Adam's bias correction uses the previous step count"),
     ("classifiers/fc_net.py", 'bn_param["mode"] = mode', "bn_param[mode] = mode",
      "batchnorm layers never enter test mode"),
+    ("layers.py", "    return dout * (cache > 0)\n", "    dout[cache <= 0] = 0\n    return dout\n",
+     "relu_backward zeroes the caller's upstream gradient in place"),
     ("layers.py", "mask = ((np.random.rand(*x.shape) < p) / p)",
      "mask = ((np.random.rand(*x.shape) >= p) / (1 - p))",
      "dropout treats p as the probability of dropping a unit"),

@@ -68,3 +68,14 @@ def gradekit_report_writers() -> dict | None:
     ``table``, ``json``, ``csv`` and ``gradescope``. A plugin registered later overrides a
     format of the same name.
     """
+
+
+@hookspec
+def gradekit_datasets() -> dict | None:
+    """Return data sets this plugin adds, as ``{name: loader}``.
+
+    A loader is called with keyword options (e.g. ``num_training=500``) and returns the
+    notebooks' dict of arrays (``X_train``, ``y_train``, ``X_val``, ...); when its files are
+    missing it raises an error that says how to get them. Tests reach loaders through the
+    ``dataset`` fixture. Built in: ``cifar10`` and ``digits``.
+    """

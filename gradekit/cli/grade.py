@@ -131,7 +131,7 @@ def grade(paths: tuple[Path, ...], assignment: str | None, fmt: str, out: Path |
 
     clock = time.perf_counter()
     pm = get_plugin_manager()
-    write_report(pm, fmt, results, click.get_text_stream("stdout"))
+    write_report(pm, fmt, results, sys.stdout)
     if out:
         out.mkdir(parents=True, exist_ok=True)
         for kind in ("json", "gradescope", "table"):

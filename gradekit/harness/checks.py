@@ -191,13 +191,14 @@ def unchanged(**named: Any) -> Iterator[None]:
         raise AssertionError("; ".join(problems))
 
 
-def assert_not_mutated(fn: Callable[..., Any], *args: Any, what: str = "", **kwargs: Any) -> Any:
+def assert_not_mutated(fn: Callable[..., Any], *args: Any, what: str = "",
+                       names: Sequence[str] = (), **kwargs: Any) -> Any:
     """Call ``fn(*args, **kwargs)``, fail if it modified an argument, and return its result.
 
-    Arguments are named after ``fn``'s parameters when its signature is known, else by
-    position (``argument 1``).
+    Positional arguments are called ``names`` if given, else after ``fn``'s parameters when
+    its signature is known (a sandboxed function's is not), else by position (``argument 1``).
     """
-    names = _argument_names(fn, len(args))
+    names = list(names) or _argument_names(fn, len(args))
     label = what or getattr(fn, "__name__", "the function")
     with _labelled(label), unchanged(**dict(zip(names, args, strict=True)), **kwargs):
         return fn(*args, **kwargs)

@@ -28,7 +28,7 @@ import re
 import signal
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -292,6 +292,28 @@ class GradekitPlugin:
         awarded = Credit()
         request.node.stash[CREDIT_KEY] = awarded
         return awarded
+
+    @pytest.fixture(scope="session")
+    def dataset(self) -> Callable[..., dict[str, Any]]:
+        """``dataset("cifar10", num_training=500)``: a data set from the registered loaders.
+
+        Loaded once per option set; a missing data set errors the test with the loader's
+        message (where it looked, how to fetch it) rather than scoring it silently.
+        """
+        loaders: dict[str, Callable[..., dict[str, Any]]] = {}
+        for contributed in reversed(self.pm.hook.gradekit_datasets()):
+            loaders.update(contributed or {})
+        loaded: dict[tuple, dict[str, Any]] = {}
+
+        def load(name: str, **options: Any) -> dict[str, Any]:
+            if name not in loaders:
+                raise LookupError(f"no data set {name!r}; known: {', '.join(sorted(loaders))}")
+            key = (name, tuple(sorted(options.items())))
+            if key not in loaded:
+                loaded[key] = loaders[name](**options)
+            return loaded[key]
+
+        return load
 
     @pytest.fixture
     def rubric(self) -> Rubric:

@@ -211,3 +211,36 @@ def test_a_starter_stub_reads_as_not_implemented(make_pm, write_tests):
     folder = write_tests("test_stub.py", "def test_softmax(impl):\n    impl.layers.softmax(1)\n")
     (result,) = run_tests([folder], make_pm(student)).tests
     assert (result.status, result.message) == ("failed", "not implemented: softmax")
+
+
+DATASET_TESTS = """
+def test_digits(dataset):
+    data = dataset("digits", num_validation=100, num_test=100)
+    assert data["X_train"].shape[1] == 64 and len(data["X_val"]) == 100
+    assert dataset("digits", num_validation=100, num_test=100) is data  # loaded once
+
+def test_missing(dataset):
+    dataset("lost")
+
+def test_unknown(dataset):
+    dataset("no_such_set")
+"""
+
+
+def test_the_dataset_fixture_serves_registered_loaders(make_pm, write_tests):
+    from gradekit import hookimpl
+
+    class LostData:
+        @hookimpl
+        def gradekit_datasets(self):
+            def lost(**options):
+                raise FileNotFoundError("lost/ not found; run 'gradekit data fetch lost'")
+            return {"lost": lost}
+
+    pm = make_pm(STUDENT)
+    pm.register(LostData())
+    result = by_name(run_tests([write_tests("test_data.py", DATASET_TESTS)], pm))
+    assert result["test_digits"].status == "passed"
+    assert result["test_missing"].status == "error"
+    assert "gradekit data fetch lost" in result["test_missing"].message
+    assert "no data set 'no_such_set'" in result["test_unknown"].message

@@ -1,0 +1,54 @@
+"""Hidden checks that layers leave their inputs, upstream gradients and caches alone.
+
+A layer that writes into ``x`` or ``dout`` corrupts the caller's arrays (the next layer's
+cache, the Solver's data); through the sandbox such writes still come back to the grader,
+so these checks see them as they would in a notebook.
+"""
+
+import numpy as np
+import pytest
+
+from gradekit.harness.checks import assert_not_mutated
+
+pytestmark = pytest.mark.visibility("hidden")
+
+
+@pytest.mark.part("layers")
+def test_affine_leaves_inputs_gradients_and_cache_alone(impl, rng):
+    x, w, b, dout = rng.randn(4, 3, 2), rng.randn(6, 5), rng.randn(5), rng.randn(4, 5)
+    _, cache = assert_not_mutated(impl.get("layers.affine_forward"), x, w, b,
+                                  what="affine_forward", names=("x", "w", "b"))
+    assert_not_mutated(impl.get("layers.affine_backward"), dout, cache,
+                       what="affine_backward", names=("dout", "cache"))
+
+
+@pytest.mark.part("layers")
+def test_relu_leaves_inputs_gradients_and_cache_alone(impl, rng):
+    x, dout = rng.randn(5, 6), rng.randn(5, 6)
+    _, cache = assert_not_mutated(impl.get("layers.relu_forward"), x,
+                                  what="relu_forward", names=("x",))
+    assert_not_mutated(impl.get("layers.relu_backward"), dout, cache,
+                       what="relu_backward", names=("dout", "cache"))
+
+
+@pytest.mark.part("layers")
+@pytest.mark.parametrize("loss", ["svm_loss", "softmax_loss"])
+def test_losses_leave_scores_and_labels_alone(impl, rng, loss):
+    assert_not_mutated(impl.get(f"layers.{loss}"), rng.randn(6, 4), rng.randint(4, size=6),
+                       what=loss, names=("x", "y"))
+
+
+@pytest.mark.part("normalization")
+def test_batchnorm_backward_leaves_gradient_and_cache_alone(impl, rng):
+    x, gamma, beta, dout = rng.randn(8, 3), rng.rand(3) + 0.5, rng.randn(3), rng.randn(8, 3)
+    _, cache = impl.get("layers.batchnorm_forward")(x, gamma, beta, {"mode": "train"})
+    assert_not_mutated(impl.get("layers.batchnorm_backward"), dout, cache,
+                       what="batchnorm_backward", names=("dout", "cache"))
+
+
+@pytest.mark.part("fc_net")
+def test_the_net_leaves_its_data_alone(impl, rng):
+    model = impl.get("classifiers.fc_net.FullyConnectedNet")(
+        [6], input_dim=4, num_classes=3, normalization="batchnorm", dtype=np.float64)
+    assert_not_mutated(model.loss, rng.randn(5, 4), rng.randint(3, size=5),
+                       what="FullyConnectedNet.loss", names=("X", "y"))
