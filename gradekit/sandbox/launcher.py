@@ -117,13 +117,16 @@ def private_homes() -> list[Path]:
 
 
 def runtime_mounts() -> list[str]:
-    """Hide the home folders, then bind back the parts of them the runtime lives in (with
-    traversable folders leading to them: bubblewrap would create those as 0700)."""
+    """Hide the home folders, then bind back the parts of them, of /tmp and of /run (which
+    get fresh tmpfs mounts too) that the runtime lives in: a virtual environment in a CI
+    checkout under /tmp, say. Folders leading to them are made traversable, since bubblewrap
+    would create them as 0700."""
     homes = private_homes()
     args = [arg for home in homes for arg in ("--tmpfs", str(home))]
+    masked = [*homes, Path(SANDBOX_TMP), Path("/run")]
     created: set[Path] = set()
     for path in runtime_paths():
-        home = next((h for h in homes if path.is_relative_to(h) and path != h), None)
+        home = next((h for h in masked if path.is_relative_to(h) and path != h), None)
         if home is None:
             continue
         for folder in reversed(path.parents):

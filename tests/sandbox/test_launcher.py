@@ -89,3 +89,15 @@ def test_any_command_runs_confined_like_the_worker(mode: str, tmp_path: Path) ->
     assert set(env) <= allowed  # PWD: bubblewrap sets it for --chdir
     assert seen_uid == (uid if uid is not None else os.getuid())
     assert reached is (mode == "subprocess")  # only bubblewrap takes the network away
+
+
+def test_a_runtime_under_tmp_is_bound_back_over_the_private_tmp(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    venv = Path("/tmp/checkout/.venv")
+    monkeypatch.setattr(launcher, "runtime_paths", lambda: [venv, Path("/usr")])
+    args = launcher.runtime_mounts()
+    bind = args.index("--ro-bind")
+    assert args[bind:bind + 3] == ["--ro-bind", str(venv), str(venv)]
+    made = args.index("/tmp/checkout")
+    assert args[made - 3:made + 1] == ["--perms", "0755", "--dir", "/tmp/checkout"]
+    assert "/usr" not in args  # the read-only root already shows it
