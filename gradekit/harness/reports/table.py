@@ -21,6 +21,9 @@ STATUS_STYLES = {"passed": "green", "partial": "yellow", "failed": "red", "error
                  "skipped": "dim"}
 
 
+NOT_IMPLEMENTED = "not implemented: "
+
+
 def _points(score: float, max_score: float) -> str:
     return f"{score:.4g} / {max_score:.4g}"
 
@@ -52,8 +55,15 @@ def submission_detail(result: SubmissionResult) -> Table:
     for part, total in result.parts.items():
         table.add_row(Text(part, style="bold"), _points(total.score, total.max_score),
                       f"{total.passed}/{total.tests} passed", "")
-        for test in result.failures():
-            if test.part == part:
+        failures = [t for t in result.failures() if t.part == part]
+        missing = [t for t in failures if t.message.startswith(NOT_IMPLEMENTED)]
+        if missing:  # starter code: one line per part, not one per test
+            names = dict.fromkeys(t.message.removeprefix(NOT_IMPLEMENTED) for t in missing)
+            table.add_row(Text(f"  {len(missing)} test" + "s" * (len(missing) != 1)), "",
+                          Text("failed", style=STATUS_STYLES["failed"]),
+                          Text(NOT_IMPLEMENTED + ", ".join(names)))
+        for test in failures:
+            if test not in missing:
                 table.add_row(Text(f"  {test.name}"), _points(test.score, test.max_score),
                               Text(test.status, style=STATUS_STYLES[test.status]),
                               Text(test.message))
