@@ -131,3 +131,10 @@ def test_a_student_release_checks_itself(tmp_path, examples, monkeypatch):
     finished = runner.invoke(main, ["check"])
     assert finished.exit_code == 0, finished.output
     assert "visible points" in finished.output
+
+
+def test_parallel_grading_gives_the_same_rows(examples, graded):
+    result = CliRunner().invoke(main, ["grade", str(examples), "--format", "json", "-j", "2"])
+    assert result.exit_code == 0, result.output
+    parallel = {row["submission"]: row["score"] for row in json.loads(result.stdout)}
+    assert parallel == {name: row["score"] for name, row in graded[0].items()}
