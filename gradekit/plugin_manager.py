@@ -8,7 +8,7 @@ plugin is registered last by the grader so the student's code is found before an
 
 from __future__ import annotations
 
-import importlib
+import importlib.util
 import sys
 from functools import cache
 from pathlib import Path
@@ -24,17 +24,32 @@ SUBMISSION_PREFIX = "submission:"
 
 
 def load_reference(root: Path) -> object:
-    """Import the ``reference`` package of the course at ``root`` and return its plugin."""
-    root_str = str(root)
+    """Import the ``reference`` package of the course at ``root`` and return its plugin.
+
+    The package is loaded from its file, not found on ``sys.path``: another folder called
+    ``reference`` earlier on the path (a test suite's, say) must never stand in for it.
+    """
+    init = root / "reference" / "__init__.py"
     loaded = sys.modules.get("reference")
-    if loaded is not None and not str(Path(loaded.__file__).resolve()).startswith(root_str):
-        raise ImportError(
-            f"a different 'reference' package is already imported from {loaded.__file__}; "
-            f"run gradekit in a fresh process to use the course at {root}"
-        )
-    if root_str not in sys.path:
-        sys.path.insert(0, root_str)
-    return importlib.import_module("reference").plugin
+    if loaded is not None:
+        if Path(loaded.__file__ or "").resolve() != init.resolve():
+            raise ImportError(
+                f"a different 'reference' package is already imported from {loaded.__file__}; "
+                f"run gradekit in a fresh process to use the course at {root}"
+            )
+        return loaded.plugin
+    spec = importlib.util.spec_from_file_location(
+        "reference", init, submodule_search_locations=[str(init.parent)])
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot import the course's reference package from {init}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["reference"] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules["reference"]
+        raise
+    return module.plugin
 
 
 def create_plugin_manager(
