@@ -83,9 +83,9 @@ def grade_submission(path: Path, pack: AssignmentPack,
             submission = load_submission(path, scratch, expected=pack.modules,
                                          package_name=pack.package)
         except SubmissionError as exc:
-            return _unreadable(path, pack, str(exc)), timings
+            return failed_row(Path(path).name, pack, "unreadable", str(exc)), timings
         timings.load = time.perf_counter() - clock
-        findings = [Finding(str(f.kind), _describe(f)) for f in submission.findings]
+        findings = [Finding(str(f.kind), f.summary()) for f in submission.findings]
 
         clock = time.perf_counter()
         client = WorkerClient(submission.root, submission.modules, pack.api,
@@ -101,7 +101,7 @@ def grade_submission(path: Path, pack: AssignmentPack,
             result = run_tests(test_folders(pack, options), pm, api=pack.api,
                                visibility=tuple(options.visibility), submission_id=submission.id,
                                assignment=pack.name,
-                               part_points={p.name: p.points for p in pack.parts},
+                               part_points=pack.part_points,
                                show_output=options.show_output)
             timings.tests = time.perf_counter() - clock
             output = client.output()
@@ -115,17 +115,11 @@ def grade_submission(path: Path, pack: AssignmentPack,
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _describe(finding) -> str:
-    where = f"{finding.path}:{finding.line}" if finding.line else finding.path
-    return f"{where}: {finding.message}" if where else finding.message
-
-
 def _tail(text: str, limit: int = 2000) -> str:
     return text if len(text) <= limit else "…" + text[-limit:]
 
 
-def _unreadable(path: Path, pack: AssignmentPack, why: str) -> SubmissionResult:
-    """A result row for an upload that could not be read at all: every part scores zero."""
-    return SubmissionResult(submission=Path(path).name, assignment=pack.name,
-                            findings=[Finding("unreadable", why)],
-                            part_points={p.name: p.points for p in pack.parts})
+def failed_row(submission: str, pack: AssignmentPack, kind: str, why: str) -> SubmissionResult:
+    """A result row for a submission that could not be graded at all: every part scores zero."""
+    return SubmissionResult(submission=submission, assignment=pack.name,
+                            findings=[Finding(kind, why)], part_points=pack.part_points)

@@ -55,6 +55,11 @@ class AssignmentPack:
         return self.path / "tests"
 
     @property
+    def golden_cases(self) -> Path:
+        """The module defining the visible checks whose results are recorded."""
+        return self.visible_tests / "golden_cases.py"
+
+    @property
     def goldens(self) -> Path:
         """Expected values recorded from the reference for the visible tests."""
         return self.visible_tests / "goldens.npz"
@@ -73,6 +78,11 @@ class AssignmentPack:
     @property
     def max_score(self) -> float:
         return sum(p.points for p in self.parts)
+
+    @property
+    def part_points(self) -> dict[str, float]:
+        """Declared points per part, as the harness scales parts by them."""
+        return {p.name: p.points for p in self.parts}
 
     @classmethod
     def load(cls, path: Path) -> AssignmentPack:

@@ -45,7 +45,7 @@ def goldens(pack: str) -> None:
     from gradekit.goldens import load_cases
 
     assignment, _ = _pack_and_root(pack)
-    cases = load_cases(assignment.visible_tests / "golden_cases.py")
+    cases = load_cases(assignment.golden_cases)
     count = cases.record(components("ref", api=assignment.api), assignment.goldens)
     click.echo(f"recorded {count} golden cases to {assignment.goldens}")
 

@@ -79,15 +79,12 @@ def _grade_all(submissions: list[Path], pack, options, jobs: int, show_progress:
 
 def _safely(grade, path: Path, pack, options):
     """Grade one submission; a failure of the grader itself becomes an error row."""
-    from gradekit.harness.results import Finding, SubmissionResult
+    from gradekit.grading import failed_row
 
     try:
         return grade(path, pack, options)
     except Exception as exc:  # one broken submission must not stop the batch
-        row = SubmissionResult(submission=path.name, assignment=pack.name,
-                               findings=[Finding("grader-error", f"{type(exc).__name__}: {exc}")],
-                               part_points={p.name: p.points for p in pack.parts})
-        return row, None
+        return failed_row(path.name, pack, "grader-error", f"{type(exc).__name__}: {exc}"), None
 
 
 def _stderr():

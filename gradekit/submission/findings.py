@@ -43,3 +43,8 @@ class Finding:
     message: str
     prefix: str | None = None
     line: int | None = None
+
+    def summary(self) -> str:
+        """``path:line: message``, one line for reports."""
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        return f"{where}: {self.message}" if where else self.message

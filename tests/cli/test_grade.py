@@ -143,3 +143,13 @@ def test_parallel_grading_gives_the_same_rows(examples, graded):
     assert result.returncode == 0, result.stderr
     parallel = {row["submission"]: row["score"] for row in json.loads(result.stdout)}
     assert parallel == {name: row["score"] for name, row in graded[0].items()}, result.stderr
+
+
+def test_an_unreadable_upload_still_gets_a_zero_row(tmp_path):
+    upload = tmp_path / "essay.txt"
+    upload.write_text("not a submission")
+    result = CliRunner().invoke(main, ["grade", str(upload), "-a", "fc_nets", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    (row,) = json.loads(result.stdout)
+    assert (row["submission"], row["score"], row["max_score"]) == ("essay.txt", 0, 90)
+    assert row["findings"][0]["kind"] == "unreadable"
