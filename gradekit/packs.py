@@ -34,6 +34,25 @@ class Part:
 
 
 @dataclass(frozen=True)
+class NotebookSpec:
+    """A notebook the grader executes: where it sits in a submission and how long it may run.
+
+    ``artifacts`` are the names of values the tests may take from the executed kernel (the
+    ``best_model`` a student trained, say); ``timeout`` bounds the whole notebook,
+    ``cell_timeout`` each cell.
+    """
+
+    path: str
+    cell_timeout: float = 120.0
+    timeout: float = 900.0
+    artifacts: tuple[str, ...] = ()
+
+    @property
+    def name(self) -> str:
+        return Path(self.path).name
+
+
+@dataclass(frozen=True)
 class AssignmentPack:
     """The parsed ``assignment.toml`` of one pack."""
 
@@ -47,6 +66,8 @@ class AssignmentPack:
     given: tuple[str, ...] = ()
     conventions: dict[str, Any] = field(default_factory=dict)
     limits: dict[str, Any] = field(default_factory=dict)
+    notebooks: tuple[NotebookSpec, ...] = ()
+    rubric: str | dict[str, Any] | None = None  # the accuracy rubric (see harness.rubrics)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -67,6 +88,17 @@ class AssignmentPack:
     def hidden_tests(self, course_root: Path) -> Path:
         """Instructor-only tests of this pack inside the course repository."""
         return course_root / "hidden_tests" / self.name
+
+    def solution_notebooks(self, course_root: Path) -> Path:
+        """Where the solution versions of the pack's notebooks live (instructor material)."""
+        return course_root / "reference" / "notebooks" / self.name
+
+    def notebook(self, name: str) -> NotebookSpec:
+        for spec in self.notebooks:
+            if name in (spec.name, spec.path):
+                return spec
+        known = ", ".join(n.path for n in self.notebooks) or "none"
+        raise PackError(f"pack {self.name!r} lists no notebook {name!r} (notebooks: {known})")
 
     def part(self, name: str) -> Part:
         for part in self.parts:
@@ -108,6 +140,16 @@ class AssignmentPack:
         )
         if len({p.name for p in parts}) != len(parts):
             raise PackError(f"{file}: part names must be unique")
+        try:
+            notebooks = tuple(
+                NotebookSpec(str(n["path"]), float(n.get("cell_timeout", 120)),
+                             float(n.get("timeout", 900)),
+                             tuple(str(a) for a in n.get("artifacts", ())))
+                for n in data.pop("notebooks", ())
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise PackError(f"{file}: each [[notebooks]] entry needs a 'path', and numbers "
+                            f"for 'timeout' and 'cell_timeout' ({exc})") from exc
         return cls(
             name=name,
             title=need("title", str),
@@ -119,6 +161,8 @@ class AssignmentPack:
             given=tuple(data.pop("release", {}).get("given", ())),
             conventions=data.pop("conventions", {}),
             limits=data.pop("limits", {}),
+            notebooks=notebooks,
+            rubric=data.pop("accuracy", {}).get("rubric"),
             extra=data,
         )
 

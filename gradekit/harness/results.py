@@ -8,13 +8,15 @@ same facts; :meth:`SubmissionResult.to_dict` is the documented JSON shape
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal
 
 from gradekit.harness.scoring import PartTotal, part_totals
 
 Status = Literal["passed", "failed", "error", "skipped", "partial"]
 Visibility = Literal["visible", "hidden", "after_due_date"]
+NotebookStatus = Literal["completed", "cell-errors", "timed-out", "kernel-died", "invalid",
+                         "missing", "not-run"]
 
 STATUSES: tuple[Status, ...] = ("passed", "failed", "error", "skipped", "partial")
 VISIBILITIES: tuple[Visibility, ...] = ("visible", "hidden", "after_due_date")
@@ -34,6 +36,7 @@ class TestResult:
     message: str = ""
     visibility: Visibility = "visible"
     duration: float = 0.0
+    details: dict[str, Any] = field(default_factory=dict)  # e.g. accuracy, rubric, credit
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -50,6 +53,56 @@ class Finding:
         return asdict(self)
 
 
+@dataclass(frozen=True)
+class CellFailure:
+    """A notebook cell that raised, timed out or was running when its kernel died.
+
+    ``source``, ``output`` and ``traceback`` come from the student's notebook: untrusted text
+    that every report must escape.
+    """
+
+    index: int                   # position in the notebook, from 0
+    execution_count: int | None  # the ``In [n]`` number, when the kernel gave one
+    error: str                   # "ValueError: shapes (2,3) and (4,) not aligned", ...
+    source: str = ""             # the cell's code
+    output: str = ""             # what the cell printed before failing (capped)
+    traceback: str = ""          # plain text, colour codes removed (capped)
+    dependents: tuple[str, ...] = ()  # tests that needed a value this cell defines
+
+    @property
+    def label(self) -> str:
+        """How a student finds the cell: ``cell 12 (In [9])``."""
+        count = f" (In [{self.execution_count}])" if self.execution_count else ""
+        return f"cell {self.index + 1}{count}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "dependents": list(self.dependents)}
+
+
+@dataclass(frozen=True)
+class NotebookReport:
+    """How one notebook of a submission ran: its status, its failed cells, its executed copy."""
+
+    name: str                    # as the pack lists it, e.g. "FullyConnectedNets.ipynb"
+    status: NotebookStatus
+    message: str = ""            # why, for every status but ``completed``
+    duration: float = 0.0        # seconds from kernel start to the last cell
+    cells_run: int = 0
+    cells_total: int = 0
+    failed_cells: tuple[CellFailure, ...] = ()
+    executed: str | None = None  # file name of the executed copy in the output folder
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "failed_cells": [c.to_dict() for c in self.failed_cells]}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> NotebookReport:
+        cells = tuple(CellFailure(**{**c, "dependents": tuple(c.get("dependents", ()))})
+                      for c in data.get("failed_cells", ()))
+        known = {f.name for f in fields(cls)} - {"failed_cells"}
+        return cls(**{k: v for k, v in data.items() if k in known}, failed_cells=cells)
+
+
 @dataclass
 class SubmissionResult:
     """All test results of one submission, with totals per part and overall.
@@ -64,6 +117,7 @@ class SubmissionResult:
     findings: list[Finding] = field(default_factory=list)
     duration: float = 0.0
     part_points: dict[str, float] = field(default_factory=dict)
+    notebooks: list[NotebookReport] = field(default_factory=list)
 
     @property
     def parts(self) -> dict[str, PartTotal]:
@@ -93,6 +147,7 @@ class SubmissionResult:
             "parts": {name: total.to_dict() for name, total in self.parts.items()},
             "tests": [t.to_dict() for t in self.tests],
             "findings": [f.to_dict() for f in self.findings],
+            "notebooks": [n.to_dict() for n in self.notebooks],
         }
 
     @classmethod
@@ -107,4 +162,5 @@ class SubmissionResult:
             findings=[Finding(**f) for f in data.get("findings", [])],
             duration=data.get("duration", 0.0),
             part_points=declared,
+            notebooks=[NotebookReport.from_dict(n) for n in data.get("notebooks", [])],
         )

@@ -13,7 +13,7 @@ def test_totals_failures_and_dict_shape():
     assert [t.name for t in result.failures()] == ["t.py::b", "t.py::d"]
     document = result.to_dict()
     assert list(document) == ["submission", "assignment", "score", "max_score", "duration",
-                              "parts", "tests", "findings"]
+                              "parts", "tests", "findings", "notebooks"]
     assert document["parts"]["optim"] == {"score": 0.0, "max_score": 4.0, "passed": 0,
                                           "tests": 2, "declared": False}
     assert document["tests"][3]["visibility"] == "hidden"
