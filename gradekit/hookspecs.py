@@ -65,8 +65,8 @@ def gradekit_report_writers() -> dict | None:
 
     A writer is called as ``writer(results, out)`` with a list of
     :class:`gradekit.harness.results.SubmissionResult` and a text stream. Built in:
-    ``table``, ``json``, ``csv`` and ``gradescope``. A plugin registered later overrides a
-    format of the same name.
+    ``table``, ``json``, ``csv``, ``gradescope`` and ``html``. A plugin registered later
+    overrides a format of the same name.
     """
 
 

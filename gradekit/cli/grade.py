@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-FORMATS = ("table", "json", "csv", "gradescope")
+FORMATS = ("table", "json", "csv", "gradescope", "html")
 
 
 def _choose_pack(name: str | None, near: Path):
@@ -131,7 +131,7 @@ def grade(paths: tuple[Path, ...], assignment: str | None, fmt: str, out: Path |
     write_report(pm, fmt, results, sys.stdout)
     if out:
         out.mkdir(parents=True, exist_ok=True)
-        for kind in ("json", "gradescope", "table"):
+        for kind in ("json", "gradescope", "table", "html"):
             write_per_submission(pm, kind, results, out)
         write_report(pm, "csv", results, out / "grades.csv")
     report_seconds = time.perf_counter() - clock

@@ -1,8 +1,9 @@
 """Report writers: the same :class:`~gradekit.harness.results.SubmissionResult` facts as a
-terminal table, JSON, a CSV gradebook or Gradescope's ``results.json``.
+terminal table, JSON, a CSV gradebook, Gradescope's ``results.json`` or an HTML feedback
+page.
 
-Formats come from the ``gradekit_report_writers`` hook, so a course can add one (an HTML
-feedback page, an LMS export) or replace a built-in by name. A writer is a function
+Formats come from the ``gradekit_report_writers`` hook, so a course can add one (an LMS
+export) or replace a built-in by name. A writer is a function
 ``writer(results, out)`` of a list of results and a text stream.
 """
 
@@ -17,6 +18,7 @@ import pluggy
 
 from gradekit.harness.reports.csv_report import write_csv
 from gradekit.harness.reports.gradescope import write_gradescope
+from gradekit.harness.reports.html import write_html
 from gradekit.harness.reports.json_report import write_json
 from gradekit.harness.reports.table import write_table
 from gradekit.harness.results import SubmissionResult
@@ -28,11 +30,12 @@ BUILTIN_WRITERS: dict[str, ReportWriter] = {
     "json": write_json,
     "csv": write_csv,
     "gradescope": write_gradescope,
+    "html": write_html,
 }
 
 #: file name each built-in format is written to when a folder is given
 FILE_NAMES = {"table": "report.txt", "json": "result.json", "csv": "grades.csv",
-              "gradescope": "results.json"}
+              "gradescope": "results.json", "html": "feedback.html"}
 
 
 def available_writers(pm: pluggy.PluginManager) -> dict[str, ReportWriter]:

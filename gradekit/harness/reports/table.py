@@ -15,13 +15,28 @@ from rich.table import Table
 from rich.text import Text
 
 from gradekit.harness.reports.csv_report import gradebook_columns
-from gradekit.harness.results import SubmissionResult
+from gradekit.harness.results import SubmissionResult, TestResult
 
 STATUS_STYLES = {"passed": "green", "partial": "yellow", "failed": "red", "error": "magenta",
                  "skipped": "dim"}
 
 
 NOT_IMPLEMENTED = "not implemented: "
+
+
+def split_not_implemented(
+    failures: Sequence[TestResult],
+) -> tuple[list[TestResult], list[TestResult]]:
+    """Failures of code the student has not written yet, and the rest (starter code fails
+    every test of a part for one reason, which feedback says once)."""
+    missing = [t for t in failures if t.message.startswith(NOT_IMPLEMENTED)]
+    return missing, [t for t in failures if t not in missing]
+
+
+def not_implemented_line(missing: Sequence[TestResult]) -> str:
+    """``not implemented: layers.affine_forward, layers.relu_forward`` (each name once)."""
+    names = dict.fromkeys(t.message.removeprefix(NOT_IMPLEMENTED) for t in missing)
+    return NOT_IMPLEMENTED + ", ".join(names)
 
 
 def _points(score: float, max_score: float) -> str:
@@ -56,17 +71,15 @@ def submission_detail(result: SubmissionResult) -> Table:
         table.add_row(Text(part, style="bold"), _points(total.score, total.max_score),
                       f"{total.passed}/{total.tests} passed", "")
         failures = [t for t in result.failures() if t.part == part]
-        missing = [t for t in failures if t.message.startswith(NOT_IMPLEMENTED)]
+        missing, others = split_not_implemented(failures)
         if missing:  # starter code: one line per part, not one per test
-            names = dict.fromkeys(t.message.removeprefix(NOT_IMPLEMENTED) for t in missing)
             table.add_row(Text(f"  {len(missing)} test" + "s" * (len(missing) != 1)), "",
                           Text("failed", style=STATUS_STYLES["failed"]),
-                          Text(NOT_IMPLEMENTED + ", ".join(names)))
-        for test in failures:
-            if test not in missing:
-                table.add_row(Text(f"  {test.name}"), _points(test.score, test.max_score),
-                              Text(test.status, style=STATUS_STYLES[test.status]),
-                              Text(test.message))
+                          Text(not_implemented_line(missing)))
+        for test in others:
+            table.add_row(Text(f"  {test.name}"), _points(test.score, test.max_score),
+                          Text(test.status, style=STATUS_STYLES[test.status]),
+                          Text(test.message))
     for finding in result.findings:
         table.add_row(Text(f"[{finding.kind}]"), "", "", Text(finding.message))
     return table

@@ -35,7 +35,7 @@ def test_a_folder_gets_the_format_file_name(make_pm, results, tmp_path):
 
 
 def test_unknown_format_lists_the_known_ones(make_pm, results):
-    with pytest.raises(ValueError, match="choose one of csv, gradescope, json, table"):
+    with pytest.raises(ValueError, match="choose one of csv, gradescope, html, json, table"):
         write_report(make_pm(""), "pdf", results, io.StringIO())
 
 

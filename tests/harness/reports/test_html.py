@@ -1,0 +1,119 @@
+"""The HTML feedback page: facts shown, untrusted text escaped, nothing external."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+
+import pytest
+
+from gradekit.harness.reports import write_per_submission
+from gradekit.harness.reports.html import render_html
+from gradekit.harness.results import CellFailure, NotebookReport, SubmissionResult, TestResult
+from gradekit.plugin_manager import get_plugin_manager
+
+SCRIPT = "<script>alert(1)</script>"
+IMG = "<img src=x onerror=alert(1)>"
+
+
+class Tags(HTMLParser):
+    """Every start tag of a page, and the text of each ``<td>``."""
+
+    def __init__(self, page: str) -> None:
+        super().__init__()
+        self.tags: list[str] = []
+        self.cells: list[str] = []
+        self._in_td = False
+        self.feed(page)
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        self.tags.append(tag)
+        self._in_td = tag == "td"
+        if self._in_td:
+            self.cells.append("")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "td":
+            self._in_td = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_td:
+            self.cells[-1] += data
+
+
+@pytest.fixture
+def hostile() -> SubmissionResult:
+    cell = CellFailure(index=11, execution_count=9, error=f"ValueError: {IMG}",
+                       source=f"print('{SCRIPT}')", output=SCRIPT + IMG,
+                       traceback=f"Traceback ...\nValueError: {SCRIPT}",
+                       dependents=(f"test_acc{SCRIPT}",))
+    notebook = NotebookReport("FullyConnectedNets.ipynb", "cell-errors", f"1 cell raised {IMG}",
+                              cells_run=30, cells_total=41, failed_cells=(cell,),
+                              executed="FullyConnectedNets.executed.ipynb")
+    tests = [
+        TestResult("test_layers.py::test_affine", "layers", 2.0, 2.0, "passed"),
+        TestResult(f"test_layers.py::test_relu{IMG}", "layers", 0.0, 1.0, "failed",
+                   f"relative error too large {SCRIPT}"),
+        TestResult("test_accuracy.py::test_best_model", "accuracy", 0.565, 1.0, "partial",
+                   "val accuracy 45.2%",
+                   details={"accuracy": 0.452, "split": "val", "held_out_accuracy": 0.44,
+                            "rubric": "min(floor((X - 32%)) / 23%, 1)", "credit": 0.565}),
+    ]
+    return SubmissionResult(f"eve{SCRIPT}", "fc_nets", tests, notebooks=[notebook])
+
+
+def test_untrusted_text_is_escaped(hostile: SubmissionResult) -> None:
+    page = render_html([hostile])
+    assert {"script", "img"}.isdisjoint(Tags(page).tags)
+    assert "<script" not in page and "<img" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page
+
+
+def test_page_is_self_contained(hostile: SubmissionResult) -> None:
+    page = render_html([hostile])
+    assert "http://" not in page and "https://" not in page
+    assert "Content-Security-Policy" in page and "default-src 'none'" in page
+    assert "<link" not in page
+
+
+def test_scores_accuracy_and_notebook_facts(hostile: SubmissionResult) -> None:
+    page = render_html([hostile])
+    cells = Tags(page).cells
+    assert "2.565 / 4" in page                        # total
+    assert "2 / 3" in cells and "1/2" in cells         # layers points, tests passed
+    assert "45.2% (val)" in cells and "44.0%" in cells and "56.5%" in cells
+    assert "min(floor((X - 32%)) / 23%, 1)" in cells
+    assert "cell 12 (In [9])" in page
+    assert "30 / 41 cells run" in page
+    assert 'href="FullyConnectedNets.executed.ipynb"' in page
+
+
+def test_not_implemented_failures_fold_into_one_line() -> None:
+    tests = [TestResult(f"t.py::test_{i}", "layers", 0.0, 1.0, "failed",
+                        f"not implemented: layers.{name}")
+             for i, name in enumerate(["affine_forward", "affine_forward", "relu_forward"])]
+    page = render_html([SubmissionResult("bob", "fc_nets", tests)])
+    assert "3 tests: not implemented: layers.affine_forward, layers.relu_forward" in page
+    assert "test_0" not in page
+
+
+def test_clean_result_renders_without_feedback_sections() -> None:
+    result = SubmissionResult("alice", "fc_nets",
+                              [TestResult("t.py::test_a", "layers", 2.0, 2.0, "passed")])
+    page = render_html([result])
+    assert "2 / 2" in page
+    for heading in ("What lost points", "Notebooks", "Accuracy", "Findings"):
+        assert heading not in page
+
+
+def test_batch_renders_one_section_per_submission(results: list[SubmissionResult]) -> None:
+    assert Tags(render_html(results)).tags.count("section") == len(results)
+
+
+def test_per_submission_folders_get_feedback_html(hostile: SubmissionResult,
+                                                  results: list[SubmissionResult],
+                                                  tmp_path) -> None:
+    written = write_per_submission(get_plugin_manager(), "html", [hostile, *results], tmp_path)
+    assert [p.name for p in written] == ["feedback.html"] * 3
+    assert "&lt;script&gt;" in written[0].read_text(encoding="utf-8")
+    assert "alice" in written[1].read_text(encoding="utf-8")
