@@ -11,6 +11,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from gradekit.authoring.notebooks import write_stripped_notebook
 from gradekit.authoring.strip import strip_solutions
 from gradekit.packs import PACK_FILE, AssignmentPack
 
@@ -42,7 +43,8 @@ def build_starter(pack: AssignmentPack, course_root: Path, dest: Path, *,
     """Write the starter package to ``dest/<package>/`` and return that folder.
 
     With ``keep_solutions`` the same files keep their solutions (markers removed): a complete,
-    correct submission, as examples and end-to-end tests need.
+    correct submission, as examples and end-to-end tests need. The pack's notebooks go to
+    ``dest/`` beside the package, stripped the same way.
     """
     source = reference_package(pack, course_root)
     target = dest / pack.package
@@ -54,7 +56,23 @@ def build_starter(pack: AssignmentPack, course_root: Path, dest: Path, *,
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(strip_solutions(src.read_text(encoding="utf-8"), str(src),
                                        keep_solutions=keep_solutions), encoding="utf-8")
+    build_notebooks(pack, course_root, dest, keep_solutions=keep_solutions)
     return target
+
+
+def build_notebooks(pack: AssignmentPack, course_root: Path, dest: Path, *,
+                    keep_solutions: bool = False) -> list[Path]:
+    """Write the pack's notebooks under ``dest`` from their solution versions."""
+    solutions = pack.solution_notebooks(course_root)
+    written = []
+    for spec in pack.notebooks:
+        src = solutions / spec.path
+        if not src.is_file():
+            raise ReleaseError(f"pack {pack.name!r} lists the notebook {spec.path}, but its "
+                               f"solution version {src} does not exist; put it there")
+        written.append(write_stripped_notebook(src, dest / spec.path,
+                                               keep_solutions=keep_solutions))
+    return written
 
 
 def build_release(pack: AssignmentPack, course_root: Path, out: Path) -> Path:
