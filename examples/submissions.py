@@ -9,7 +9,9 @@
   read as the drop probability.
 
 All three are generated from the reference, so they cannot drift from it: each bug is a
-text substitution that must match exactly once.
+text substitution that must match exactly once. The pack's notebooks come along from the
+release functions: the solution notebook for ``correct`` and ``buggy``, the student one for
+``starter``.
 """
 
 from __future__ import annotations

@@ -29,7 +29,7 @@ def author() -> None:
 @click.option("--out", "out", type=click.Path(path_type=Path), required=True,
               help="Folder to write the starter package into.")
 def starter(pack: str, out: Path) -> None:
-    """Generate the starter package of PACK from the reference (solutions stripped)."""
+    """Generate the starter package and notebooks of PACK (solutions stripped)."""
     from gradekit.authoring.release import build_starter
 
     assignment, root = _pack_and_root(pack)
@@ -55,7 +55,7 @@ def goldens(pack: str) -> None:
 @click.option("--out", "out", type=click.Path(path_type=Path), required=True,
               help="New folder for the student bundle.")
 def release(pack: str, out: Path) -> None:
-    """Write the student bundle of PACK: starter code, visible tests, goldens, pack file."""
+    """Write the student bundle of PACK: starter code, notebooks, visible tests, goldens."""
     from gradekit.authoring.release import build_release
 
     assignment, root = _pack_and_root(pack)
