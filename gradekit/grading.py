@@ -11,11 +11,17 @@ import shutil
 import tempfile
 import time
 from collections.abc import Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from gradekit.harness.results import Finding, SubmissionResult
+from gradekit.harness.results import Finding, NotebookReport, SubmissionResult
 from gradekit.packs import AssignmentPack
+
+if TYPE_CHECKING:
+    from gradekit.notebooks.runner import SubmissionNotebooks
+    from gradekit.submission import Submission
 
 VISIBLE_ONLY = ("visible",)
 EVERYTHING = ("visible", "hidden", "after_due_date")
@@ -23,13 +29,19 @@ EVERYTHING = ("visible", "hidden", "after_due_date")
 
 @dataclass(frozen=True)
 class GradingOptions:
-    """How to grade: which tests, which sandbox, where outputs go (kept out of reach)."""
+    """How to grade: which tests, which sandbox, where outputs go (kept out of reach).
+
+    ``notebooks`` runs the pack's notebooks (slow: they train models); their executed copies
+    go to ``output_dir/<submission>/`` when an output folder is given.
+    """
 
     course_root: Path | None = None
     sandbox: str = "auto"
     visibility: Sequence[str] = EVERYTHING
     protected: tuple[Path, ...] = ()
     show_output: bool = False
+    notebooks: bool = True
+    output_dir: Path | None = None
 
 
 @dataclass
@@ -37,6 +49,7 @@ class Timings:
     """Seconds spent per step, for the overhead report."""
 
     load: float = 0.0
+    notebooks: float = 0.0
     start: float = 0.0
     tests: float = 0.0
     extra: dict[str, float] = field(default_factory=dict)
@@ -69,6 +82,7 @@ def test_folders(pack: AssignmentPack, options: GradingOptions) -> list[Path]:
 def grade_submission(path: Path, pack: AssignmentPack,
                      options: GradingOptions) -> tuple[SubmissionResult, Timings]:
     """Grade the submission at ``path`` with ``pack``; never raises for the student's faults."""
+    from gradekit.harness.rubrics import make_rubric
     from gradekit.harness.session import run_tests
     from gradekit.plugin_manager import create_plugin_manager
     from gradekit.sandbox.client import WorkerClient
@@ -86,33 +100,88 @@ def grade_submission(path: Path, pack: AssignmentPack,
             return failed_row(Path(path).name, pack, "unreadable", str(exc)), timings
         timings.load = time.perf_counter() - clock
         findings = [Finding(str(f.kind), f.summary()) for f in submission.findings]
+        pm = create_plugin_manager(options.course_root)
+        rubric = make_rubric(pm, pack.rubric) if pack.rubric is not None else None
 
-        clock = time.perf_counter()
-        client = WorkerClient(submission.root, submission.modules, pack.api,
-                              sandbox=options.sandbox, limits=limits_for(pack),
-                              hidden_paths=options.protected)
-        timings.start = time.perf_counter() - clock
-        try:
+        with ExitStack() as running:
+            clock = time.perf_counter()
+            notebooks = _run_notebooks(pack, submission, scratch, options)
+            if notebooks is not None:
+                running.enter_context(notebooks)
+            timings.notebooks = time.perf_counter() - clock
+
+            clock = time.perf_counter()
+            client = running.enter_context(WorkerClient(
+                submission.root, submission.modules, pack.api, sandbox=options.sandbox,
+                limits=limits_for(pack), hidden_paths=options.protected))
+            timings.start = time.perf_counter() - clock
             findings += [Finding("import-failed", f"{prefix}: {why}")
                          for prefix, why in client.unavailable().items()]
-            pm = create_plugin_manager(options.course_root)
             SubmissionPlugin(client, submission.id).register(pm)
             clock = time.perf_counter()
             result = run_tests(test_folders(pack, options), pm, api=pack.api,
                                visibility=tuple(options.visibility), submission_id=submission.id,
-                               assignment=pack.name,
-                               part_points=pack.part_points,
+                               assignment=pack.name, part_points=pack.part_points,
+                               rubric=rubric, notebooks=notebooks,
                                show_output=options.show_output)
             timings.tests = time.perf_counter() - clock
             output = client.output()
-        finally:
-            client.close()
-        result.findings = findings + result.findings
+            result.notebooks = _notebook_reports(pack, submission.id, notebooks, result, options)
+        result.findings = findings + result.findings + _data_findings(result)
         if output:
             result.findings.append(Finding("output", _tail(output)))
         return result, timings
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _run_notebooks(pack: AssignmentPack, submission: Submission, scratch: Path,
+                   options: GradingOptions) -> SubmissionNotebooks | None:
+    """Execute the pack's notebooks in the sandbox; their kernels stay up for the tests."""
+    if not (options.notebooks and pack.notebooks):
+        return None
+    from gradekit.notebooks.runner import prepare_notebooks
+    from gradekit.sandbox.client import instructor_paths
+
+    notebooks = prepare_notebooks(
+        pack, submission.root, scratch / "notebooks", sandbox=options.sandbox,
+        limits=limits_for(pack),
+        hidden=[*instructor_paths(), submission.root, *options.protected])
+    try:
+        notebooks.execute()
+    except BaseException:
+        notebooks.close()
+        raise
+    return notebooks
+
+
+def _notebook_reports(pack: AssignmentPack, submission_id: str,
+                      notebooks: SubmissionNotebooks | None, result: SubmissionResult,
+                      options: GradingOptions) -> list[NotebookReport]:
+    """Reports on the pack's notebooks, with their executed copies saved for the student."""
+    if notebooks is None:
+        why = "notebooks were not run (--no-notebooks)" if pack.notebooks else ""
+        return [NotebookReport(spec.name, "not-run", why) for spec in pack.notebooks]
+    written: dict[str, str] = {}
+    if options.output_dir is not None:
+        from gradekit.harness.reports import folder_name
+
+        folder = options.output_dir / folder_name(submission_id)
+        for run in notebooks.runs:
+            if run.notebook is not None:
+                run.write_executed(folder / run.spec.name)
+                written[run.spec.name] = run.spec.name
+    return notebooks.reports(result.tests, written)
+
+
+def _data_findings(result: SubmissionResult) -> list[Finding]:
+    """One finding per missing data set, so that staff see what was not graded and why."""
+    from gradekit.harness.pytest_plugin import DATA_MISSING
+
+    missing = {t.message for t in result.tests if t.message.startswith(DATA_MISSING)}
+    return [Finding("data-missing", f"{message} (these tests scored 0 without grading the "
+                                    "submission; grade again once the data is there)")
+            for message in sorted(missing)]
 
 
 def _tail(text: str, limit: int = 2000) -> str:

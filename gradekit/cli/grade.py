@@ -1,7 +1,8 @@
 """``gradekit grade`` (course staff) and ``gradekit check`` (students).
 
 Exit codes of ``grade``: 0 every submission got a result row (whatever its score), 1 some
-submission could not be graded because the tests or the grader failed, 2 usage error.
+submission could not be graded because the tests or the grader failed, or a data set the
+tests need is missing (the rows say which), 2 usage error.
 Exit codes of ``check``: 0 every visible test passed, 1 some visible test did not, 2 usage.
 """
 
@@ -105,9 +106,12 @@ def _stderr():
               help="Submissions graded in parallel, each in its own process.")
 @click.option("--sandbox", type=click.Choice(["auto", "bwrap", "subprocess"]), default="auto",
               show_default=True, help="Isolation of student code (auto: bubblewrap if usable).")
+@click.option("--notebooks/--no-notebooks", default=True, show_default=True,
+              help="Execute the pack's notebooks (they train models; slow). Without them the "
+                   "tests that need a notebook score 0 and say so.")
 @click.option("--timings", is_flag=True, help="Print where the time went per submission.")
 def grade(paths: tuple[Path, ...], assignment: str | None, fmt: str, out: Path | None,
-          jobs: int, sandbox: str, timings: bool) -> None:
+          jobs: int, sandbox: str, notebooks: bool, timings: bool) -> None:
     """Grade one submission, or every submission in each folder of PATHS."""
     import time
 
@@ -122,7 +126,8 @@ def grade(paths: tuple[Path, ...], assignment: str | None, fmt: str, out: Path |
         raise click.UsageError(f"no submissions found in {', '.join(map(str, paths))}")
     protected = (out.resolve(),) if out else ()
     options = GradingOptions(course_root=find_course_root(), sandbox=sandbox,
-                             protected=protected)
+                             protected=protected, notebooks=notebooks,
+                             output_dir=out.resolve() if out else None)
     outcomes = _grade_all(submissions, pack, options, jobs, show_progress=sys.stderr.isatty())
     results = [result for result, _ in outcomes]
 
@@ -138,10 +143,14 @@ def grade(paths: tuple[Path, ...], assignment: str | None, fmt: str, out: Path |
     if timings:
         for result, spent in outcomes:
             if spent is not None:
-                click.echo(f"{result.submission}: load {spent.load:.2f} s, worker start "
-                           f"{spent.start:.2f} s, tests {spent.tests:.2f} s", err=True)
+                click.echo(f"{result.submission}: load {spent.load:.2f} s, notebooks "
+                           f"{spent.notebooks:.2f} s, worker start {spent.start:.2f} s, "
+                           f"tests {spent.tests:.2f} s", err=True)
         click.echo(f"reports: {report_seconds:.2f} s", err=True)
-    if any(f.kind == "grader-error" for r in results for f in r.findings):
+    missing = sorted({f.message for r in results for f in r.findings if f.kind == "data-missing"})
+    for message in missing:
+        click.echo(f"warning: {message}", err=True)
+    if missing or any(f.kind == "grader-error" for r in results for f in r.findings):
         sys.exit(1)
 
 
@@ -153,7 +162,9 @@ def grade(paths: tuple[Path, ...], assignment: str | None, fmt: str, out: Path |
 @click.option("--sandbox", type=click.Choice(["subprocess", "bwrap", "none"]),
               default="subprocess", show_default=True,
               help="'none' runs your code inside gradekit itself (fastest, least protected).")
-def check(path: Path, assignment: str | None, sandbox: str) -> None:
+@click.option("--notebooks", is_flag=True,
+              help="Also run the assignment's notebooks, as the graders will (slow: they train).")
+def check(path: Path, assignment: str | None, sandbox: str, notebooks: bool) -> None:
     """Run the visible tests on your code (PATH, default: here) and show what to fix."""
     from rich.console import Console
 
@@ -161,7 +172,7 @@ def check(path: Path, assignment: str | None, sandbox: str) -> None:
     from gradekit.harness.reports.table import render
 
     pack = _choose_pack(assignment, path.resolve())
-    options = GradingOptions(sandbox=sandbox, visibility=VISIBLE_ONLY)
+    options = GradingOptions(sandbox=sandbox, visibility=VISIBLE_ONLY, notebooks=notebooks)
     result, _ = grade_submission(path, pack, options)
     console = Console()
     console.print(render([result]))

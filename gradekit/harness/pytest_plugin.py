@@ -8,7 +8,8 @@ Markers::
     @pytest.mark.visibility("hidden")   # visible (default) | hidden | after_due_date
     @pytest.mark.timeout(5)             # wall-clock limit of the test body, in seconds
 
-Fixtures: ``impl``, ``ref`` and ``mixed`` are :class:`gradekit.components.Components` views
+Fixtures: ``notebook`` gives the submission's executed notebooks (artifacts predict in the
+sandbox); ``impl``, ``ref`` and ``mixed`` are :class:`gradekit.components.Components` views
 of the grading session's plugin manager. A test earns a fraction of its points by returning
 it (``return 0.5``) or through the ``credit`` fixture (``credit.award(0.5, "why")``);
 ``rubric`` is the pack's accuracy rubric, for ``credit.award_accuracy(accuracy, rubric)``.
@@ -32,16 +33,21 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 import pytest
 
 from gradekit.components import Components, MissingComponent
+from gradekit.data.locate import DataNotFoundError
 from gradekit.harness.results import VISIBILITIES, TestResult
 from gradekit.harness.rubrics import Rubric
 from gradekit.harness.scoring import check_fraction, status_for
+from gradekit.notebooks import ArtifactError
 from gradekit.sandbox.errors import CallTimeout, SandboxError, StudentError
+
+if TYPE_CHECKING:
+    from gradekit.notebooks.runner import SubmissionNotebooks
 
 MARKERS = (
     "points(n): the test is worth n points (default 1)",
@@ -50,6 +56,7 @@ MARKERS = (
     "timeout(seconds): wall-clock limit for the test body",
 )
 MAX_MESSAGE_CHARS = 2000
+DATA_MISSING = "data missing: "
 
 
 class TestTimeout(TimeoutError):  # noqa: N818 - reads as what happened: the test timed out
@@ -121,17 +128,24 @@ class Credit:
     def __init__(self) -> None:
         self.fraction: float | None = None
         self.reason = ""
+        self.details: dict[str, Any] = {}
 
     def award(self, fraction: float, reason: str = "") -> None:
         """Give ``fraction`` (0..1) of the test's points, saying why."""
         self.fraction = check_fraction(fraction)
         self.reason = reason
 
-    def award_accuracy(self, accuracy: float, rubric: Rubric) -> float:
-        """Award what ``rubric`` gives for ``accuracy`` (a fraction); return the credit."""
+    def award_accuracy(self, accuracy: float, rubric: Rubric, **facts: Any) -> float:
+        """Award what ``rubric`` gives for ``accuracy`` (a fraction); return the credit.
+
+        The accuracy, rubric and credit go into the result's ``details`` with ``facts``
+        (``split="val"``, ``held_out_accuracy=0.44``, ...), for reports to show.
+        """
         fraction = rubric(accuracy)
         self.award(fraction, f"accuracy {accuracy:.1%} earns {fraction:.0%} "
                              f"of the points (rubric: {rubric})")
+        self.details = {"accuracy": accuracy, "rubric": str(rubric), "credit": fraction,
+                        **facts}
         return fraction
 
 
@@ -210,6 +224,7 @@ class GradekitPlugin:
         default_timeout: float | None = None,
         roots: Sequence[Path] = (),
         rubric: Rubric | None = None,
+        notebooks: SubmissionNotebooks | None = None,
     ) -> None:
         if isinstance(visibilities, str):
             visibilities = (visibilities,)
@@ -222,6 +237,7 @@ class GradekitPlugin:
         self.default_timeout = default_timeout
         self.roots = [Path(r).resolve() for r in roots]
         self.pack_rubric = rubric
+        self.notebooks = notebooks
         self.results: list[TestResult] = []
         self.problems: list[str] = []  # mistakes in the tests themselves
         self._graded: dict[str, GradedTest] = {}
@@ -323,6 +339,16 @@ class GradekitPlugin:
                               "pack (e.g. rubric = \"min(floor((X - 32%)) / 23%, 1)\")")
         return self.pack_rubric
 
+    @pytest.fixture
+    def notebook(self, request: pytest.FixtureRequest) -> SubmissionNotebooks:
+        """The submission's executed notebooks: ``notebook.accuracy("best_model", X, y)``
+        predicts in the sandboxed kernel and scores here, where the labels stay."""
+        from gradekit.notebooks.runner import SubmissionNotebooks
+
+        notebooks = self.notebooks or SubmissionNotebooks([], executed=False)
+        notebooks.current_test = self.name_of(request.node)
+        return notebooks
+
     # -- running ------------------------------------------------------------------------
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_call(self, item: pytest.Item) -> Any:
@@ -362,6 +388,10 @@ class GradekitPlugin:
         if _not_implemented(error):  # the starter code's stub: say so plainly
             detail = error.message if isinstance(error, StudentError) else str(error)
             return "failed", f"not implemented: {detail.removesuffix(': not implemented yet')}"
+        if isinstance(error, DataNotFoundError):  # the grader's fault: say how to fix it
+            return "error", DATA_MISSING + str(error)
+        if isinstance(error, ArtifactError):  # what the notebook failed to produce
+            return "failed", _short(str(error))
         if isinstance(error, AssertionError) and when == "call":
             return "failed", _assertion_message(excinfo)
         prefix = "" if when == "call" else f"in test {when}: "
@@ -374,6 +404,7 @@ class GradekitPlugin:
         fraction = 1.0 if outcome.status == "passed" else 0.0
         status, message = outcome.status, outcome.message
         awarded = item.stash.get(CREDIT_KEY, None)
+        details = dict(awarded.details) if awarded is not None else {}
         if status == "passed" and awarded is not None and awarded.fraction is not None:
             fraction = awarded.fraction
             status = status_for(fraction)
@@ -387,6 +418,7 @@ class GradekitPlugin:
             message=message,
             visibility=graded.visibility,
             duration=outcome.duration,
+            details=details,
         )
 
 

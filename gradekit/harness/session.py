@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pluggy
 import pytest
@@ -22,6 +23,9 @@ import pytest
 from gradekit.harness.pytest_plugin import GradekitPlugin
 from gradekit.harness.results import VISIBILITIES, Finding, SubmissionResult
 from gradekit.harness.rubrics import Rubric
+
+if TYPE_CHECKING:
+    from gradekit.notebooks.runner import SubmissionNotebooks
 
 
 class TestSuiteError(RuntimeError):
@@ -85,13 +89,15 @@ def run_tests(
     part_points: Mapping[str, float] | None = None,
     default_timeout: float | None = None,
     rubric: Rubric | None = None,
+    notebooks: SubmissionNotebooks | None = None,
     show_output: bool = False,
 ) -> SubmissionResult:
     """Run the tests under ``test_paths`` against the components ``pm`` provides.
 
     ``visibility`` selects which tests run (``"visible"`` for a student's own check).
     ``part_points`` are the parts' points a pack declares and ``rubric`` its accuracy rubric
-    (the ``rubric`` fixture). Raises :class:`TestSuiteError`
+    (the ``rubric`` fixture), ``notebooks`` the executed notebooks (the ``notebook``
+    fixture). Raises :class:`TestSuiteError`
     when a test module cannot be collected or misuses a marker.
     """
     paths = [Path(p).resolve() for p in test_paths]
@@ -100,7 +106,8 @@ def run_tests(
         raise FileNotFoundError(f"no tests to run at {', '.join(missing) or '(no paths)'}; "
                                 "pass the folders or files holding the test modules")
     plugin = GradekitPlugin(pm, api=api, visibilities=visibility,
-                            default_timeout=default_timeout, roots=paths, rubric=rubric)
+                            default_timeout=default_timeout, roots=paths, rubric=rubric,
+                            notebooks=notebooks)
     start = time.perf_counter()
     with _fresh_test_modules([p if p.is_dir() else p.parent for p in paths]):
         exit_code = pytest.main(_pytest_args(paths, show_output), plugins=[plugin])

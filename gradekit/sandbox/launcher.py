@@ -116,24 +116,35 @@ def private_homes() -> list[Path]:
     return sorted(h for h in homes if h.is_dir() and h != Path("/"))
 
 
+def masked_roots() -> list[Path]:
+    """Folders the sandbox replaces by empty tmpfs mounts: homes, /tmp and /run."""
+    return [*private_homes(), Path(SANDBOX_TMP), Path("/run")]
+
+
 def runtime_mounts() -> list[str]:
     """Hide the home folders, then bind back the parts of them, of /tmp and of /run (which
     get fresh tmpfs mounts too) that the runtime lives in: a virtual environment in a CI
-    checkout under /tmp, say. Folders leading to them are made traversable, since bubblewrap
-    would create them as 0700."""
-    homes = private_homes()
-    args = [arg for home in homes for arg in ("--tmpfs", str(home))]
-    masked = [*homes, Path(SANDBOX_TMP), Path("/run")]
+    checkout under /tmp, say."""
+    args = [arg for home in private_homes() for arg in ("--tmpfs", str(home))]
+    hidden = [path for path in runtime_paths()
+              if any(path.is_relative_to(m) and path != m for m in masked_roots())]
+    return args + bind_in_place(hidden, "--ro-bind")
+
+
+def bind_in_place(paths: Sequence[Path], flag: str) -> list[str]:
+    """Bind each path at its own place with ``flag`` (``--bind`` or ``--ro-bind``). Folders
+    leading to it inside a masked root are made traversable first, since bubblewrap would
+    create them as 0700."""
+    masked = masked_roots()
+    args: list[str] = []
     created: set[Path] = set()
-    for path in runtime_paths():
-        home = next((h for h in masked if path.is_relative_to(h) and path != h), None)
-        if home is None:
-            continue
+    for path in paths:
         for folder in reversed(path.parents):
-            if folder.is_relative_to(home) and folder != home and folder not in created:
+            inside = any(folder.is_relative_to(m) and folder != m for m in masked)
+            if inside and folder not in created:
                 created.add(folder)
                 args += ["--perms", "0755", "--dir", str(folder)]
-        args += ["--ro-bind", str(path), str(path)]
+        args += [flag, str(path), str(path)]
     return args
 
 
@@ -234,15 +245,19 @@ def plan(mode: str, workdir: Path, fds: tuple[int, int], generation: int, limits
 
 
 def plan_command(mode: str, command: Sequence[str], workdir: Path, limits: Limits,
-                 hidden: Sequence[Path], uid: int | None) -> Launch:
+                 hidden: Sequence[Path], uid: int | None, *, shared: Sequence[Path] = (),
+                 readable: Sequence[Path] = (), env: dict[str, str] | None = None) -> Launch:
     """Any program (a notebook kernel, say) under the same isolation as the worker.
 
     Inside, ``workdir`` is at :func:`inside_root`; the program starts there, confined by
-    :mod:`gradekit.sandbox.confine` first.
+    :mod:`gradekit.sandbox.confine` first. ``shared`` folders appear at their own path and
+    are writable (a kernel's sockets and connection file), ``readable`` ones read-only (a data
+    set in a home folder); ``env`` is added to the allow-listed environment.
     """
     config = json.dumps(confinement(mode, limits, uid))
     shim = [sys.executable, "-I", "-m", "gradekit.sandbox.confine", config, *command]
-    return wrap(mode, shim, workdir, hidden, uid, limits)
+    binds = [*bind_in_place(shared, "--bind"), *bind_in_place(readable, "--ro-bind")]
+    return wrap(mode, shim, workdir, hidden, uid, limits, binds, env or {})
 
 
 def inside_root(mode: str, workdir: Path) -> str:
@@ -257,11 +272,14 @@ def confinement(mode: str, limits: Limits, uid: int | None) -> dict[str, Any]:
 
 
 def wrap(mode: str, argv: list[str], workdir: Path, hidden: Sequence[Path],
-         uid: int | None, limits: Limits) -> Launch:
-    """Put ``argv`` in the sandbox of ``mode`` with the allow-listed environment."""
-    env = sandbox_env(inside_root(mode, workdir))
+         uid: int | None, limits: Limits, binds: Sequence[str] = (),
+         extra_env: dict[str, str] | None = None) -> Launch:
+    """Put ``argv`` in the sandbox of ``mode`` with the allow-listed environment (plus
+    ``extra_env``); ``binds`` are further bubblewrap mounts."""
+    env = {**sandbox_env(inside_root(mode, workdir)), **(extra_env or {})}
     if mode == "bwrap":
-        mounts = [*runtime_mounts(), "--bind", str(workdir), SANDBOX_ROOT, *bwrap_masks(hidden)]
+        mounts = [*runtime_mounts(), "--bind", str(workdir), SANDBOX_ROOT, *binds,
+                  *bwrap_masks(hidden)]
         argv = bwrap_command(bwrap_unshare(), mounts, env, SANDBOX_ROOT, argv, limits.tmp_bytes)
         return Launch(argv, env, str(workdir), None)
     if mode == "subprocess":

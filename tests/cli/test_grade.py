@@ -24,8 +24,10 @@ _spec.loader.exec_module(EXAMPLES)
 
 pytestmark = pytest.mark.slow
 
-#: the part each example bug must cost points in (and no other part)
-BUGGY_PARTS = {"layers", "fc_net", "optim", "dropout"}
+#: the part each example bug must cost points in (and no other part); the buggy layers also
+#: train a different best model, whose accuracy earns its own credit
+BUGGY_PARTS = {"layers", "fc_net", "optim", "dropout", "accuracy"}
+RUBRIC = "min(floor((X - 32%)) / 23%, 1)"
 
 
 @pytest.fixture(scope="module")
@@ -45,18 +47,37 @@ def graded(examples, tmp_path_factory) -> tuple[dict, Path]:
     return {row["submission"]: row for row in rows}, out
 
 
-def test_the_correct_submission_gets_every_point(graded):
+def accuracy_test(row: dict) -> dict:
+    (test,) = [t for t in row["tests"] if t["part"] == "accuracy"]
+    return test
+
+
+def test_the_correct_submission_gets_every_point_and_accuracy_by_the_rubric(graded):
     correct = graded[0]["correct"]
-    failures = [(t["name"], t["message"]) for t in correct["tests"] if t["status"] != "passed"]
+    failures = [(t["name"], t["message"]) for t in correct["tests"]
+                if t["status"] != "passed" and t["part"] != "accuracy"]
     assert failures == []
-    assert correct["score"] == correct["max_score"] == 90
+    (notebook,) = correct["notebooks"]
+    assert (notebook["status"], notebook["failed_cells"]) == ("completed", [])
+    details = accuracy_test(correct)["details"]
+    credit = min(int(details["accuracy"] * 100 - 32) / 23, 1)  # 45.1% -> floor(13.1)/23
+    print(f"correct: validation accuracy X = {details['accuracy']:.1%}, credit {credit:.4f}")
+    assert details["accuracy"] > 0.40 and details["rubric"] == RUBRIC
+    assert details["credit"] == pytest.approx(credit)
+    assert correct["parts"]["accuracy"]["score"] == pytest.approx(10 * credit)
+    assert correct["score"] == pytest.approx(90 + 10 * credit) and correct["max_score"] == 100
 
 
 def test_the_starter_code_gets_zero_and_says_not_implemented(graded):
     starter = graded[0]["starter"]
     assert starter["score"] == 0
     assert {t["status"] for t in starter["tests"]} == {"failed"}
-    assert all(t["message"].startswith("not implemented: ") for t in starter["tests"])
+    assert all(t["message"].startswith("not implemented: ") for t in starter["tests"]
+               if t["part"] != "accuracy")
+    assert accuracy_test(starter)["message"].startswith("best_model is None")
+    (notebook,) = starter["notebooks"]
+    assert notebook["status"] == "cell-errors"
+    assert "NotImplementedError" in notebook["failed_cells"][0]["error"]
 
 
 def test_exactly_the_bugged_parts_lose_points(graded):
@@ -66,6 +87,18 @@ def test_exactly_the_bugged_parts_lose_points(graded):
     for test in buggy["tests"]:
         if test["status"] != "passed":
             assert test["message"], f"{test['name']} failed without saying why"
+
+
+def test_executed_notebooks_and_feedback_pages_are_written(graded):
+    rows, out = graded
+    for name, row in rows.items():
+        assert (out / name / "FullyConnectedNets.ipynb").is_file()
+        assert row["notebooks"][0]["executed"] == "FullyConnectedNets.ipynb"
+        page = (out / name / "feedback.html").read_text()
+        assert f"{row['score']:.4g}" in page
+    page = (out / "correct" / "feedback.html").read_text()
+    assert RUBRIC in page
+    assert f"{accuracy_test(rows['correct'])['details']['accuracy']:.1%}" in page
 
 
 def test_every_format_reports_the_same_scores(graded):
@@ -151,5 +184,5 @@ def test_an_unreadable_upload_still_gets_a_zero_row(tmp_path):
     result = CliRunner().invoke(main, ["grade", str(upload), "-a", "fc_nets", "--format", "json"])
     assert result.exit_code == 0, result.output
     (row,) = json.loads(result.stdout)
-    assert (row["submission"], row["score"], row["max_score"]) == ("essay.txt", 0, 90)
+    assert (row["submission"], row["score"], row["max_score"]) == ("essay.txt", 0, 100)
     assert row["findings"][0]["kind"] == "unreadable"

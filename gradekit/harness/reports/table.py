@@ -15,7 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from gradekit.harness.reports.csv_report import gradebook_columns
-from gradekit.harness.results import SubmissionResult, TestResult
+from gradekit.harness.results import NotebookReport, SubmissionResult, TestResult
 
 STATUS_STYLES = {"passed": "green", "partial": "yellow", "failed": "red", "error": "magenta",
                  "skipped": "dim"}
@@ -80,9 +80,23 @@ def submission_detail(result: SubmissionResult) -> Table:
             table.add_row(Text(f"  {test.name}"), _points(test.score, test.max_score),
                           Text(test.status, style=STATUS_STYLES[test.status]),
                           Text(test.message))
+    for notebook in result.notebooks:
+        table.add_row(Text(f"[notebook] {notebook.name}"), "",
+                      f"{notebook.cells_run}/{notebook.cells_total} cells ran",
+                      Text(notebook_summary(notebook)))
     for finding in result.findings:
         table.add_row(Text(f"[{finding.kind}]"), "", "", Text(finding.message))
     return table
+
+
+def notebook_summary(notebook: NotebookReport, shown: int = 3) -> str:
+    """The status, then the first failed cells with their errors."""
+    lines = [notebook.status + (f": {notebook.message}" if notebook.message else "")]
+    lines += [f"{cell.label}: {cell.error}" for cell in notebook.failed_cells[:shown]]
+    hidden = len(notebook.failed_cells) - shown
+    if hidden > 0:
+        lines.append(f"… and {hidden} more failed cell" + "s" * (hidden != 1))
+    return "\n".join(lines)
 
 
 def render(results: Sequence[SubmissionResult]) -> RenderableType:

@@ -1,0 +1,319 @@
+"""Execute one notebook headlessly in its sandboxed kernel, then serve its artifacts.
+
+A :class:`NotebookRun` runs every code cell with nbclient under a per-cell and a whole-notebook
+time limit. A failing cell does not stop the run (students' later cells often still work); a
+cell that overruns is interrupted, and if the kernel does not come back, stopped for good; a
+kernel that dies ends the run. Afterwards the kernel stays up so that tests can ask an artifact
+(the notebook's ``best_model``) to predict on the grader's images; only numbers come back.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import numpy as np
+from jupyter_core.utils import run_sync
+from nbclient import NotebookClient
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from nbformat import NotebookNode
+
+from gradekit.harness.results import CellFailure, NotebookReport, NotebookStatus
+from gradekit.notebooks import ArtifactError
+from gradekit.notebooks.cells import defining_cells, failed_cells, plain
+from gradekit.notebooks.kernel import SandboxedKernelManager
+from gradekit.notebooks.reading import NotebookError, read_notebook
+from gradekit.packs import NotebookSpec
+from gradekit.sandbox.launcher import inside_root
+from gradekit.sandbox.limits import Limits
+
+MAX_CELL_OUTPUT = 256 * 1024
+MAX_SCORES_BYTES = 256 << 20
+RESPONSIVE_SECONDS = 10.0
+STARTUP_SECONDS = 60
+
+
+class GradingClient(NotebookClient):
+    """nbclient with a cap on how much one cell may print (an output flood stays small)."""
+
+    def __init__(self, nb: NotebookNode, **kwargs: Any) -> None:
+        super().__init__(nb, **kwargs)
+        self.printed: dict[int, int] = {}
+
+    def output(self, outs: list[NotebookNode], msg: dict[str, Any], display_id: str | None,
+               cell_index: int) -> NotebookNode | None:
+        if msg["msg_type"] == "error":
+            return super().output(outs, msg, display_id, cell_index)
+        before = self.printed.get(cell_index, 0)
+        self.printed[cell_index] = before + _content_size(msg["content"])
+        if self.printed[cell_index] <= MAX_CELL_OUTPUT:
+            return super().output(outs, msg, display_id, cell_index)
+        if before <= MAX_CELL_OUTPUT:  # say so once
+            text = f"\n[gradekit: output cut here; a cell may print {MAX_CELL_OUTPUT >> 10} KB]\n"
+            outs.append(nbformat.v4.new_output("stream", name="stderr", text=text))
+        return None
+
+
+def _content_size(content: dict[str, Any]) -> int:
+    if "text" in content:
+        return len(content["text"])
+    return sum(len(str(value)) for value in content.get("data", {}).values())
+
+
+class NotebookRun:
+    """One notebook of one submission: execute it, report on it, predict with its artifacts.
+
+    ``path`` is the notebook in the submission's private copy ``workdir``; ``scratch`` holds
+    the kernel's sockets and the exchange files.
+    """
+
+    def __init__(self, spec: NotebookSpec, path: Path | None, workdir: Path, scratch: Path, *,
+                 mode: str, limits: Limits, hidden: Sequence[Path], uid: int | None,
+                 readable: Sequence[Path] = (), env: dict[str, str] | None = None) -> None:
+        self.spec, self.path, self.workdir, self.scratch = spec, path, workdir, scratch
+        self.settings = dict(mode=mode, limits=limits, hidden=hidden, uid=uid,
+                             readable=readable, env=env or {})
+        self.notebook: NotebookNode | None = None
+        self.client: GradingClient | None = None
+        self.status: NotebookStatus = "not-run"
+        self.message = ""
+        self.duration = 0.0
+        self.cells_run = 0
+        self.stopped_at: int | None = None  # the cell the run ended in, if it ended early
+
+    # -- executing -----------------------------------------------------------------------
+    def execute(self) -> None:
+        """Run every code cell; never raises for what the notebook does."""
+        if self.path is None:
+            self.status, self.message = "missing", f"{self.spec.path} was not submitted"
+            return
+        try:
+            self.notebook = read_notebook(self.path)
+        except NotebookError as exc:
+            self.status, self.message = "invalid", str(exc)
+            return
+        start = time.perf_counter()
+        try:
+            self._start_kernel()
+        except (RuntimeError, TimeoutError, OSError) as exc:
+            self.status = "kernel-died"
+            self.message = f"the kernel did not start ({exc}){self._kernel_log()}"
+            self.close()
+            return
+        self._run_cells(start + self.spec.timeout)
+        self.duration = time.perf_counter() - start
+        if self.status == "not-run":
+            self.status = "cell-errors" if failed_cells(self.notebook) else "completed"
+
+    def _start_kernel(self) -> None:
+        ipc = self.scratch / "ipc"
+        ipc.mkdir(parents=True, exist_ok=True)
+        uid = self.settings["uid"]
+        if uid is not None:
+            os.chown(ipc, uid, uid)
+        folder = self.path.parent.relative_to(self.workdir)
+        cwd = Path(inside_root(self.settings["mode"], self.workdir)) / folder
+        km = SandboxedKernelManager(workdir=self.workdir, ipc_dir=ipc, cwd=str(cwd),
+                                    log_file=self.scratch / "kernel.log", **self.settings)
+        self.client = GradingClient(
+            self.notebook, km=km, timeout=int(self.spec.cell_timeout), allow_errors=True,
+            interrupt_on_timeout=True, startup_timeout=STARTUP_SECONDS,
+            error_on_timeout={"ename": "CellTimeoutError", "evalue": "", "traceback": []},
+            shutdown_kernel="immediate", record_timing=False)
+        self.client.start_new_kernel()
+        self.client.start_new_kernel_client()
+
+    def _run_cells(self, deadline: float) -> None:
+        assert self.client is not None and self.notebook is not None
+        for index, cell in enumerate(self.notebook.cells):
+            if cell.cell_type != "code" or not cell.source.strip():
+                continue
+            remaining = deadline - time.perf_counter()
+            if remaining <= 0:
+                self._stop(index, "timed-out", f"the notebook ran past its {self.spec.timeout:g} s"
+                                               f" limit; {_label(cell, index)} and later cells "
+                                               "did not run")
+                return
+            limit = max(1, int(min(self.spec.cell_timeout, remaining)))
+            self.client.timeout = limit
+            began = time.perf_counter()
+            try:
+                self.client.execute_cell(cell, index)
+            except DeadKernelError:
+                self._stop(index, "kernel-died", f"the kernel died in {_label(cell, index)} "
+                           f"(out of memory, os._exit, or a crash){self._kernel_log()}")
+                return
+            except CellTimeoutError:
+                self._stop(index, "timed-out", f"{_label(cell, index)} ran past {limit} s")
+                return
+            self.cells_run += 1
+            if time.perf_counter() - began >= limit:
+                _mark_timeout(cell, limit)
+                if not self._responsive():
+                    self._stop(index, "timed-out", f"{_label(cell, index)} ran past its {limit} s"
+                               " limit and did not stop when interrupted; the notebook was "
+                               "stopped there")
+                    return
+
+    def _responsive(self) -> bool:
+        """True when the kernel answers an empty request soon (after an interrupt, say)."""
+        assert self.client is not None and self.client.kc is not None
+        kc = self.client.kc
+
+        async def ping() -> bool:
+            msg_id = kc.execute("", silent=True, store_history=False)
+            deadline = time.monotonic() + RESPONSIVE_SECONDS
+            while (left := deadline - time.monotonic()) > 0:
+                try:
+                    reply = await kc.get_shell_msg(timeout=left)
+                except Exception:  # queue.Empty: no answer in time
+                    return False
+                if reply["parent_header"].get("msg_id") == msg_id:
+                    return True
+            return False
+
+        return run_sync(ping)()
+
+    def _stop(self, index: int, status: NotebookStatus, message: str) -> None:
+        """End the run in cell ``index``, which gets the reason as its error (unless it never
+        started)."""
+        self.status, self.message, self.stopped_at = status, message, index
+        cell = self.notebook.cells[index] if self.notebook is not None else None
+        if cell is not None and cell.get("execution_count") is not None and not any(
+                o.get("output_type") == "error" for o in cell.outputs):
+            ename = "DeadKernelError" if status == "kernel-died" else "CellTimeoutError"
+            cell.outputs.append(nbformat.v4.new_output("error", ename=ename, evalue=message,
+                                                       traceback=[]))
+        self.close()
+
+    def _kernel_log(self) -> str:
+        log = self.scratch / "kernel.log"
+        tail = plain(log.read_text(errors="replace"), 600).strip() if log.is_file() else ""
+        return f"; the kernel's last words: {tail}" if tail else ""
+
+    def close(self) -> None:
+        """Stop the kernel (idempotent)."""
+        client, self.client = self.client, None
+        if client is not None:
+            client._cleanup_kernel()
+
+    # -- reporting -----------------------------------------------------------------------
+    def report(self, needed_by: dict[str, set[str]] | None = None,
+               executed: str | None = None) -> NotebookReport:
+        """The run as a report; ``needed_by`` maps each artifact to the tests that wanted it
+        and did not pass, so a failed cell can name the tests it cost."""
+        failures = failed_cells(self.notebook) if self.notebook is not None else []
+        if needed_by and self.notebook is not None:
+            failures = [_with_dependents(f, self.notebook, needed_by) for f in failures]
+        cells = self.notebook.cells if self.notebook is not None else []
+        return NotebookReport(
+            name=self.spec.name, status=self.status, message=self.message,
+            duration=round(self.duration, 3), cells_run=self.cells_run,
+            cells_total=sum(c.cell_type == "code" for c in cells),
+            failed_cells=tuple(failures), executed=executed)
+
+    def write_executed(self, path: Path) -> None:
+        """Save the executed notebook, outputs included (for the student's feedback)."""
+        if self.notebook is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            nbformat.write(self.notebook, str(path))
+
+    # -- artifacts -----------------------------------------------------------------------
+    def predict(self, name: str, images: np.ndarray, batch_size: int = 100) -> np.ndarray:
+        """Scores ``(N, classes)`` of the artifact model ``name`` on ``images``, computed in
+        the kernel; the images go in as ``.npy``, the scores come back as ``.npy``."""
+        if not name.isidentifier():
+            raise ValueError(f"artifact names are Python identifiers, got {name!r}")
+        if self.client is None or self.notebook is None:
+            raise ArtifactError(f"{name} is not available: {self._why_no_kernel()}")
+        exchange = self.scratch / "ipc"
+        images_path, scores_path = exchange / "images.npy", exchange / "scores.npy"
+        scores_path.unlink(missing_ok=True)
+        np.save(images_path, np.ascontiguousarray(images), allow_pickle=False)
+        probe = nbformat.v4.new_code_cell(
+            "import gradekit.notebooks.probe as __gradekit_probe\n"
+            f"__gradekit_probe.save_scores({name}, {name!r}, {str(images_path)!r}, "
+            f"{str(scores_path)!r}, {int(batch_size)})")
+        self.client.timeout = int(self.spec.cell_timeout)
+        self.notebook.cells.append(probe)  # nbclient stores the cell back at its index
+        try:
+            self.client.execute_cell(probe, len(self.notebook.cells) - 1, store_history=False)
+        except (DeadKernelError, CellTimeoutError) as exc:
+            self.close()
+            raise ArtifactError(f"the kernel failed while {name} predicted: {exc}") from exc
+        finally:
+            self.notebook.cells.pop()
+        errors = [o for o in probe.outputs if o.get("output_type") == "error"]
+        if errors:
+            raise ArtifactError(self._missing_artifact(name, errors[0]))
+        return read_scores(scores_path, len(images), name)
+
+    def _why_no_kernel(self) -> str:
+        if self.status in ("missing", "invalid"):
+            return f"{self.spec.name}: {self.message}"
+        return f"{self.spec.name} stopped early: {self.message}"
+
+    def _missing_artifact(self, name: str, error: dict[str, Any]) -> str:
+        assert self.notebook is not None
+        failed = {f.index: f for f in failed_cells(self.notebook)}
+        defined_in = defining_cells(self.notebook, name)
+        culprits = [failed[i] for i in defined_in if i in failed]
+        if culprits:
+            cell = culprits[-1]
+            return f"{name} was not produced: {cell.label} of {self.spec.name} failed with " \
+                   f"{cell.error}"
+        if error.get("ename") == "NameError" and not defined_in:
+            return f"{self.spec.name} never assigns {name}; store your trained model in a " \
+                   f"variable called {name}"
+        if str(error.get("evalue", "")).startswith(f"{name} is "):  # the probe's own check
+            return plain(error["evalue"], 500)
+        return f"{name} could not predict: {plain(error.get('ename', 'Error'))}: " \
+               f"{plain(error.get('evalue', ''), 500)}"
+
+
+def read_scores(path: Path, rows: int, name: str) -> np.ndarray:
+    """The kernel's ``scores.npy``: a regular file (no link, no pipe), numbers only, one row
+    per image."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as exc:
+        raise ArtifactError(f"{name} produced no scores ({exc.strerror})") from exc
+    with os.fdopen(fd, "rb") as stream:
+        info = os.fstat(stream.fileno())
+        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_SCORES_BYTES:
+            raise ArtifactError(f"{name}'s scores are not a plain file under "
+                                f"{MAX_SCORES_BYTES >> 20} MB")
+        try:
+            scores = np.load(stream, allow_pickle=False)
+        except ValueError as exc:
+            raise ArtifactError(f"{name}'s scores could not be read: {exc}") from exc
+    if scores.ndim != 2 or scores.shape[0] != rows or scores.dtype.kind not in "fiu":
+        raise ArtifactError(f"{name}.loss(X) gave scores of shape {scores.shape} "
+                            f"({scores.dtype}); expected ({rows}, number of classes)")
+    return scores
+
+
+def _label(cell: NotebookNode, index: int) -> str:
+    return CellFailure(index, cell.get("execution_count"), "").label
+
+
+def _mark_timeout(cell: NotebookNode, limit: int) -> None:
+    """Replace the interrupt's KeyboardInterrupt by an error that says what happened."""
+    interrupted = [o for o in cell.outputs if o.get("output_type") == "error"]
+    cell.outputs = [o for o in cell.outputs if o.get("output_type") != "error"]
+    cell.outputs.append(nbformat.v4.new_output(
+        "error", ename="CellTimeoutError",
+        evalue=f"the cell ran past its {limit} s limit and was interrupted",
+        traceback=interrupted[0].get("traceback", []) if interrupted else []))
+
+
+def _with_dependents(failure: CellFailure, notebook: NotebookNode,
+                     needed_by: dict[str, set[str]]) -> CellFailure:
+    tests = sorted({test for artifact, wanting in needed_by.items()
+                    if failure.index in defining_cells(notebook, artifact) for test in wanting})
+    return CellFailure(**{**failure.to_dict(), "dependents": tuple(tests)})

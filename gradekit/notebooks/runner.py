@@ -1,0 +1,112 @@
+"""All the notebooks of one submission: find them, run them in the sandbox, hand tests their
+artifacts, and report which tests each failed cell cost.
+
+The kernels stay up while the tests run (tests ask artifacts for predictions) and stop when
+the :class:`SubmissionNotebooks` is closed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from gradekit.data.locate import ENV_VAR, search_path
+from gradekit.harness.results import NotebookReport, TestResult
+from gradekit.notebooks import ArtifactError
+from gradekit.notebooks.execution import NotebookRun
+from gradekit.packs import AssignmentPack, NotebookSpec
+from gradekit.sandbox.launcher import drop_uid, prepare_workdir, resolve_mode
+from gradekit.sandbox.limits import Limits
+
+SKIPPED_DIRS = {".ipynb_checkpoints", "__MACOSX"}
+
+
+def find_notebook(root: Path, spec: NotebookSpec) -> Path | None:
+    """The submitted copy of ``spec``: at its path, else the shallowest file of that name."""
+    exact = root / spec.path
+    if exact.is_file() and not exact.is_symlink():
+        return exact
+    found = [p for p in root.rglob(spec.name) if p.is_file() and not p.is_symlink()
+             and not SKIPPED_DIRS & set(p.relative_to(root).parts)]
+    return min(found, key=lambda p: (len(p.parts), str(p)), default=None)
+
+
+def data_for_kernel() -> tuple[list[Path], dict[str, str]]:
+    """Data folders the kernel may read (read-only), and ``GRADEKIT_DATA`` pointing at the
+    first: inside the sandbox the user's cache dir is not where it is outside."""
+    roots = [p.resolve() for p in search_path() if p.is_dir()]
+    return roots, ({ENV_VAR: str(roots[0])} if roots else {})
+
+
+class SubmissionNotebooks:
+    """The pack's notebooks for one submission, executed (or not) and their kernels."""
+
+    def __init__(self, runs: Sequence[NotebookRun], executed: bool = True) -> None:
+        self.runs = list(runs)
+        self.executed = executed
+        self.needed_by: dict[str, set[str]] = {}  # artifact -> tests that asked for it
+        self.current_test = ""  # set by the ``notebook`` fixture for each test
+
+    def run_with(self, artifact: str) -> NotebookRun:
+        for run in self.runs:
+            if artifact in run.spec.artifacts:
+                return run
+        raise ArtifactError(f"no notebook of this assignment exports {artifact!r}; list it "
+                            "under artifacts of a [[notebooks]] entry in the pack")
+
+    def predict(self, artifact: str, images: np.ndarray, batch_size: int = 100) -> np.ndarray:
+        """Scores of the artifact model on ``images`` (see :meth:`NotebookRun.predict`)."""
+        self.needed_by.setdefault(artifact, set()).add(self.current_test)
+        if not self.executed:
+            raise ArtifactError(f"{artifact} is not available: notebooks were not run "
+                                "(grade without --no-notebooks to run them)")
+        return self.run_with(artifact).predict(artifact, images, batch_size)
+
+    def accuracy(self, artifact: str, images: np.ndarray, labels: np.ndarray,
+                 batch_size: int = 100) -> float:
+        """The fraction of ``images`` the artifact labels right; the labels stay here."""
+        scores = self.predict(artifact, images, batch_size)
+        return float(np.mean(scores.argmax(axis=1) == np.asarray(labels)))
+
+    def execute(self) -> None:
+        for run in self.runs:
+            run.execute()
+
+    def reports(self, results: Sequence[TestResult] = (),
+                executed_files: dict[str, str] | None = None) -> list[NotebookReport]:
+        """One report per notebook; a failed cell lists the tests that needed what it defines
+        and lost points."""
+        lost = {t.name for t in results if t.status != "passed"}
+        needed = {artifact: tests & lost for artifact, tests in self.needed_by.items()}
+        files = executed_files or {}
+        return [run.report(needed, files.get(run.spec.name)) for run in self.runs]
+
+    def close(self) -> None:
+        for run in self.runs:
+            run.close()
+
+    def __enter__(self) -> SubmissionNotebooks:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def prepare_notebooks(pack: AssignmentPack, root: Path, scratch: Path, *, sandbox: str,
+                      limits: Limits, hidden: Sequence[Path]) -> SubmissionNotebooks:
+    """One :class:`NotebookRun` per pack notebook, each with its own private copy of the
+    submission at ``root`` (what a notebook writes stays in its copy). Nothing runs yet."""
+    mode = resolve_mode(sandbox if sandbox != "none" else "subprocess")
+    uid = drop_uid(mode)
+    readable, env = data_for_kernel()
+    runs = []
+    for number, spec in enumerate(pack.notebooks):
+        own = scratch / f"notebook-{number}"
+        own.mkdir(parents=True)
+        workdir = prepare_workdir(root, own, uid)
+        found = find_notebook(workdir, spec)
+        runs.append(NotebookRun(spec, found, workdir, own, mode=mode, limits=limits,
+                                hidden=hidden, uid=uid, readable=readable, env=env))
+    return SubmissionNotebooks(runs)
