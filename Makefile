@@ -17,7 +17,7 @@ $(STAMP): $(SOURCES)
 demo: $(STAMP)
 	$(BIN)/python examples/demo.py
 	$(BIN)/python examples/submissions.py
-	$(BIN)/gradekit grade examples/submissions --timings
+	$(BIN)/gradekit grade examples/submissions --timings --out examples/graded
 
 test: $(STAMP)
 	$(BIN)/ruff check .
