@@ -19,6 +19,30 @@ def load_params(model: Any, params: Mapping[str, np.ndarray]) -> None:
         model.params[name] = value
 
 
+def load_state(model: Any, arrays: Mapping[str, np.ndarray]) -> None:
+    """Put saved arrays into a (possibly remote) model by dotted path.
+
+    ``"W1"`` or ``"params.W1"`` go to ``model.params["W1"]``; ``"bn_params.0.running_mean"``
+    to ``model.bn_params[0]["running_mean"]``: what a params file needs to restore a net with
+    batch normalization. Digits index lists, other parts are attributes first, then keys.
+    """
+    for key, value in arrays.items():
+        *path, last = key.split(".") if "." in key else ["params", key]
+        target = model
+        for part in path:
+            target = _step(target, part)
+        target[int(last) if last.isdigit() else last] = value
+
+
+def _step(target: Any, part: str) -> Any:
+    if part.isdigit():
+        return target[int(part)]
+    try:
+        return getattr(target, part)
+    except AttributeError:
+        return target[part]
+
+
 def model_gradient(model: Any, X: np.ndarray, y: np.ndarray, name: str,
                    h: float = 1e-6) -> np.ndarray:
     """Central-difference gradient of ``model.loss(X, y)[0]`` w.r.t. ``model.params[name]``.

@@ -12,9 +12,11 @@ from __future__ import annotations
 import os
 import stat
 import time
-from collections.abc import Sequence
+import zipfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import nbformat
 import numpy as np
@@ -33,7 +35,8 @@ from gradekit.sandbox.launcher import inside_root
 from gradekit.sandbox.limits import Limits
 
 MAX_CELL_OUTPUT = 256 * 1024
-MAX_SCORES_BYTES = 256 << 20
+MAX_FILE_BYTES = 256 << 20   # a file the kernel wrote, as stored
+MAX_SAVED_BYTES = 1 << 30    # a saved .npz, once uncompressed
 RESPONSIVE_SECONDS = 10.0
 STARTUP_SECONDS = 60
 
@@ -277,17 +280,8 @@ class NotebookRun:
 
 
 def read_scores(path: Path, rows: int, name: str) -> np.ndarray:
-    """The kernel's ``scores.npy``: a regular file (no link, no pipe), numbers only, one row
-    per image."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except OSError as exc:
-        raise ArtifactError(f"{name} produced no scores ({exc.strerror})") from exc
-    with os.fdopen(fd, "rb") as stream:
-        info = os.fstat(stream.fileno())
-        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_SCORES_BYTES:
-            raise ArtifactError(f"{name}'s scores are not a plain file under "
-                                f"{MAX_SCORES_BYTES >> 20} MB")
+    """The kernel's ``scores.npy``: numbers only, one row per image."""
+    with open_plain_file(path, f"{name}'s scores") as stream:
         try:
             scores = np.load(stream, allow_pickle=False)
         except ValueError as exc:
@@ -296,6 +290,43 @@ def read_scores(path: Path, rows: int, name: str) -> np.ndarray:
         raise ArtifactError(f"{name}.loss(X) gave scores of shape {scores.shape} "
                             f"({scores.dtype}); expected ({rows}, number of classes)")
     return scores
+
+
+def read_saved_arrays(path: Path) -> dict[str, np.ndarray]:
+    """A ``.npz`` the student's code saved (a model's parameters): numeric arrays only, nothing
+    unpickled, and no more than :data:`MAX_SAVED_BYTES` once uncompressed."""
+    with open_plain_file(path, path.name) as stream:
+        try:
+            with zipfile.ZipFile(stream) as archive:
+                unpacked = sum(member.file_size for member in archive.infolist())
+                if unpacked > MAX_SAVED_BYTES:
+                    raise ArtifactError(f"{path.name} unpacks to {unpacked >> 20} MB, over "
+                                        f"the {MAX_SAVED_BYTES >> 20} MB limit")
+            stream.seek(0)
+            with np.load(stream, allow_pickle=False) as saved:
+                arrays = {key: saved[key] for key in saved.files}
+        except (ValueError, zipfile.BadZipFile, OSError) as exc:
+            raise ArtifactError(f"{path.name} is not a readable .npz of numeric arrays "
+                                f"(save it with np.savez): {exc}") from exc
+    odd = sorted(key for key, value in arrays.items() if value.dtype.kind not in "fiub")
+    if odd:
+        raise ArtifactError(f"{path.name} holds non-numeric arrays ({', '.join(odd)})")
+    return arrays
+
+
+@contextmanager
+def open_plain_file(path: Path, what: str) -> Iterator[BinaryIO]:
+    """Open a file the kernel wrote, refusing links, pipes and devices (which could point the
+    grader at its own files or hang it) and anything over :data:`MAX_FILE_BYTES`."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as exc:
+        raise ArtifactError(f"{what}: no such plain file ({exc.strerror})") from exc
+    with os.fdopen(fd, "rb") as stream:
+        info = os.fstat(stream.fileno())
+        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_FILE_BYTES:
+            raise ArtifactError(f"{what} is not a plain file under {MAX_FILE_BYTES >> 20} MB")
+        yield stream
 
 
 def _label(cell: NotebookNode, index: int) -> str:

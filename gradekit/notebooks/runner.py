@@ -15,7 +15,7 @@ import numpy as np
 from gradekit.data.locate import ENV_VAR, search_path
 from gradekit.harness.results import NotebookReport, TestResult
 from gradekit.notebooks import ArtifactError
-from gradekit.notebooks.execution import NotebookRun
+from gradekit.notebooks.execution import NotebookRun, read_saved_arrays
 from gradekit.packs import AssignmentPack, NotebookSpec
 from gradekit.sandbox.launcher import drop_uid, prepare_workdir, resolve_mode
 from gradekit.sandbox.limits import Limits
@@ -69,6 +69,19 @@ class SubmissionNotebooks:
         """The fraction of ``images`` the artifact labels right; the labels stay here."""
         scores = self.predict(artifact, images, batch_size)
         return float(np.mean(scores.argmax(axis=1) == np.asarray(labels)))
+
+    def saved_arrays(self, filename: str) -> dict[str, np.ndarray]:
+        """Arrays a notebook saved next to itself (``np.savez("best_model.npz", ...)``), or
+        the submitted file of that name: for packs that grade a params file plus the
+        student's model class. Read without unpickling anything."""
+        self.needed_by.setdefault(filename, set()).add(self.current_test)
+        for run in self.runs:
+            folder = run.path.parent if run.path is not None else run.workdir
+            if (folder / filename).exists() or (folder / filename).is_symlink():
+                return read_saved_arrays(folder / filename)
+        ran = "" if self.executed else " (notebooks were not run)"
+        raise ArtifactError(f"{filename} was not found next to the notebook{ran}; save the "
+                            f"trained parameters with np.savez({filename!r}, ...)")
 
     def execute(self) -> None:
         for run in self.runs:
