@@ -89,6 +89,40 @@ def test_exactly_the_bugged_parts_lose_points(graded):
             assert test["message"], f"{test['name']} failed without saying why"
 
 
+def test_a_less_trained_model_earns_proportionally_less(examples, graded, tmp_path):
+    weaker = tmp_path / "weaker"
+    shutil.copytree(examples / "correct", weaker)
+    notebook = weaker / "FullyConnectedNets.ipynb"
+    source = notebook.read_text()
+    assert "num_epochs=25" in source
+    notebook.write_text(source.replace("num_epochs=25", "num_epochs=1"))
+    result = CliRunner().invoke(main, ["grade", str(weaker), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    (row,) = json.loads(result.stdout)
+    mine, best = accuracy_test(row)["details"], accuracy_test(graded[0]["correct"])["details"]
+    credit = max(min(int(mine["accuracy"] * 100 - 32) / 23, 1), 0)
+    print(f"weaker: validation accuracy X = {mine['accuracy']:.1%}, credit {credit:.4f}")
+    assert mine["accuracy"] < best["accuracy"] and mine["credit"] < best["credit"]
+    assert mine["credit"] == pytest.approx(credit)
+    assert row["parts"]["accuracy"]["score"] == pytest.approx(10 * credit)
+    assert row["score"] == pytest.approx(90 + 10 * credit)
+
+
+def test_without_the_data_set_the_accuracy_part_says_so(examples, tmp_path, monkeypatch):
+    monkeypatch.setenv("GRADEKIT_DATA", str(tmp_path / "no-data"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    result = CliRunner().invoke(main, ["grade", str(examples / "correct"), "--format", "json",
+                                       "--no-notebooks"])
+    assert result.exit_code == 1  # not a silent zero: staff are told what was not graded
+    (row,) = json.loads(result.stdout)
+    test = accuracy_test(row)
+    assert test["status"] == "error" and test["message"].startswith("data missing: CIFAR-10")
+    assert "gradekit data fetch cifar10" in test["message"]
+    assert [f["kind"] for f in row["findings"]] == ["data-missing"]
+    assert "warning: data missing" in result.stderr
+    assert row["score"] == 90
+
+
 def test_executed_notebooks_and_feedback_pages_are_written(graded):
     rows, out = graded
     for name, row in rows.items():
