@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -57,7 +58,9 @@ def make_run(tmp_path: Path) -> Iterator[Callable[..., NotebookRun]]:
         write_notebook(root / notebook_path, *sources)
         scratch = tmp_path / f"scratch{len(runs)}"
         scratch.mkdir()
-        uid = drop_uid(mode)
+        with warnings.catch_warnings():  # the weak-isolation warning has its own test
+            warnings.simplefilter("ignore", RuntimeWarning)
+            uid = drop_uid(mode)
         workdir = prepare_workdir(root, scratch, uid)
         spec = NotebookSpec(notebook_path, cell_timeout, timeout, artifacts)
         run = NotebookRun(spec, workdir / notebook_path, workdir, scratch, mode=mode,
