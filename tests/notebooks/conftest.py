@@ -1,4 +1,4 @@
-"""Fixtures for notebook tests: notebooks written from cell sources, runs over fresh folders."""
+"""Fixtures for notebook tests: a sandbox-mode switch and runs over fresh submission folders."""
 
 from __future__ import annotations
 
@@ -6,34 +6,13 @@ import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import nbformat
 import pytest
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+from notebook_helpers import KERNEL_LIMITS, NAME, needs_bwrap, write_notebook
 
 from gradekit.notebooks.execution import NotebookRun
 from gradekit.packs import NotebookSpec
-from gradekit.sandbox.launcher import bwrap_works, drop_uid, prepare_workdir
-from gradekit.sandbox.limits import GB, MB, Limits
-
-NAME = "Homework.ipynb"
-#: Small enough that a memory bomb fails fast, big enough for numpy and ipykernel.
-KERNEL_LIMITS = Limits(cpu_seconds=60, address_space=2 * GB, file_size=64 * MB,
-                       tmp_bytes=64 * MB, processes=64)
-needs_bwrap = pytest.mark.skipif(not bwrap_works(), reason="bubblewrap is not available")
-
-
-def notebook_of(*sources: str) -> nbformat.NotebookNode:
-    """A Python 3 notebook with one code cell per source ("# md: ..." makes a markdown cell)."""
-    cells = [new_markdown_cell(s[len("# md:"):]) if s.startswith("# md:") else new_code_cell(s)
-             for s in sources]
-    return new_notebook(cells=cells, metadata={
-        "kernelspec": {"name": "python3", "language": "python", "display_name": "Python 3"}})
-
-
-def write_notebook(path: Path, *sources: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(notebook_of(*sources), str(path))
-    return path
+from gradekit.sandbox.launcher import drop_uid, prepare_workdir
+from gradekit.sandbox.limits import Limits
 
 
 @pytest.fixture(params=[pytest.param("bwrap", marks=needs_bwrap), "subprocess"])

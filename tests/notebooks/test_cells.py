@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import nbformat
 import pytest
-from conftest import notebook_of
+from notebook_helpers import notebook_of
 
 from gradekit.notebooks.cells import MAX_TEXT, defining_cells, failed_cells, plain
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import nbformat
 import numpy as np
 import pytest
-from conftest import NAME, needs_bwrap
+from notebook_helpers import NAME, needs_bwrap
 
 from gradekit.notebooks import ArtifactError
 from gradekit.notebooks.execution import MAX_CELL_OUTPUT

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import notebook_of
+from notebook_helpers import notebook_of
 
 from gradekit.notebooks import reading
 from gradekit.notebooks.reading import NotebookError, read_notebook

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import write_notebook
+from notebook_helpers import write_notebook
 
 from gradekit.harness.results import TestResult
 from gradekit.notebooks import ArtifactError
