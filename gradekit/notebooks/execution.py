@@ -56,6 +56,10 @@ class GradingClient(NotebookClient):
         self.printed[cell_index] = before + _content_size(msg["content"])
         if self.printed[cell_index] <= MAX_CELL_OUTPUT:
             return super().output(outs, msg, display_id, cell_index)
+        if before <= MAX_CELL_OUTPUT and "text" in msg["content"]:  # keep what fits
+            room = MAX_CELL_OUTPUT - before
+            trimmed = {**msg, "content": {**msg["content"], "text": msg["content"]["text"][:room]}}
+            super().output(outs, trimmed, display_id, cell_index)
         if before <= MAX_CELL_OUTPUT:  # say so once
             text = f"\n[gradekit: output cut here; a cell may print {MAX_CELL_OUTPUT >> 10} KB]\n"
             outs.append(nbformat.v4.new_output("stream", name="stderr", text=text))
@@ -88,6 +92,7 @@ class NotebookRun:
         self.duration = 0.0
         self.cells_run = 0
         self.stopped_at: int | None = None  # the cell the run ended in, if it ended early
+        self.log_start = 0
 
     # -- executing -----------------------------------------------------------------------
     def execute(self) -> None:
@@ -130,6 +135,8 @@ class NotebookRun:
             shutdown_kernel="immediate", record_timing=False)
         self.client.start_new_kernel()
         self.client.start_new_kernel_client()
+        log = self.scratch / "kernel.log"
+        self.log_start = log.stat().st_size if log.is_file() else 0  # past ipykernel's banner
 
     def _run_cells(self, deadline: float) -> None:
         assert self.client is not None and self.notebook is not None
@@ -140,7 +147,7 @@ class NotebookRun:
             if remaining <= 0:
                 self._stop(index, "timed-out", f"the notebook ran past its {self.spec.timeout:g} s"
                                                f" limit; {_label(cell, index)} and later cells "
-                                               "did not run")
+                                               "did not run", started=False)
                 return
             limit = max(1, int(min(self.spec.cell_timeout, remaining)))
             self.client.timeout = limit
@@ -149,7 +156,7 @@ class NotebookRun:
                 self.client.execute_cell(cell, index)
             except DeadKernelError:
                 self._stop(index, "kernel-died", f"the kernel died in {_label(cell, index)} "
-                           f"(out of memory, os._exit, or a crash){self._kernel_log()}")
+                           "(out of memory, os._exit, or a crash)", detail=self._kernel_log())
                 return
             except CellTimeoutError:
                 self._stop(index, "timed-out", f"{_label(cell, index)} ran past {limit} s")
@@ -182,12 +189,14 @@ class NotebookRun:
 
         return run_sync(ping)()
 
-    def _stop(self, index: int, status: NotebookStatus, message: str) -> None:
-        """End the run in cell ``index``, which gets the reason as its error (unless it never
-        started)."""
-        self.status, self.message, self.stopped_at = status, message, index
+    def _stop(self, index: int, status: NotebookStatus, message: str,
+              started: bool = True, detail: str = "") -> None:
+        """End the run in cell ``index``, which gets the reason as its error if it had
+        started (the kernel may die before it even numbers the cell); ``detail`` goes only
+        into the run's message."""
+        self.status, self.message, self.stopped_at = status, message + detail, index
         cell = self.notebook.cells[index] if self.notebook is not None else None
-        if cell is not None and cell.get("execution_count") is not None and not any(
+        if cell is not None and started and not any(
                 o.get("output_type") == "error" for o in cell.outputs):
             ename = "DeadKernelError" if status == "kernel-died" else "CellTimeoutError"
             cell.outputs.append(nbformat.v4.new_output("error", ename=ename, evalue=message,
@@ -195,8 +204,13 @@ class NotebookRun:
         self.close()
 
     def _kernel_log(self) -> str:
+        """What the kernel wrote to its stderr after it started (a crash's last words)."""
         log = self.scratch / "kernel.log"
-        tail = plain(log.read_text(errors="replace"), 600).strip() if log.is_file() else ""
+        if not log.is_file():
+            return ""
+        with log.open("rb") as stream:
+            stream.seek(self.log_start)
+            tail = plain(stream.read().decode(errors="replace"), 600).strip()
         return f"; the kernel's last words: {tail}" if tail else ""
 
     def close(self) -> None:

@@ -47,8 +47,8 @@ def read_notebook(path: Path) -> NotebookNode:
                                 f"{', '.join(sorted(CELL_TYPES))} and a source)")
         if cell["cell_type"] == "code":
             cell["outputs"], cell["execution_count"] = [], None
-    notebook = nbformat.reads(json.dumps(data), as_version=4)  # joins list-of-lines sources
     try:
+        notebook = nbformat.reads(json.dumps(data), as_version=4)  # joins list-of-lines sources
         nbformat.validate(notebook)
     except nbformat.ValidationError as exc:
         raise NotebookError(f"{path.name} does not follow the notebook format: "

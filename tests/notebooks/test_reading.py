@@ -85,9 +85,6 @@ def test_a_cell_that_breaks_the_schema_is_refused(tmp_path: Path) -> None:
         read_notebook(saved(tmp_path, data))
 
 
-@pytest.mark.xfail(strict=True, raises=nbformat.ValidationError, reason=(
-    "read_notebook calls nbformat.reads outside its try: a cell whose metadata is not a dict "
-    "escapes as jsonschema's ValidationError instead of a NotebookError"))
 def test_cell_metadata_that_is_not_a_dict_is_a_notebook_error(tmp_path: Path) -> None:
     data = as_dict(notebook_of("x = 1"))
     data["cells"][0]["metadata"] = "not a dict"
