@@ -160,8 +160,9 @@ def _notebook_reports(pack: AssignmentPack, submission_id: str,
                       options: GradingOptions) -> list[NotebookReport]:
     """Reports on the pack's notebooks, with their executed copies saved for the student."""
     if notebooks is None:
-        why = "notebooks were not run (--no-notebooks)" if pack.notebooks else ""
-        return [NotebookReport(spec.name, "not-run", why) for spec in pack.notebooks]
+        from gradekit.notebooks.runner import NOT_RUN
+
+        return [NotebookReport(spec.name, "not-run", NOT_RUN) for spec in pack.notebooks]
     written: dict[str, str] = {}
     if options.output_dir is not None:
         from gradekit.harness.reports import folder_name

@@ -21,6 +21,8 @@ from gradekit.sandbox.launcher import drop_uid, prepare_workdir, resolve_mode
 from gradekit.sandbox.limits import Limits
 
 SKIPPED_DIRS = {".ipynb_checkpoints", "__MACOSX"}
+NOT_RUN = ("notebooks were not run ('gradekit grade' runs them unless --no-notebooks is given; "
+           "'gradekit check --notebooks' runs them too)")
 
 
 def find_notebook(root: Path, spec: NotebookSpec) -> Path | None:
@@ -60,8 +62,7 @@ class SubmissionNotebooks:
         """Scores of the artifact model on ``images`` (see :meth:`NotebookRun.predict`)."""
         self.needed_by.setdefault(artifact, set()).add(self.current_test)
         if not self.executed:
-            raise ArtifactError(f"{artifact} is not available: notebooks were not run "
-                                "(grade without --no-notebooks to run them)")
+            raise ArtifactError(f"{artifact} is not available: {NOT_RUN}")
         return self.run_with(artifact).predict(artifact, images, batch_size)
 
     def accuracy(self, artifact: str, images: np.ndarray, labels: np.ndarray,

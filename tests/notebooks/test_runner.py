@@ -13,7 +13,7 @@ from notebook_helpers import write_notebook
 
 from gradekit.harness.results import TestResult
 from gradekit.notebooks import ArtifactError
-from gradekit.notebooks.runner import SubmissionNotebooks, find_notebook
+from gradekit.notebooks.runner import NOT_RUN, SubmissionNotebooks, find_notebook
 from gradekit.packs import NotebookSpec
 
 SPEC = NotebookSpec("FullyConnectedNets.ipynb", artifacts=("best_model",))
@@ -73,8 +73,7 @@ def test_an_invalid_notebook_is_reported_and_not_started(make_run) -> None:
 def test_without_notebooks_predicting_says_how_to_run_them() -> None:
     notebooks = SubmissionNotebooks([], executed=False)
     notebooks.current_test = "test_accuracy"
-    with pytest.raises(ArtifactError, match=re.escape(
-            "notebooks were not run (grade without --no-notebooks to run them)")):
+    with pytest.raises(ArtifactError, match=re.escape(f"best_model is not available: {NOT_RUN}")):
         notebooks.predict("best_model", np.zeros((1, 2)))
     assert notebooks.needed_by == {"best_model": {"test_accuracy"}}
 
