@@ -44,6 +44,7 @@ def test_batchnorm_backward_matches_numerical_gradient(impl):
 def test_fully_connected_net_gradients(impl, normalization):
     rng = np.random.RandomState(231)
     X, y = rng.randn(4, 6), rng.randint(3, size=4)
+    np.random.seed(231)  # the weights come from the global generator (it travels to the worker)
     model = impl.get("classifiers.fc_net.FullyConnectedNet")(
         [5, 4], input_dim=6, num_classes=3, reg=0.3, weight_scale=0.5,
         normalization=normalization, dtype=np.float64)
