@@ -208,17 +208,8 @@ def test_parallel_grading_gives_the_same_rows(examples, graded):
                              "--format", "json", "-j", "2"], capture_output=True, text=True,
                             timeout=300)
     assert result.returncode == 0, result.stderr
-    rows = {row["submission"]: row for row in json.loads(result.stdout)}
-
-    def module_parts(row: dict) -> dict:
-        return {name: part["score"] for name, part in row["parts"].items() if name != "accuracy"}
-
-    assert {name: module_parts(row) for name, row in rows.items()} == \
-        {name: module_parts(row) for name, row in graded[0].items()}, result.stderr
-    # Training is not bit-reproducible across processes (BLAS results depend on how arrays
-    # happen to be aligned), so the accuracy may move a little; its credit must still follow it.
-    details = accuracy_test(rows["correct"])["details"]
-    assert details["credit"] == pytest.approx(min(int(details["accuracy"] * 100 - 32) / 23, 1))
+    parallel = {row["submission"]: row["score"] for row in json.loads(result.stdout)}
+    assert parallel == {name: row["score"] for name, row in graded[0].items()}, result.stderr
 
 
 def test_an_unreadable_upload_still_gets_a_zero_row(tmp_path):
