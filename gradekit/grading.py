@@ -105,9 +105,9 @@ def grade_submission(path: Path, pack: AssignmentPack,
 
         with ExitStack() as running:
             clock = time.perf_counter()
-            notebooks = _run_notebooks(pack, submission, scratch, options)
+            notebooks = _prepare_notebooks(pack, submission, scratch, options)
             if notebooks is not None:
-                running.enter_context(notebooks)
+                running.enter_context(notebooks).execute()  # kernels stay up for the tests
             timings.notebooks = time.perf_counter() - clock
 
             clock = time.perf_counter()
@@ -135,24 +135,18 @@ def grade_submission(path: Path, pack: AssignmentPack,
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _run_notebooks(pack: AssignmentPack, submission: Submission, scratch: Path,
-                   options: GradingOptions) -> SubmissionNotebooks | None:
-    """Execute the pack's notebooks in the sandbox; their kernels stay up for the tests."""
+def _prepare_notebooks(pack: AssignmentPack, submission: Submission, scratch: Path,
+                       options: GradingOptions) -> SubmissionNotebooks | None:
+    """The pack's notebooks, ready to run in the sandbox, unless this run skips them."""
     if not (options.notebooks and pack.notebooks):
         return None
     from gradekit.notebooks.runner import prepare_notebooks
     from gradekit.sandbox.client import instructor_paths
 
-    notebooks = prepare_notebooks(
+    return prepare_notebooks(
         pack, submission.root, scratch / "notebooks", sandbox=options.sandbox,
         limits=limits_for(pack),
         hidden=[*instructor_paths(), submission.root, *options.protected])
-    try:
-        notebooks.execute()
-    except BaseException:
-        notebooks.close()
-        raise
-    return notebooks
 
 
 def _notebook_reports(pack: AssignmentPack, submission_id: str,

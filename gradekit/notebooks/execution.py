@@ -31,7 +31,6 @@ from gradekit.notebooks.cells import defining_cells, failed_cells, plain
 from gradekit.notebooks.kernel import SandboxedKernelManager
 from gradekit.notebooks.reading import NotebookError, read_notebook
 from gradekit.packs import NotebookSpec
-from gradekit.sandbox.launcher import inside_root
 from gradekit.sandbox.limits import Limits
 
 MAX_CELL_OUTPUT = 256 * 1024
@@ -83,6 +82,7 @@ class NotebookRun:
                  mode: str, limits: Limits, hidden: Sequence[Path], uid: int | None,
                  readable: Sequence[Path] = (), env: dict[str, str] | None = None) -> None:
         self.spec, self.path, self.workdir, self.scratch = spec, path, workdir, scratch
+        self.ipc = scratch / "ipc"  # the kernel's sockets, and images in and scores out
         self.settings = dict(mode=mode, limits=limits, hidden=hidden, uid=uid,
                              readable=readable, env=env or {})
         self.notebook: NotebookNode | None = None
@@ -119,14 +119,12 @@ class NotebookRun:
             self.status = "cell-errors" if failed_cells(self.notebook) else "completed"
 
     def _start_kernel(self) -> None:
-        ipc = self.scratch / "ipc"
-        ipc.mkdir(parents=True, exist_ok=True)
+        self.ipc.mkdir(parents=True, exist_ok=True)
         uid = self.settings["uid"]
         if uid is not None:
-            os.chown(ipc, uid, uid)
-        folder = self.path.parent.relative_to(self.workdir)
-        cwd = Path(inside_root(self.settings["mode"], self.workdir)) / folder
-        km = SandboxedKernelManager(workdir=self.workdir, ipc_dir=ipc, cwd=str(cwd),
+            os.chown(self.ipc, uid, uid)
+        folder = self.path.parent.relative_to(self.workdir).as_posix()
+        km = SandboxedKernelManager(workdir=self.workdir, ipc_dir=self.ipc, folder=folder,
                                     log_file=self.scratch / "kernel.log", **self.settings)
         self.client = GradingClient(
             self.notebook, km=km, timeout=int(self.spec.cell_timeout), allow_errors=True,
@@ -226,7 +224,9 @@ class NotebookRun:
         and did not pass, so a failed cell can name the tests it cost."""
         failures = failed_cells(self.notebook) if self.notebook is not None else []
         if needed_by and self.notebook is not None:
-            failures = [_with_dependents(f, self.notebook, needed_by) for f in failures]
+            defined_in = {artifact: set(defining_cells(self.notebook, artifact))
+                          for artifact in needed_by}
+            failures = [_with_dependents(f, defined_in, needed_by) for f in failures]
         cells = self.notebook.cells if self.notebook is not None else []
         return NotebookReport(
             name=self.spec.name, status=self.status, message=self.message,
@@ -248,8 +248,7 @@ class NotebookRun:
             raise ValueError(f"artifact names are Python identifiers, got {name!r}")
         if self.client is None or self.notebook is None:
             raise ArtifactError(f"{name} is not available: {self._why_no_kernel()}")
-        exchange = self.scratch / "ipc"
-        images_path, scores_path = exchange / "images.npy", exchange / "scores.npy"
+        images_path, scores_path = self.ipc / "images.npy", self.ipc / "scores.npy"
         scores_path.unlink(missing_ok=True)
         np.save(images_path, np.ascontiguousarray(images), allow_pickle=False)
         probe = nbformat.v4.new_code_cell(
@@ -357,8 +356,8 @@ def _mark_timeout(cell: NotebookNode, limit: int) -> None:
         traceback=interrupted[0].get("traceback", []) if interrupted else []))
 
 
-def _with_dependents(failure: CellFailure, notebook: NotebookNode,
+def _with_dependents(failure: CellFailure, defined_in: dict[str, set[int]],
                      needed_by: dict[str, set[str]]) -> CellFailure:
     tests = sorted({test for artifact, wanting in needed_by.items()
-                    if failure.index in defining_cells(notebook, artifact) for test in wanting})
+                    if failure.index in defined_in[artifact] for test in wanting})
     return CellFailure(**{**failure.to_dict(), "dependents": tuple(tests)})

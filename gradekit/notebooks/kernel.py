@@ -19,7 +19,7 @@ from typing import Any
 from jupyter_client.kernelspec import KernelSpec
 from jupyter_client.manager import AsyncKernelManager
 
-from gradekit.sandbox.launcher import Launch, plan_command
+from gradekit.sandbox.launcher import plan_command
 from gradekit.sandbox.limits import Limits
 
 KERNEL_SPEC = KernelSpec(
@@ -36,19 +36,18 @@ class SandboxedKernelManager(AsyncKernelManager):
     """Starts ipykernel through :func:`gradekit.sandbox.launcher.plan_command`.
 
     ``workdir`` is the private copy of the submission, ``ipc_dir`` the shared socket folder
-    (owned by the student uid), ``cwd`` where the notebook sits inside the sandbox.
+    (owned by the student uid), ``folder`` where the notebook sits in the workdir.
     """
 
-    def __init__(self, *, mode: str, workdir: Path, ipc_dir: Path, cwd: str, limits: Limits,
+    def __init__(self, *, mode: str, workdir: Path, ipc_dir: Path, folder: str, limits: Limits,
                  hidden: Sequence[Path], uid: int | None, readable: Sequence[Path] = (),
                  env: dict[str, str] | None = None, log_file: Path, **kwargs: Any) -> None:
         super().__init__(transport="ipc", ip=str(ipc_dir / "kernel"),
                          connection_file=str(ipc_dir / "kernel.json"), **kwargs)
-        self.sandbox = dict(mode=mode, workdir=workdir, limits=limits, hidden=hidden, uid=uid,
+        self.mode, self.workdir, self.uid = mode, workdir, uid
+        self.sandbox = dict(limits=limits, hidden=hidden, uid=uid, folder=folder,
                             shared=(ipc_dir,), readable=readable, env=env or {})
-        self.inside_cwd = cwd
         self.log_file = log_file
-        self.ipc_dir = ipc_dir
 
     @property
     def kernel_spec(self) -> KernelSpec:
@@ -57,23 +56,12 @@ class SandboxedKernelManager(AsyncKernelManager):
 
     def write_connection_file(self, **kwargs: Any) -> None:
         super().write_connection_file(**kwargs)
-        uid = self.sandbox["uid"]
-        if uid is not None:  # the kernel drops to the student uid before reading it
-            os.chown(self.connection_file, uid, uid)
-
-    def launch(self, kernel_cmd: list[str]) -> Launch:
-        """How the kernel command is started inside the sandbox."""
-        settings = dict(self.sandbox)
-        launch = plan_command(settings.pop("mode"), [*UNDER_A_SHELL, *kernel_cmd],
-                              settings.pop("workdir"), **settings)
-        if launch.argv[0] == "bwrap":
-            chdir = launch.argv.index("--chdir")
-            launch.argv[chdir + 1] = self.inside_cwd
-            return launch
-        return Launch(launch.argv, launch.env, self.inside_cwd, launch.uid)
+        if self.uid is not None:  # the kernel drops to the student uid before reading it
+            os.chown(self.connection_file, self.uid, self.uid)
 
     async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
-        launch = self.launch(kernel_cmd)
+        launch = plan_command(self.mode, [*UNDER_A_SHELL, *kernel_cmd], self.workdir,
+                              **self.sandbox)
         kw.pop("env", None)  # jupyter's environment is the grader's: never hand it over
         kw.update(launch.popen_kwargs(), cwd=launch.cwd)
         with open(self.log_file, "ab") as log:

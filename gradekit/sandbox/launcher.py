@@ -126,9 +126,14 @@ def runtime_mounts() -> list[str]:
     get fresh tmpfs mounts too) that the runtime lives in: a virtual environment in a CI
     checkout under /tmp, say."""
     args = [arg for home in private_homes() for arg in ("--tmpfs", str(home))]
-    hidden = [path for path in runtime_paths()
-              if any(path.is_relative_to(m) and path != m for m in masked_roots())]
+    masked = masked_roots()
+    hidden = [path for path in runtime_paths() if within(path, masked)]
     return args + bind_in_place(hidden, "--ro-bind")
+
+
+def within(path: Path, roots: Sequence[Path]) -> bool:
+    """True when ``path`` lies strictly inside one of ``roots``."""
+    return any(path.is_relative_to(root) and path != root for root in roots)
 
 
 def bind_in_place(paths: Sequence[Path], flag: str) -> list[str]:
@@ -140,8 +145,7 @@ def bind_in_place(paths: Sequence[Path], flag: str) -> list[str]:
     created: set[Path] = set()
     for path in paths:
         for folder in reversed(path.parents):
-            inside = any(folder.is_relative_to(m) and folder != m for m in masked)
-            if inside and folder not in created:
+            if within(folder, masked) and folder not in created:
                 created.add(folder)
                 args += ["--perms", "0755", "--dir", str(folder)]
         args += [flag, str(path), str(path)]
@@ -245,19 +249,20 @@ def plan(mode: str, workdir: Path, fds: tuple[int, int], generation: int, limits
 
 
 def plan_command(mode: str, command: Sequence[str], workdir: Path, limits: Limits,
-                 hidden: Sequence[Path], uid: int | None, *, shared: Sequence[Path] = (),
-                 readable: Sequence[Path] = (), env: dict[str, str] | None = None) -> Launch:
+                 hidden: Sequence[Path], uid: int | None, *, folder: str = ".",
+                 shared: Sequence[Path] = (), readable: Sequence[Path] = (),
+                 env: dict[str, str] | None = None) -> Launch:
     """Any program (a notebook kernel, say) under the same isolation as the worker.
 
-    Inside, ``workdir`` is at :func:`inside_root`; the program starts there, confined by
-    :mod:`gradekit.sandbox.confine` first. ``shared`` folders appear at their own path and
-    are writable (a kernel's sockets and connection file), ``readable`` ones read-only (a data
-    set in a home folder); ``env`` is added to the allow-listed environment.
+    Inside, ``workdir`` is at :func:`inside_root`; the program starts in its ``folder``,
+    confined by :mod:`gradekit.sandbox.confine` first. ``shared`` folders appear at their own
+    path and are writable (a kernel's sockets and connection file), ``readable`` ones
+    read-only (a data set in a home folder); ``env`` is added to the allow-listed environment.
     """
     config = json.dumps(confinement(mode, limits, uid))
     shim = [sys.executable, "-I", "-m", "gradekit.sandbox.confine", config, *command]
     binds = [*bind_in_place(shared, "--bind"), *bind_in_place(readable, "--ro-bind")]
-    return wrap(mode, shim, workdir, hidden, uid, limits, binds, env or {})
+    return wrap(mode, shim, workdir, hidden, uid, limits, binds, env or {}, folder)
 
 
 def inside_root(mode: str, workdir: Path) -> str:
@@ -273,17 +278,19 @@ def confinement(mode: str, limits: Limits, uid: int | None) -> dict[str, Any]:
 
 def wrap(mode: str, argv: list[str], workdir: Path, hidden: Sequence[Path],
          uid: int | None, limits: Limits, binds: Sequence[str] = (),
-         extra_env: dict[str, str] | None = None) -> Launch:
+         extra_env: dict[str, str] | None = None, folder: str = ".") -> Launch:
     """Put ``argv`` in the sandbox of ``mode`` with the allow-listed environment (plus
-    ``extra_env``); ``binds`` are further bubblewrap mounts."""
+    ``extra_env``), starting in ``folder`` of the workdir; ``binds`` are further bubblewrap
+    mounts."""
     env = {**sandbox_env(inside_root(mode, workdir)), **(extra_env or {})}
     if mode == "bwrap":
         mounts = [*runtime_mounts(), "--bind", str(workdir), SANDBOX_ROOT, *binds,
                   *bwrap_masks(hidden)]
-        argv = bwrap_command(bwrap_unshare(), mounts, env, SANDBOX_ROOT, argv, limits.tmp_bytes)
+        chdir = os.path.normpath(os.path.join(SANDBOX_ROOT, folder))
+        argv = bwrap_command(bwrap_unshare(), mounts, env, chdir, argv, limits.tmp_bytes)
         return Launch(argv, env, str(workdir), None)
     if mode == "subprocess":
-        return Launch(argv, env, str(workdir), uid)
+        return Launch(argv, env, os.path.normpath(workdir / folder), uid)
     raise ValueError(f"mode {mode!r} does not start a process")
 
 

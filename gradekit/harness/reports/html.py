@@ -9,19 +9,27 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TextIO
-
-from jinja2 import Environment, PackageLoader, select_autoescape
+from functools import cache
+from typing import TYPE_CHECKING, TextIO
 
 from gradekit.harness.reports.table import not_implemented_line, split_not_implemented
 from gradekit.harness.results import SubmissionResult, TestResult
 
-_ENV = Environment(
-    loader=PackageLoader("gradekit.harness.reports", "templates"),
-    autoescape=select_autoescape(default=True, default_for_string=True),
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
+if TYPE_CHECKING:
+    from jinja2 import Environment
+
+
+@cache
+def _environment() -> Environment:
+    """Built on first use: every report format is registered at import, few runs write HTML."""
+    from jinja2 import Environment, PackageLoader, select_autoescape
+
+    return Environment(
+        loader=PackageLoader("gradekit.harness.reports", "templates"),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
 
 
 @dataclass(frozen=True)
@@ -50,7 +58,7 @@ def render_html(results: Sequence[SubmissionResult]) -> str:
     sections = [{"result": r, "feedback": part_feedback(r),
                  "accuracy": [t for t in r.tests if "accuracy" in t.details]}
                 for r in results]
-    return _ENV.get_template("feedback.html.j2").render(sections=sections)
+    return _environment().get_template("feedback.html.j2").render(sections=sections)
 
 
 def write_html(results: Sequence[SubmissionResult], out: TextIO) -> None:

@@ -29,8 +29,11 @@ def split_not_implemented(
 ) -> tuple[list[TestResult], list[TestResult]]:
     """Failures of code the student has not written yet, and the rest (starter code fails
     every test of a part for one reason, which feedback says once)."""
-    missing = [t for t in failures if t.message.startswith(NOT_IMPLEMENTED)]
-    return missing, [t for t in failures if t not in missing]
+    missing: list[TestResult] = []
+    others: list[TestResult] = []
+    for test in failures:
+        (missing if test.message.startswith(NOT_IMPLEMENTED) else others).append(test)
+    return missing, others
 
 
 def not_implemented_line(missing: Sequence[TestResult]) -> str:
