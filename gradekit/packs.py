@@ -93,13 +93,6 @@ class AssignmentPack:
         """Where the solution versions of the pack's notebooks live (instructor material)."""
         return course_root / "reference" / "notebooks" / self.name
 
-    def notebook(self, name: str) -> NotebookSpec:
-        for spec in self.notebooks:
-            if name in (spec.name, spec.path):
-                return spec
-        known = ", ".join(n.path for n in self.notebooks) or "none"
-        raise PackError(f"pack {self.name!r} lists no notebook {name!r} (notebooks: {known})")
-
     def part(self, name: str) -> Part:
         for part in self.parts:
             if part.name == name:
