@@ -21,54 +21,22 @@ from typing import Any, BinaryIO
 import nbformat
 import numpy as np
 from jupyter_core.utils import run_sync
-from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
 
 from gradekit.harness.results import CellFailure, NotebookReport, NotebookStatus
 from gradekit.notebooks import ArtifactError
 from gradekit.notebooks.cells import defining_cells, failed_cells, plain
+from gradekit.notebooks.client import GradingClient
 from gradekit.notebooks.kernel import SandboxedKernelManager
 from gradekit.notebooks.reading import NotebookError, read_notebook
 from gradekit.packs import NotebookSpec
 from gradekit.sandbox.limits import Limits
 
-MAX_CELL_OUTPUT = 256 * 1024
 MAX_FILE_BYTES = 256 << 20   # a file the kernel wrote, as stored
 MAX_SAVED_BYTES = 1 << 30    # a saved .npz, once uncompressed
 RESPONSIVE_SECONDS = 10.0
 STARTUP_SECONDS = 60
-
-
-class GradingClient(NotebookClient):
-    """nbclient with a cap on how much one cell may print (an output flood stays small)."""
-
-    def __init__(self, nb: NotebookNode, **kwargs: Any) -> None:
-        super().__init__(nb, **kwargs)
-        self.printed: dict[int, int] = {}
-
-    def output(self, outs: list[NotebookNode], msg: dict[str, Any], display_id: str | None,
-               cell_index: int) -> NotebookNode | None:
-        if msg["msg_type"] == "error":
-            return super().output(outs, msg, display_id, cell_index)
-        before = self.printed.get(cell_index, 0)
-        self.printed[cell_index] = before + _content_size(msg["content"])
-        if self.printed[cell_index] <= MAX_CELL_OUTPUT:
-            return super().output(outs, msg, display_id, cell_index)
-        if before <= MAX_CELL_OUTPUT and "text" in msg["content"]:  # keep what fits
-            room = MAX_CELL_OUTPUT - before
-            trimmed = {**msg, "content": {**msg["content"], "text": msg["content"]["text"][:room]}}
-            super().output(outs, trimmed, display_id, cell_index)
-        if before <= MAX_CELL_OUTPUT:  # say so once
-            text = f"\n[gradekit: output cut here; a cell may print {MAX_CELL_OUTPUT >> 10} KB]\n"
-            outs.append(nbformat.v4.new_output("stream", name="stderr", text=text))
-        return None
-
-
-def _content_size(content: dict[str, Any]) -> int:
-    if "text" in content:
-        return len(content["text"])
-    return sum(len(str(value)) for value in content.get("data", {}).values())
 
 
 class NotebookRun:

@@ -16,7 +16,7 @@ import pytest
 from notebook_helpers import NAME, needs_bwrap
 
 from gradekit.notebooks import ArtifactError
-from gradekit.notebooks.execution import MAX_CELL_OUTPUT
+from gradekit.notebooks.client import MAX_CELL_OUTPUT
 from gradekit.sandbox.launcher import NOBODY
 
 as_root = pytest.mark.skipif(os.geteuid() != 0, reason="the kernel drops privileges only as root")
