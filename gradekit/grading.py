@@ -11,8 +11,8 @@ import shutil
 import tempfile
 import time
 from collections.abc import Sequence
-from contextlib import ExitStack
-from dataclasses import dataclass, field
+from contextlib import AbstractContextManager, ExitStack
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,6 +21,7 @@ from gradekit.packs import AssignmentPack
 
 if TYPE_CHECKING:
     from gradekit.notebooks.runner import SubmissionNotebooks
+    from gradekit.sandbox.confinement import Confinement
     from gradekit.submission import Submission
 
 VISIBLE_ONLY = ("visible",)
@@ -65,6 +66,8 @@ def limits_for(pack: AssignmentPack):
         "submission_seconds": declared.get("submission_timeout"),
         "cpu_seconds": declared.get("cpu_seconds"),
         "address_space": declared["memory_mb"] * MB if "memory_mb" in declared else None,
+        "tmp_bytes": declared["disk_mb"] * MB if "disk_mb" in declared else None,
+        "processes": declared.get("processes"),
     }
     return Limits(**{k: v for k, v in overrides.items() if v is not None})
 
@@ -104,16 +107,17 @@ def grade_submission(path: Path, pack: AssignmentPack,
         rubric = make_rubric(pm, pack.rubric) if pack.rubric is not None else None
 
         with ExitStack() as running:
+            confinement = running.enter_context(_confinement(pack, submission, options))
             clock = time.perf_counter()
-            notebooks = _prepare_notebooks(pack, submission, scratch, options)
+            notebooks = _prepare_notebooks(pack, submission, scratch, options, confinement,
+                                           running)
             if notebooks is not None:
                 running.enter_context(notebooks).execute()  # kernels stay up for the tests
             timings.notebooks = time.perf_counter() - clock
 
             clock = time.perf_counter()
             client = running.enter_context(WorkerClient(
-                submission.root, submission.modules, pack.api, sandbox=options.sandbox,
-                limits=limits_for(pack), hidden_paths=options.protected))
+                submission.root, submission.modules, pack.api, confinement=confinement))
             timings.start = time.perf_counter() - clock
             findings += [Finding("import-failed", f"{prefix}: {why}")
                          for prefix, why in client.unavailable().items()]
@@ -135,18 +139,32 @@ def grade_submission(path: Path, pack: AssignmentPack,
         shutil.rmtree(scratch, ignore_errors=True)
 
 
+def _confinement(pack: AssignmentPack, submission: Submission,
+                 options: GradingOptions) -> AbstractContextManager[Confinement]:
+    """The isolation of this submission's worker and kernels: the pack's limits, the data
+    sets (read-only), and never the upload itself, its batch or the grader's outputs."""
+    from gradekit.notebooks.runner import data_for_kernel
+    from gradekit.sandbox.confinement import new_confinement
+
+    readable, env = data_for_kernel() if options.notebooks and pack.notebooks else ([], {})
+    hidden = [submission.source, submission.source.parent, *options.protected]
+    return new_confinement(options.sandbox, limits_for(pack), readable=readable, env=env,
+                           hidden=hidden)
+
+
 def _prepare_notebooks(pack: AssignmentPack, submission: Submission, scratch: Path,
-                       options: GradingOptions) -> SubmissionNotebooks | None:
-    """The pack's notebooks, ready to run in the sandbox, unless this run skips them."""
+                       options: GradingOptions, confinement: Confinement,
+                       running: ExitStack) -> SubmissionNotebooks | None:
+    """The pack's notebooks, ready to run in the sandbox, unless this run skips them. A
+    kernel always runs in a process of its own, even when the worker does not."""
     if not (options.notebooks and pack.notebooks):
         return None
     from gradekit.notebooks.runner import prepare_notebooks
-    from gradekit.sandbox.client import instructor_paths
 
-    return prepare_notebooks(
-        pack, submission.root, scratch / "notebooks", sandbox=options.sandbox,
-        limits=limits_for(pack),
-        hidden=[*instructor_paths(), submission.root, *options.protected])
+    if not confinement.isolated:
+        confinement = running.enter_context(_confinement(
+            pack, submission, replace(options, sandbox="subprocess")))
+    return prepare_notebooks(pack, submission.root, scratch / "notebooks", confinement)
 
 
 def _notebook_reports(pack: AssignmentPack, submission_id: str,

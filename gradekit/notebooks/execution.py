@@ -10,10 +10,9 @@ kernel that dies ends the run. Afterwards the kernel stays up so that tests can 
 from __future__ import annotations
 
 import os
-import stat
 import time
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -28,39 +27,56 @@ from gradekit.harness.results import CellFailure, NotebookReport, NotebookStatus
 from gradekit.notebooks import ArtifactError
 from gradekit.notebooks.cells import defining_cells, failed_cells, plain
 from gradekit.notebooks.client import GradingClient
-from gradekit.notebooks.kernel import SandboxedKernelManager
+from gradekit.notebooks.kernel import SandboxedKernelManager, exchange_folder, inbox_path
 from gradekit.notebooks.reading import NotebookError, read_notebook
 from gradekit.packs import NotebookSpec
-from gradekit.sandbox.limits import Limits
+from gradekit.sandbox.beneath import FilesBeneath
+from gradekit.sandbox.capture import OutputCapture
+from gradekit.sandbox.confinement import Confinement
+from gradekit.sandbox.launcher import inside_workdir
 
 MAX_FILE_BYTES = 256 << 20   # a file the kernel wrote, as stored
 MAX_SAVED_BYTES = 1 << 30    # a saved .npz, once uncompressed
 RESPONSIVE_SECONDS = 10.0
 STARTUP_SECONDS = 60
+KERNEL_LOG_BYTES = 64 * 1024  # what the kernel process itself prints (a crash's last words)
 
 
 class NotebookRun:
     """One notebook of one submission: execute it, report on it, predict with its artifacts.
 
-    ``path`` is the notebook in the submission's private copy ``workdir``; ``scratch`` holds
-    the kernel's sockets and the exchange files.
+    ``path`` is the notebook inside ``source`` (the submission as loaded, which the kernel
+    gets a private copy of); ``scratch`` is a grader-owned folder for the kernel's inbox (and,
+    without bubblewrap, its work dir and exchange folder); ``confinement`` is the submission's
+    isolation.
     """
 
-    def __init__(self, spec: NotebookSpec, path: Path | None, workdir: Path, scratch: Path, *,
-                 mode: str, limits: Limits, hidden: Sequence[Path], uid: int | None,
-                 readable: Sequence[Path] = (), env: dict[str, str] | None = None) -> None:
-        self.spec, self.path, self.workdir, self.scratch = spec, path, workdir, scratch
-        self.ipc = scratch / "ipc"  # the kernel's sockets, and images in and scores out
-        self.settings = dict(mode=mode, limits=limits, hidden=hidden, uid=uid,
-                             readable=readable, env=env or {})
+    def __init__(self, spec: NotebookSpec, path: Path | None, source: Path, scratch: Path,
+                 confinement: Confinement) -> None:
+        self.spec, self.path, self.source, self.scratch = spec, path, source, scratch
+        self.confinement = confinement
+        self.inbox = scratch / "inbox"  # grader-written, read-only to the kernel
+        self.output = OutputCapture(KERNEL_LOG_BYTES)
         self.notebook: NotebookNode | None = None
         self.client: GradingClient | None = None
+        self.files: FilesBeneath | None = None  # what the kernel wrote, read link-proof
         self.status: NotebookStatus = "not-run"
         self.message = ""
         self.duration = 0.0
         self.cells_run = 0
         self.stopped_at: int | None = None  # the cell the run ended in, if it ended early
         self.log_start = 0
+        self.predictions = 0
+
+    @property
+    def folder(self) -> str:
+        """The notebook's folder inside the submission (where its kernel starts)."""
+        return self.path.parent.relative_to(self.source).as_posix() if self.path else "."
+
+    def kernel_path(self, name: str) -> str:
+        """Where ``name``, next to the notebook, is for its kernel."""
+        return os.path.normpath(f"{inside_workdir(self.confinement, self.scratch)}/"
+                                f"{self.folder}/{name}")
 
     # -- executing -----------------------------------------------------------------------
     def execute(self) -> None:
@@ -87,22 +103,27 @@ class NotebookRun:
             self.status = "cell-errors" if failed_cells(self.notebook) else "completed"
 
     def _start_kernel(self) -> None:
-        self.ipc.mkdir(parents=True, exist_ok=True)
-        uid = self.settings["uid"]
-        if uid is not None:
-            os.chown(self.ipc, uid, uid)
-        folder = self.path.parent.relative_to(self.workdir).as_posix()
-        km = SandboxedKernelManager(workdir=self.workdir, ipc_dir=self.ipc, folder=folder,
-                                    log_file=self.scratch / "kernel.log", **self.settings)
+        self.inbox.mkdir(mode=0o755, parents=True, exist_ok=True)
+        uid = self.confinement.uid
+        if self.confinement.mode != "bwrap":  # the kernel's sockets go in a folder of its own
+            exchange = Path(exchange_folder(self.confinement, self.scratch))
+            exchange.mkdir(mode=0o700, exist_ok=True)
+            if uid is not None:
+                os.chown(exchange, uid, uid)
+        km = SandboxedKernelManager(confinement=self.confinement, source=self.source,
+                                    scratch=self.scratch, folder=self.folder,
+                                    capture=self.output)
         self.client = GradingClient(
             self.notebook, km=km, timeout=int(self.spec.cell_timeout), allow_errors=True,
             interrupt_on_timeout=True, startup_timeout=STARTUP_SECONDS,
             error_on_timeout={"ename": "CellTimeoutError", "evalue": "", "traceback": []},
             shutdown_kernel="immediate", record_timing=False)
-        self.client.start_new_kernel()
+        try:
+            self.client.start_new_kernel()
+        finally:
+            self.files = km.files
         self.client.start_new_kernel_client()
-        log = self.scratch / "kernel.log"
-        self.log_start = log.stat().st_size if log.is_file() else 0  # past ipykernel's banner
+        self.log_start = self.output.kept  # past ipykernel's banner
 
     def _run_cells(self, deadline: float) -> None:
         assert self.client is not None and self.notebook is not None
@@ -171,19 +192,18 @@ class NotebookRun:
 
     def _kernel_log(self) -> str:
         """What the kernel wrote to its stderr after it started (a crash's last words)."""
-        log = self.scratch / "kernel.log"
-        if not log.is_file():
-            return ""
-        with log.open("rb") as stream:
-            stream.seek(self.log_start)
-            tail = plain(stream.read().decode(errors="replace"), 600).strip()
+        self.output.join(0.5)
+        tail = plain(self.output.text(self.log_start), 600).strip()
         return f"; the kernel's last words: {tail}" if tail else ""
 
     def close(self) -> None:
-        """Stop the kernel (idempotent)."""
+        """Stop the kernel, then let go of its sandbox (idempotent)."""
         client, self.client = self.client, None
         if client is not None:
             client._cleanup_kernel()
+        if self.files is not None:
+            self.files.close()
+            self.files = None
 
     # -- reporting -----------------------------------------------------------------------
     def report(self, needed_by: dict[str, set[str]] | None = None,
@@ -216,13 +236,15 @@ class NotebookRun:
             raise ValueError(f"artifact names are Python identifiers, got {name!r}")
         if self.client is None or self.notebook is None:
             raise ArtifactError(f"{name} is not available: {self._why_no_kernel()}")
-        images_path, scores_path = self.ipc / "images.npy", self.ipc / "scores.npy"
-        scores_path.unlink(missing_ok=True)
-        np.save(images_path, np.ascontiguousarray(images), allow_pickle=False)
+        self.predictions += 1  # a fresh name each time: nothing left from an earlier call counts
+        scores_path = (f"{exchange_folder(self.confinement, self.scratch)}/"
+                       f"scores-{self.predictions}.npy")
+        np.save(self.inbox / "images.npy", np.ascontiguousarray(images), allow_pickle=False)
+        images_path = inbox_path(self.confinement, self.scratch, "images.npy")
         probe = nbformat.v4.new_code_cell(
             "import gradekit.notebooks.probe as __gradekit_probe\n"
-            f"__gradekit_probe.save_scores({name}, {name!r}, {str(images_path)!r}, "
-            f"{str(scores_path)!r}, {int(batch_size)})")
+            f"__gradekit_probe.save_scores({name}, {name!r}, {images_path!r}, "
+            f"{scores_path!r}, {int(batch_size)})")
         self.client.timeout = int(self.spec.cell_timeout)
         self.notebook.cells.append(probe)  # nbclient stores the cell back at its index
         try:
@@ -235,7 +257,8 @@ class NotebookRun:
         errors = [o for o in probe.outputs if o.get("output_type") == "error"]
         if errors:
             raise ArtifactError(self._missing_artifact(name, errors[0]))
-        return read_scores(scores_path, len(images), name)
+        assert self.files is not None
+        return read_scores(self.files, scores_path, len(images), name)
 
     def _why_no_kernel(self) -> str:
         if self.status in ("missing", "invalid"):
@@ -260,9 +283,9 @@ class NotebookRun:
                f"{plain(error.get('evalue', ''), 500)}"
 
 
-def read_scores(path: Path, rows: int, name: str) -> np.ndarray:
+def read_scores(files: FilesBeneath, path: str, rows: int, name: str) -> np.ndarray:
     """The kernel's ``scores.npy``: numbers only, one row per image."""
-    with open_plain_file(path, f"{name}'s scores") as stream:
+    with open_written(files, path, f"{name}'s scores") as stream:
         try:
             scores = np.load(stream, allow_pickle=False)
         except ValueError as exc:
@@ -273,40 +296,38 @@ def read_scores(path: Path, rows: int, name: str) -> np.ndarray:
     return scores
 
 
-def read_saved_arrays(path: Path) -> dict[str, np.ndarray]:
+def read_saved_arrays(files: FilesBeneath, path: str) -> dict[str, np.ndarray]:
     """A ``.npz`` the student's code saved (a model's parameters): numeric arrays only, nothing
     unpickled, and no more than :data:`MAX_SAVED_BYTES` once uncompressed."""
-    with open_plain_file(path, path.name) as stream:
+    name = Path(path).name
+    with open_written(files, path, name) as stream:
         try:
             with zipfile.ZipFile(stream) as archive:
                 unpacked = sum(member.file_size for member in archive.infolist())
                 if unpacked > MAX_SAVED_BYTES:
-                    raise ArtifactError(f"{path.name} unpacks to {unpacked >> 20} MB, over "
+                    raise ArtifactError(f"{name} unpacks to {unpacked >> 20} MB, over "
                                         f"the {MAX_SAVED_BYTES >> 20} MB limit")
             stream.seek(0)
             with np.load(stream, allow_pickle=False) as saved:
                 arrays = {key: saved[key] for key in saved.files}
         except (ValueError, zipfile.BadZipFile, OSError) as exc:
-            raise ArtifactError(f"{path.name} is not a readable .npz of numeric arrays "
+            raise ArtifactError(f"{name} is not a readable .npz of numeric arrays "
                                 f"(save it with np.savez): {exc}") from exc
     odd = sorted(key for key, value in arrays.items() if value.dtype.kind not in "fiub")
     if odd:
-        raise ArtifactError(f"{path.name} holds non-numeric arrays ({', '.join(odd)})")
+        raise ArtifactError(f"{name} holds non-numeric arrays ({', '.join(odd)})")
     return arrays
 
 
 @contextmanager
-def open_plain_file(path: Path, what: str) -> Iterator[BinaryIO]:
+def open_written(files: FilesBeneath, path: str, what: str) -> Iterator[BinaryIO]:
     """Open a file the kernel wrote, refusing links, pipes and devices (which could point the
     grader at its own files or hang it) and anything over :data:`MAX_FILE_BYTES`."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        stream = files.open(path, MAX_FILE_BYTES)
     except OSError as exc:
-        raise ArtifactError(f"{what}: no such plain file ({exc.strerror})") from exc
-    with os.fdopen(fd, "rb") as stream:
-        info = os.fstat(stream.fileno())
-        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_FILE_BYTES:
-            raise ArtifactError(f"{what} is not a plain file under {MAX_FILE_BYTES >> 20} MB")
+        raise ArtifactError(f"{what}: refused, {exc.args[-1]}") from exc
+    with stream:
         yield stream
 
 

@@ -18,8 +18,8 @@ from gradekit.harness.results import NotebookReport, TestResult
 from gradekit.notebooks import ArtifactError
 from gradekit.notebooks.execution import NotebookRun, read_saved_arrays
 from gradekit.packs import AssignmentPack, NotebookSpec
-from gradekit.sandbox.launcher import drop_uid, prepare_workdir, resolve_mode
-from gradekit.sandbox.limits import Limits
+from gradekit.sandbox.beneath import FilesBeneath
+from gradekit.sandbox.confinement import Confinement
 
 SKIPPED_DIRS = {".ipynb_checkpoints", "__MACOSX"}
 NOT_RUN = ("notebooks were not run ('gradekit grade' runs them unless --no-notebooks is given; "
@@ -78,9 +78,18 @@ class SubmissionNotebooks:
         student's model class. Read without unpickling anything."""
         self.needed_by.setdefault(filename, set()).add(self.current_test)
         for run in self.runs:
-            folder = run.path.parent if run.path is not None else run.workdir
-            if os.path.lexists(folder / filename):  # a link too: refused when read
-                return read_saved_arrays(folder / filename)
+            if run.files is not None:  # what the notebook saved, in its own sandbox
+                path = run.kernel_path(filename)
+                if run.files.exists(path):  # a link too: refused when read
+                    return read_saved_arrays(run.files, path)
+        for run in self.runs:
+            folder = run.path.parent if run.path is not None else run.source
+            if os.path.lexists(folder / filename):  # the loader's copy: links already refused
+                submitted = FilesBeneath.of_folder(folder)
+                try:
+                    return read_saved_arrays(submitted, str(folder / filename))
+                finally:
+                    submitted.close()
         ran = "" if self.executed else " (notebooks were not run)"
         raise ArtifactError(f"{filename} was not found next to the notebook{ran}; save the "
                             f"trained parameters with np.savez({filename!r}, ...)")
@@ -109,19 +118,14 @@ class SubmissionNotebooks:
         self.close()
 
 
-def prepare_notebooks(pack: AssignmentPack, root: Path, scratch: Path, *, sandbox: str,
-                      limits: Limits, hidden: Sequence[Path]) -> SubmissionNotebooks:
-    """One :class:`NotebookRun` per pack notebook, each with its own private copy of the
-    submission at ``root`` (what a notebook writes stays in its copy). Nothing runs yet."""
-    mode = resolve_mode(sandbox if sandbox != "none" else "subprocess")
-    uid = drop_uid(mode)
-    readable, env = data_for_kernel()
+def prepare_notebooks(pack: AssignmentPack, root: Path, scratch: Path,
+                      confinement: Confinement) -> SubmissionNotebooks:
+    """One :class:`NotebookRun` per pack notebook over the submission at ``root``; each
+    kernel gets a private copy of it (what a notebook writes stays in its own sandbox).
+    Nothing runs yet."""
     runs = []
     for number, spec in enumerate(pack.notebooks):
         own = scratch / f"notebook-{number}"
         own.mkdir(parents=True)
-        workdir = prepare_workdir(root, own, uid)
-        found = find_notebook(workdir, spec)
-        runs.append(NotebookRun(spec, found, workdir, own, mode=mode, limits=limits,
-                                hidden=hidden, uid=uid, readable=readable, env=env))
+        runs.append(NotebookRun(spec, find_notebook(root, spec), root, own, confinement))
     return SubmissionNotebooks(runs)

@@ -44,9 +44,16 @@ class OutputCapture:
         for thread in self._threads:
             thread.join(timeout)
 
-    def text(self) -> str:
+    @property
+    def kept(self) -> int:
+        """How many bytes are kept so far (a mark for :meth:`text`)."""
         with self._lock:
-            text = self._kept.decode("utf-8", errors="replace")
+            return len(self._kept)
+
+    def text(self, start: int = 0) -> str:
+        """What was kept from byte ``start`` on, with a note of what was discarded."""
+        with self._lock:
+            text = self._kept[start:].decode("utf-8", errors="replace")
             if self._dropped:
                 text += f"\n[... {self._dropped} more bytes of output were discarded]\n"
         return text

@@ -22,10 +22,10 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from gradekit.course import find_course_root
 from gradekit.sandbox.capture import OutputCapture
 from gradekit.sandbox.channel import Channel, ChannelClosedError, write_all
 from gradekit.sandbox.codec import Caps, Decoder, Encoder, Handle, loopback
+from gradekit.sandbox.confinement import Confinement, new_confinement
 from gradekit.sandbox.errors import (
     BudgetExhausted,
     CallTimeout,
@@ -34,29 +34,12 @@ from gradekit.sandbox.errors import (
     WireError,
     WorkerCrashed,
 )
-from gradekit.sandbox.launcher import (
-    drop_uid,
-    enlarge_pipe,
-    plan,
-    prepare_workdir,
-    resolve_mode,
-)
+from gradekit.sandbox.launcher import enlarge_pipe, plan_worker, prepare_workdir
 from gradekit.sandbox.limits import Limits
 from gradekit.sandbox.mutations import apply_updates
 from gradekit.sandbox.proxies import RemoteObject, wrap
 from gradekit.sandbox.rng import adopt, global_state, same_state
 from gradekit.sandbox.worker import Session, serve_one
-
-INSTRUCTOR_DIRS = ("reference", "hidden_tests")
-
-
-def instructor_paths() -> list[Path]:
-    """The course's ``reference/`` and ``hidden_tests/``: never visible to student code.
-
-    A misconfigured ``GRADEKIT_COURSE`` raises rather than hiding nothing.
-    """
-    root = find_course_root()
-    return [root / name for name in INSTRUCTOR_DIRS] if root is not None else []
 
 
 def describe_exit(returncode: int | None, mode: str, limits: Limits) -> str:
@@ -85,28 +68,35 @@ class WorkerClient:
     """One submission's worker, seen from the grader.
 
     ``root`` holds the student package; ``modules`` maps component prefixes to dotted module
-    names (``{"layers": "cs231n.layers"}``). ``sandbox`` is ``auto`` (bubblewrap, else a
-    plain subprocess with a warning), ``bwrap``, ``subprocess`` or ``none`` (in-process,
-    only for students checking their own code). One client serves one thread: calls are
-    strictly one at a time on one pipe.
+    names (``{"layers": "cs231n.layers"}``). ``confinement`` is the submission's isolation
+    (see :mod:`gradekit.sandbox.confinement`); without one the client makes its own from
+    ``sandbox`` (``auto``: bubblewrap, else a plain subprocess with a warning; ``bwrap``,
+    ``subprocess`` or ``none``: in-process, only for students checking their own code),
+    ``limits`` and ``hidden_paths``. One client serves one thread: calls are strictly one at
+    a time on one pipe.
     """
 
     def __init__(self, root: str | os.PathLike[str], modules: Mapping[str, str],
                  api: str = "cs231n", sandbox: str = "auto", limits: Limits | None = None,
-                 hidden_paths: Iterable[str | os.PathLike[str]] = ()) -> None:
+                 hidden_paths: Iterable[str | os.PathLike[str]] = (),
+                 confinement: Confinement | None = None) -> None:
         self.root = Path(root).resolve()
         self.modules = dict(modules)
         self.api = api
-        self.limits = limits or Limits()
-        self.mode = resolve_mode(sandbox)
+        self._owned = contextlib.ExitStack()
+        if confinement is None:
+            confinement = self._owned.enter_context(new_confinement(
+                sandbox, limits, hidden=[self.root, *(Path(p) for p in hidden_paths)]))
+        self.confinement = confinement
+        self.limits = confinement.limits
+        self.mode = confinement.mode
         self.caps = Caps.from_limits(self.limits)
         self.capture = OutputCapture(self.limits.output_bytes)
         self.generation = 0
-        self._hidden = [*instructor_paths(), self.root, *(Path(p) for p in hidden_paths)]
         self._scratch = Path(tempfile.mkdtemp(prefix="gradekit-worker-"))
         self._forget_scratch = weakref.finalize(self, shutil.rmtree, self._scratch, True)
-        self._uid = drop_uid(self.mode)
-        self._workdir = prepare_workdir(self.root, self._scratch, self._uid)
+        self._workdir = (prepare_workdir(self.root, self._scratch, None) if self.mode == "none"
+                         else None)
         self._deadline = time.monotonic() + self.limits.submission_seconds
         self._process: subprocess.Popen[bytes] | None = None
         self._channel: Channel | None = None
@@ -280,14 +270,16 @@ class WorkerClient:
         output_read, output_write = os.pipe()
         enlarge_pipe(request_write)
         enlarge_pipe(reply_write)
-        launch = plan(self.mode, self._workdir, (request_read, reply_write), self.generation,
-                      self.limits, [self.caps.wire_bytes, self.caps.string_bytes,
-                                    self.caps.depth], self._hidden, self._uid)
+        caps = [self.caps.wire_bytes, self.caps.string_bytes, self.caps.depth]
         try:
-            self._process = subprocess.Popen(
-                launch.argv, stdin=subprocess.DEVNULL, stdout=output_write,
-                stderr=output_write, pass_fds=(request_read, reply_write),
-                **launch.popen_kwargs())
+            launch = plan_worker(self.confinement, self.root, self._scratch,
+                                 (request_read, reply_write), self.generation, caps)
+            try:
+                self._process = subprocess.Popen(
+                    launch.argv, stdin=subprocess.DEVNULL, stdout=output_write,
+                    stderr=output_write, **launch.popen_kwargs())
+            finally:
+                launch.close()
         finally:
             for fd in (request_read, reply_write, output_write):
                 os.close(fd)
@@ -329,6 +321,7 @@ class WorkerClient:
                     del sys.modules[name]
             self._session = None
         self._forget_scratch()  # also runs by itself if a client is never closed
+        self._owned.close()
 
     def __enter__(self) -> WorkerClient:
         return self

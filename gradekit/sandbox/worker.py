@@ -1,8 +1,9 @@
 """The worker process: imports one submission and serves the grader's calls.
 
-Run as ``python -I -m gradekit.sandbox.worker CONFIG_JSON``. The protocol travels on two
-private pipe descriptors named in the config; fd 1 and 2 are a capture pipe the grader drains
-and caps, so nothing the student prints (from Python or C) can corrupt the protocol.
+Run as ``python -I -m gradekit.sandbox.worker CONFIG_JSON``; it confines itself first
+(:func:`gradekit.sandbox.confine.prepare`) and serves from its work dir. The protocol travels
+on two private pipe descriptors named in the config; fd 1 and 2 are a capture pipe the grader
+drains and caps, so nothing the student prints (from Python or C) can corrupt the protocol.
 
 Results go back by value where the codec allows; anything else (models, caches, bound
 methods) stays here in a handle table and travels as an opaque :class:`Handle`. Attribute and
@@ -24,7 +25,7 @@ from typing import Any
 from gradekit.providers import public_names
 from gradekit.sandbox.channel import Channel, ChannelClosedError, write_all
 from gradekit.sandbox.codec import Caps, Encoder, Handle
-from gradekit.sandbox.confine import confine
+from gradekit.sandbox.confine import prepare
 from gradekit.sandbox.errors import SandboxError, StaleHandleError, WireError
 from gradekit.sandbox.mutations import ArgumentWatch
 from gradekit.sandbox.rng import adopt, global_state, same_state
@@ -201,10 +202,9 @@ def serve(config: dict[str, Any]) -> None:
 
 def main() -> None:
     config = json.loads(sys.argv[1])
-    confine(config["rlimits"], config["uid"])  # before anything of the student's is read
+    prepare(config["confine"])  # before anything of the student's is read
     sys.dont_write_bytecode = True
-    sys.path.insert(0, config["root"])
-    os.chdir(config["root"])
+    sys.path.insert(0, os.getcwd())
     try:
         serve(config)
     finally:

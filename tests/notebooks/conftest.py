@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ from notebook_helpers import KERNEL_LIMITS, NAME, needs_bwrap, write_notebook
 
 from gradekit.notebooks.execution import NotebookRun
 from gradekit.packs import NotebookSpec
-from gradekit.sandbox.launcher import drop_uid, prepare_workdir
+from gradekit.sandbox.confinement import new_confinement
 from gradekit.sandbox.limits import Limits
 
 
@@ -25,6 +26,7 @@ def make_run(tmp_path: Path) -> Iterator[Callable[..., NotebookRun]]:
     """Build a :class:`NotebookRun` the way ``prepare_notebooks`` does, over a submission
     holding ``files`` and a notebook of ``sources``; every run is closed afterwards."""
     runs: list[NotebookRun] = []
+    confinements = ExitStack()
 
     def make(*sources: str, mode: str = "subprocess", files: dict[str, str] | None = None,
              cell_timeout: float = 3, timeout: float = 20, artifacts: tuple[str, ...] = (),
@@ -39,14 +41,14 @@ def make_run(tmp_path: Path) -> Iterator[Callable[..., NotebookRun]]:
         scratch.mkdir()
         with warnings.catch_warnings():  # the weak-isolation warning has its own test
             warnings.simplefilter("ignore", RuntimeWarning)
-            uid = drop_uid(mode)
-        workdir = prepare_workdir(root, scratch, uid)
+            confinement = confinements.enter_context(
+                new_confinement(mode, limits, hidden=[root, *hidden]))
         spec = NotebookSpec(notebook_path, cell_timeout, timeout, artifacts)
-        run = NotebookRun(spec, workdir / notebook_path, workdir, scratch, mode=mode,
-                          limits=limits, hidden=hidden, uid=uid)
+        run = NotebookRun(spec, root / notebook_path, root, scratch, confinement)
         runs.append(run)
         return run
 
     yield make
     for run in runs:
         run.close()
+    confinements.close()
