@@ -25,8 +25,8 @@ from nbclient import NotebookClient
 
 from gradekit.notebooks.execution import NotebookRun
 from gradekit.packs import NotebookSpec
-from gradekit.sandbox.launcher import bwrap_works, drop_uid, prepare_workdir
-from gradekit.sandbox.limits import Limits
+from gradekit.sandbox.confinement import new_confinement
+from gradekit.sandbox.launcher import bwrap_works
 
 CELLS = ["import numpy as np", "x = np.arange(10)", "y = x * 2", "print(y.sum())",
          "z = {'mean': float(y.mean())}\nz"]
@@ -51,13 +51,12 @@ def gradekit_run(folder: Path, mode: str) -> float:
     started = time.perf_counter()
     scratch = Path(tempfile.mkdtemp(prefix="gradekit-bench-"))
     try:
-        uid = drop_uid(mode)
-        workdir = prepare_workdir(folder, scratch, uid)
-        run = NotebookRun(NotebookSpec("trivial.ipynb"), workdir / "trivial.ipynb", workdir,
-                          scratch, mode=mode, limits=Limits(), hidden=[], uid=uid)
-        run.execute()
-        report = run.report()
-        run.close()
+        with new_confinement(mode) as confinement:
+            run = NotebookRun(NotebookSpec("trivial.ipynb"), folder / "trivial.ipynb", folder,
+                              scratch, confinement)
+            run.execute()
+            report = run.report()
+            run.close()
         assert report.status == "completed" and report.cells_run == len(CELLS), report
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

@@ -148,15 +148,14 @@ def allow_list(*, readable: Sequence[Path], never_visible: Sequence[Path], tmp_b
     read-only at the given in-sandbox paths (the upload, an inbox); ``data`` are files whose
     content bubblewrap reads from a descriptor (the generated ``/etc/passwd``).
     """
-    made: set[str] = set()
-    args = system_mounts(made)
+    made: set[str] = {"/dev", "/proc", "/tmp"}
+    args = [*system_mounts(made), "--dev", "/dev", "--proc", "/proc",
+            "--perms", "1777", "--size", str(tmp_bytes), "--tmpfs", "/tmp",
+            "--perms", "1777", "--size", str(shm_bytes), "--tmpfs", "/dev/shm"]
     runtime = [p for p in runtime_paths() if not within_any(p, readable)]
-    for path in (*runtime, *readable):
+    for path in (*runtime, *readable):  # after /tmp: a checkout may live under it
         args += bind(path, str(path), made)
     args += etc_mounts(made)
-    args += ["--dev", "/dev", "--proc", "/proc",
-             "--perms", "1777", "--size", str(tmp_bytes), "--tmpfs", "/tmp",
-             "--perms", "1777", "--size", str(shm_bytes), "--tmpfs", "/dev/shm"]
     for source, destination in extra:
         args += bind(source, destination, made)
     shown = [*system_roots(), *runtime_paths(), *readable]

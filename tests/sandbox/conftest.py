@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
 from sandbox_helpers import TIGHT, needs_bwrap, write_package
 
 from gradekit.sandbox.client import WorkerClient
+from gradekit.sandbox.confinement import Confinement, new_confinement
 from gradekit.sandbox.limits import Limits
 
 
@@ -35,3 +37,16 @@ def make_client(tmp_path: Path) -> Iterator[Callable[..., WorkerClient]]:
     yield make
     for client in clients:
         client.close()
+
+
+@pytest.fixture
+def confined() -> Iterator[Callable[..., Confinement]]:
+    """Make confinements (the weak-isolation warning silenced), all released afterwards."""
+    with ExitStack() as stack:
+        def make(sandbox: str = "subprocess", limits: Limits = TIGHT,
+                 **kwargs: object) -> Confinement:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                return stack.enter_context(new_confinement(sandbox, limits, **kwargs))
+
+        yield make

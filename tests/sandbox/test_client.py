@@ -50,9 +50,14 @@ def test_kernel_limits_hold_in_the_worker(make_client, mode: str) -> None:
 
 @needs_bwrap
 @pytest.mark.skipif(os.geteuid() != 0, reason="only a root grader drops privileges")
-def test_a_root_grader_runs_student_code_as_nobody(make_client) -> None:
-    client = make_client(FILES, MODULES, sandbox="bwrap")
-    assert client.call("tools.whoami") == (launcher.NOBODY, launcher.NOBODY, [])
+def test_a_root_grader_runs_each_submission_as_a_uid_of_its_own(make_client) -> None:
+    first = make_client(FILES, MODULES, sandbox="bwrap")
+    second = make_client(FILES, MODULES, sandbox="bwrap")
+    uids = {first.confinement.uid, second.confinement.uid}
+    assert len(uids) == 2 and not uids & {0, 65534, None}
+    for client in (first, second):
+        uid = client.confinement.uid
+        assert client.call("tools.whoami") == (uid, uid, [])
 
 
 def test_cache_round_trip_feeds_the_backward_pass(make_client, mode: str) -> None:

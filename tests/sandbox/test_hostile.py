@@ -104,6 +104,21 @@ def write_targets(context: Context) -> tuple:
                                   # read-only root stops it
 
 
+#: Where a sandbox might write: its work dir and /tmp share one budget, /dev/shm has its own,
+#: everything else is read-only.
+FILL_TARGETS = {"/tmp/submission": "No space left on device", "/tmp": "No space left on device",
+                "/dev/shm": "No space left on device", "/": "Read-only file system",
+                "/dev": "Read-only file system", "/.gradekit/upload": "Read-only file system"}
+
+
+def fill_targets(context: Context) -> tuple:
+    return (list(FILL_TARGETS),)
+
+
+def budgets_held(stopped: dict[str, str]) -> bool:
+    return all(stopped[folder].startswith(why) for folder, why in FILL_TARGETS.items())
+
+
 def network_targets(context: Context) -> tuple:
     return ([("127.0.0.1", context.listening_port), ("192.0.2.1", 80)],)
 
@@ -126,6 +141,9 @@ CASES = {
     "disk filler": Case("disk_filler", no_args, StudentError, "File too large"),
     "/tmp filler": Case("tmp_filler", no_args, StudentError, "No space left on device",
                         bwrap_only=True),
+    "filling every writable place": Case(
+        "fill_everywhere", fill_targets, returns=lambda stopped, _: budgets_held(stopped),
+        bwrap_only=True),
     "fork bomb": Case("fork_bomb", no_args, CallTimeout, "did not finish", bwrap_only=True,
                       checks_after=("no process survives",)),
     "thread that never ends": Case("thread_forever", no_args,
