@@ -4,11 +4,21 @@ A pack says which API flavour and student package it grades, where each componen
 submission, how the points are split into parts, which conventions the reference follows, and
 which files a student release contains. Packs are discovered through the
 ``gradekit_assignment_packs`` hook; the course repository's ``assignments/`` is built in.
+
+A pack is instructor material: its tests run in the grader. So a pack is only ever taken from
+a registered plugin, or from a folder the staff write as a path; when none is named,
+:func:`detect_pack` picks one of the registered packs by the file names of the submissions,
+never from anything a submission says about itself.
 """
 
 from __future__ import annotations
 
+import os
+import posixpath
 import tomllib
+import zipfile
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +32,11 @@ PACK_FILE = "assignment.toml"
 
 class PackError(ValueError):
     """An assignment pack is missing or malformed."""
+
+
+class PackChoiceError(PackError):
+    """Which pack is meant cannot be told: an unknown name, or submissions that fit no single
+    pack. The staff's to fix by naming one (a usage error, not a broken pack)."""
 
 
 @dataclass(frozen=True)
@@ -185,13 +200,123 @@ def find_packs(pm: pluggy.PluginManager | None = None) -> dict[str, AssignmentPa
     return packs
 
 
+def is_pack_path(value: str) -> bool:
+    """True when ``value`` names a folder rather than a registered pack: it holds a path
+    separator (``./fc_nets``, ``packs/x``, ``/abs/path``). A bare name is never looked up in
+    the working directory, so a folder there cannot stand in for a registered pack."""
+    return any(sep and sep in value for sep in ("/", os.sep, os.altsep))
+
+
 def get_pack(name: str, pm: pluggy.PluginManager | None = None) -> AssignmentPack:
-    """The pack called ``name`` (or at folder ``name``), with a helpful error otherwise."""
-    if (Path(name) / PACK_FILE).is_file():
-        return AssignmentPack.load(Path(name))
+    """The registered pack called ``name``, or the pack folder at ``name`` if it is a path
+    (see :func:`is_pack_path`); :class:`PackChoiceError` names the registered ones otherwise."""
+    if is_pack_path(name):
+        folder = Path(name).expanduser()
+        if not (folder / PACK_FILE).is_file():
+            raise PackChoiceError(f"{name} is not an assignment pack: it has no {PACK_FILE}; "
+                                  "pass a pack folder, or the name of a registered pack")
+        return AssignmentPack.load(folder)
     packs = find_packs(pm)
     if name not in packs:
         known = ", ".join(sorted(packs)) or "none found"
-        raise PackError(f"no assignment pack named {name!r} (available: {known}); "
-                        "run 'gradekit assignments' to list them")
+        hint = f"; to use the folder {name}/ write it as a path, ./{name}" if (
+            Path(name) / PACK_FILE).is_file() else ""
+        raise PackChoiceError(f"no assignment pack named {name!r} (available: {known}{hint}); "
+                              "run 'gradekit assignments' to list them")
     return packs[name]
+
+
+def submission_files(path: Path) -> list[str]:
+    """Paths (posix, inside the submission) of the ``.py`` files a submission holds.
+
+    Read from names alone: a folder is walked without following links, a zip's directory
+    is listed (within the loader's entry cap) but nothing is extracted, and zips at the top
+    of an upload folder count as folders of that name, as the loader unpacks them. Nothing
+    in the files is read.
+    """
+    from gradekit.submission.limits import is_junk
+    from gradekit.submission.package import python_files
+
+    path = Path(path)
+    if not path.is_dir():
+        return _zipped_python_files(path) if path.is_file() else []
+    files = python_files(path)
+    with os.scandir(path) as entries:
+        archives = sorted(e.name for e in entries if e.name.lower().endswith(".zip")
+                          and e.is_file(follow_symlinks=False) and not is_junk((e.name,)))
+    for name in archives:
+        files += [f"{name}/{inside}" for inside in _zipped_python_files(path / name)]
+    return files
+
+
+def _zipped_python_files(archive: Path) -> list[str]:
+    """The ``.py`` members of ``archive`` the loader would extract; none if it is no zip."""
+    from gradekit.submission.limits import Limits, is_junk
+    from gradekit.submission.safe_zip import UnsafeMemberError, central_directory, member_parts
+
+    limits = Limits()
+    try:
+        directory = central_directory(archive)
+        if directory is None or directory[0] > limits.max_entries:
+            return []  # unreadable or forged: the loader says why when it grades it
+        with zipfile.ZipFile(archive) as zf:
+            infos = zf.infolist()
+    except (OSError, zipfile.BadZipFile):
+        return []
+    names = []
+    for info in infos:
+        try:
+            parts = member_parts(info, limits)
+        except UnsafeMemberError:
+            continue
+        if parts and not info.is_dir() and parts[-1].endswith(".py") and not is_junk(parts):
+            names.append("/".join(parts))
+    return names
+
+
+def pack_fit(pack: AssignmentPack, files: Iterable[str]) -> tuple[int, int]:
+    """How well a submission holding ``files`` (see :func:`submission_files`) fits ``pack``:
+    how many of the pack's module files it has by file name, then how many of those sit at
+    their path in the module map (``classifiers/fc_net.py``, not a loose ``fc_net.py``)."""
+    files = list(files)
+    names = {posixpath.basename(f) for f in files}
+    found = [rel for rel in set(pack.modules.values()) if posixpath.basename(rel) in names]
+    exact = sum(any(f == rel or f.endswith("/" + rel) for f in files) for rel in found)
+    return len(found), exact
+
+
+def best_fit(files: Iterable[str], packs: Iterable[AssignmentPack]) -> AssignmentPack | None:
+    """The one pack that fits ``files`` best (:func:`pack_fit`); ``None`` when no pack's
+    module files are there at all or several packs fit equally well."""
+    files = list(files)
+    fits = [(pack_fit(pack, files), pack) for pack in packs]
+    best = max((fit for fit, _ in fits), default=(0, 0))
+    winners = [pack for fit, pack in fits if fit == best]
+    return winners[0] if best[0] and len(winners) == 1 else None
+
+
+def detect_pack(submissions: Sequence[Path], packs: Iterable[AssignmentPack]) -> AssignmentPack:
+    """The registered pack to grade ``submissions`` with, when staff did not name one.
+
+    Each submission votes for the pack it fits best (:func:`best_fit`; a submission that
+    fits none or several equally abstains), and the pack with the most votes wins. One
+    submission therefore cannot switch the pack for the rest of a batch: it has one vote,
+    and a tie for the most votes, like no vote at all, raises :class:`PackChoiceError`
+    telling staff to name the pack. Nothing a submission wrote is read, only its file names.
+    """
+    packs = list(packs)
+    fits = [best_fit(submission_files(s), packs) for s in submissions]
+    votes = Counter(pack.name for pack in fits if pack is not None).most_common()
+    if votes and (len(votes) == 1 or votes[0][1] > votes[1][1]):
+        return next(pack for pack in packs if pack.name == votes[0][0])
+    if votes:
+        split = ", ".join(f"{count} for {name}" for name, count in votes)
+        why = f"the submissions are split between packs ({split})"
+    else:
+        where = ("the submission" if len(submissions) == 1
+                 else f"any of the {len(submissions)} submissions")
+        why = f"no pack's module files are in {where}, or several packs fit it equally well"
+    declared = "; ".join(f"{pack.name}: {', '.join(pack.modules.values())}"
+                         for pack in sorted(packs, key=lambda p: p.name))
+    raise PackChoiceError(f"cannot tell which assignment to grade: {why}. Pass --assignment "
+                          f"NAME (module files per pack: {declared or 'no pack is registered'}).")

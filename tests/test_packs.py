@@ -1,8 +1,21 @@
-"""Assignment packs: parsing assignment.toml, discovery, helpful errors."""
+"""Assignment packs: parsing assignment.toml, discovery, choosing one, helpful errors."""
+
+import shutil
+import zipfile
+from pathlib import Path
 
 import pytest
 
-from gradekit.packs import AssignmentPack, PackError, find_packs, get_pack
+from gradekit.packs import (
+    AssignmentPack,
+    PackChoiceError,
+    PackError,
+    detect_pack,
+    find_packs,
+    get_pack,
+    pack_fit,
+    submission_files,
+)
 from gradekit.plugin_manager import create_plugin_manager
 
 MINIMAL = """
@@ -53,3 +66,118 @@ def test_malformed_packs_name_the_problem(tmp_path, text, message):
 def test_unknown_pack_lists_the_available_ones():
     with pytest.raises(PackError, match=r"available: .*fc_nets"):
         get_pack("no_such_pack", create_plugin_manager(entry_points=False))
+
+
+# -- choosing a pack: registered names, folders written as paths, detection by file names --
+
+FC = {"layers": "layers.py", "layer_utils": "layer_utils.py", "optim": "optim.py",
+      "classifiers.fc_net": "classifiers/fc_net.py"}
+CNN = {"layers": "layers.py", "layer_utils": "layer_utils.py",
+       "fast_layers": "fast_layers.py", "classifiers.cnn": "classifiers/cnn.py"}
+
+
+def write_pack(folder: Path, modules: dict[str, str]) -> AssignmentPack:
+    folder.mkdir(parents=True)
+    table = "".join(f'"{prefix}" = "{rel}"\n' for prefix, rel in modules.items())
+    (folder / "assignment.toml").write_text(
+        MINIMAL.replace('layers = "layers.py"\n', table))
+    return AssignmentPack.load(folder)
+
+
+@pytest.fixture
+def packs(tmp_path) -> list[AssignmentPack]:
+    return [write_pack(tmp_path / "packs" / "fc", FC), write_pack(tmp_path / "packs" / "cnn", CNN)]
+
+
+def submission(folder: Path, *files: str) -> Path:
+    """A submission folder holding ``files`` (paths inside it), each a one-line module."""
+    for rel in files:
+        (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+        (folder / rel).write_text("x = 1\n")
+    return folder
+
+
+FC_WORK = ("cs231n/layers.py", "cs231n/optim.py", "cs231n/classifiers/fc_net.py")
+CNN_WORK = ("cs231n/layers.py", "cs231n/fast_layers.py", "cs231n/classifiers/cnn.py",
+            "cs231n/layer_utils.py")
+
+
+def test_the_pack_whose_module_files_the_submission_holds_is_chosen(tmp_path, packs):
+    fc = submission(tmp_path / "alice", *FC_WORK)
+    cnn = submission(tmp_path / "bob", *CNN_WORK)
+    assert detect_pack([fc], packs).name == "fc"
+    assert detect_pack([cnn], packs).name == "cnn"
+
+
+def test_an_exact_path_beats_a_flattened_module_of_the_same_name(tmp_path, packs):
+    # both packs find layers.py and a file named like one of theirs; only cnn's sits at its path
+    flat = submission(tmp_path / "carol", "cs231n/layers.py", "cs231n/fc_net.py",
+                      "cs231n/classifiers/cnn.py")
+    assert [pack_fit(p, submission_files(flat)) for p in packs] == [(2, 1), (2, 2)]
+    assert detect_pack([flat], packs).name == "cnn"
+
+
+def test_a_submission_fitting_two_packs_equally_is_a_usage_error(tmp_path, packs):
+    shared = submission(tmp_path / "dave", "cs231n/layers.py", "cs231n/layer_utils.py")
+    with pytest.raises(PackChoiceError, match="no pack's module files are in the submission, "
+                                              "or several packs fit it equally well"):
+        detect_pack([shared], packs)
+
+
+def test_no_module_files_is_a_usage_error_that_lists_the_packs(tmp_path, packs):
+    notebook_only = submission(tmp_path / "erin", "notes.py")
+    (notebook_only / "FullyConnectedNets.ipynb").write_text("{}")
+    with pytest.raises(PackChoiceError) as raised:
+        detect_pack([notebook_only], packs)
+    message = str(raised.value)
+    assert "Pass --assignment NAME" in message
+    assert "cnn: layers.py, layer_utils.py, fast_layers.py, classifiers/cnn.py" in message
+    assert "fc: layers.py, layer_utils.py, optim.py, classifiers/fc_net.py" in message
+
+
+def test_what_a_submission_says_about_itself_is_ignored(tmp_path, packs):
+    # its own pack file claims the cnn assignment and its tests import cnn's modules
+    fc = submission(tmp_path / "frank", *FC_WORK)
+    (fc / "assignment.toml").write_text((packs[1].path / "assignment.toml").read_text())
+    (fc / "tests").mkdir()
+    (fc / "tests" / "conftest.py").write_text("from cs231n.classifiers.cnn import *\n")
+    assert detect_pack([fc], packs).name == "fc"
+
+
+def test_one_hostile_submission_cannot_switch_the_pack_of_a_batch(tmp_path, packs):
+    honest = [submission(tmp_path / name, *FC_WORK) for name in ("gina", "hank", "ivy")]
+    hostile = submission(tmp_path / "mallory", *CNN_WORK)  # shaped to fit the other pack
+    assert detect_pack([hostile], packs).name == "cnn"
+    assert detect_pack([*honest, hostile], packs).name == "fc"
+    # next to a single honest submission it can only make the choice a tie, never cnn
+    with pytest.raises(PackChoiceError, match=r"split between packs \(1 for \w+, 1 for \w+\)"):
+        detect_pack([honest[0], hostile], packs)
+
+
+def test_zipped_submissions_are_matched_by_their_member_names(tmp_path, packs):
+    archive = tmp_path / "judy.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for rel in CNN_WORK:
+            zf.writestr(f"work/{rel}", "x = 1\n")
+        zf.writestr("__MACOSX/work/cs231n/optim.py", "")
+    upload = tmp_path / "upload"  # a Gradescope upload folder holding the zip
+    upload.mkdir()
+    shutil.copy(archive, upload / "submission.zip")
+    assert sorted(submission_files(archive)) == sorted(f"work/{rel}" for rel in CNN_WORK)
+    assert detect_pack([archive], packs).name == "cnn"
+    assert detect_pack([upload], packs).name == "cnn"
+
+
+def test_a_bare_name_never_means_a_folder_in_the_working_directory(tmp_path, monkeypatch):
+    pm = create_plugin_manager(entry_points=False)
+    registered = find_packs(pm)["fc_nets"]
+    impostor = write_pack(tmp_path / "fc_nets", FC)
+    monkeypatch.chdir(tmp_path)
+    assert get_pack("fc_nets", pm).path == registered.path != impostor.path
+    assert get_pack("./fc_nets", pm).path == impostor.path  # written as a path: that folder
+    assert get_pack(str(impostor.path), pm).path == impostor.path
+    write_pack(tmp_path / "mine", FC)
+    with pytest.raises(PackChoiceError, match=r"write it as a path, \./mine"):
+        get_pack("mine", pm)
+    with pytest.raises(PackChoiceError, match=r"has no assignment\.toml"):
+        get_pack("./nowhere", pm)

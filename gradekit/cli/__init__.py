@@ -7,6 +7,9 @@ Sub-commands live in their own modules and are imported only when invoked, so
 from __future__ import annotations
 
 import importlib
+import os
+import sys
+from typing import Any
 
 import click
 
@@ -22,8 +25,24 @@ COMMANDS = {
 }
 
 
+def drop_working_directory() -> None:
+    """Take the working directory off ``sys.path``, however it is spelled there (``""``,
+    ``.``, its absolute path): the grader is often run inside a folder of student files, and
+    a ``numpy.py`` there must never be imported in the grader's place."""
+    here = os.path.realpath(os.curdir)
+    sys.path[:] = [entry for entry in sys.path if os.path.realpath(entry or os.curdir) != here]
+
+
 class LazyGroup(click.Group):
     """A click group whose sub-commands are imported on first use."""
+
+    def main(self, args: Any = None, *rest: Any, **options: Any) -> Any:
+        """Run as the program (arguments from ``sys.argv``), the process is the command
+        line's own, so the working directory leaves ``sys.path`` before any sub-command is
+        imported; called with arguments (tests, embedding) it leaves the caller's alone."""
+        if args is None:
+            drop_working_directory()
+        return super().main(args, *rest, **options)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMANDS)

@@ -4,43 +4,105 @@ Exit codes of ``grade``: 0 every submission got a result row (whatever its score
 submission could not be graded because the tests or the grader failed, or a data set the
 tests need is missing (the rows say which), 2 usage error.
 Exit codes of ``check``: 0 every visible test passed, 1 some visible test did not, 2 usage.
+
+The two commands find their pack differently on purpose. ``grade`` runs a pack's tests on
+the staff's machine, so it takes a registered pack (``-a NAME``), a folder staff wrote as a
+path (``-a ./NAME``), or the registered pack the submissions' file names fit best
+(:func:`gradekit.packs.detect_pack`), never a pack file found near the submissions.
+``check`` is the student's tool and may use the release bundle their code sits in.
 """
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    import pluggy
+
+    from gradekit.packs import AssignmentPack
 
 FORMATS = ("table", "json", "csv", "gradescope", "html")
 
 
-def _choose_pack(name: str | None, near: Path):
-    """The pack to grade with: named, found in a student bundle around ``near``, or the only one."""
-    from gradekit.packs import PACK_FILE, AssignmentPack, PackError, find_packs, get_pack
+@contextmanager
+def _pack_errors() -> Iterator[None]:
+    """A pack that cannot be told (unknown name, no clear fit) is a usage error, exit 2; a
+    malformed one is a failure of the course's material, exit 1."""
+    from gradekit.packs import PackChoiceError, PackError
 
     try:
+        yield
+    except PackChoiceError as exc:
+        raise click.UsageError(str(exc)) from exc
+    except PackError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def _grading_pack(name: str | None, paths: tuple[Path, ...],
+                  pm: pluggy.PluginManager) -> tuple[AssignmentPack, list[Path]]:
+    """The pack ``grade`` uses and the submissions under ``paths``. Instructor material comes
+    only from the course root, installed plugins or a folder staff wrote as a path, never
+    from around the submissions: a pack decides which code the grader runs (its tests and
+    their conftest files), so a student must not be able to bring their own."""
+    from gradekit.packs import detect_pack, find_packs, get_pack
+
+    with _pack_errors():
+        named = get_pack(name, pm) if name else None
+        candidates = [named] if named else list(find_packs(pm).values())
+        submissions = expand_submissions(paths, candidates)
+        if not submissions:
+            raise click.UsageError(f"no submissions found in {', '.join(map(str, paths))}")
+        pack = named or detect_pack(submissions, candidates)
+    _refuse_inside_submissions(pack.path, f"the pack {pack.name!r}", paths)
+    return pack, submissions
+
+
+def _refuse_inside_submissions(folder: Path | None, what: str, paths: tuple[Path, ...]) -> None:
+    """Instructor material inside a submission (a ``reference/`` the working directory's
+    course search found in a student's folder, a pack path into one) is the student's."""
+    if folder is None:
+        return
+    for path in paths:
+        if folder.resolve().is_relative_to(path.resolve()):
+            raise click.UsageError(f"{what} at {folder} lies inside {path}, which is graded "
+                                   "as student work; run gradekit from outside the "
+                                   "submissions (or set GRADEKIT_COURSE), with packs from "
+                                   "outside them")
+
+
+def _release_pack(name: str | None, near: Path) -> AssignmentPack:
+    """The pack ``check`` uses: named, the student release bundle around ``near``, or the
+    only one registered. Finding it next to the code is right here and only here: ``check``
+    runs on the student's own machine, over their own files, for their own eyes."""
+    from gradekit.packs import PACK_FILE, AssignmentPack, find_packs, get_pack
+
+    with _pack_errors():
         if name:
             return get_pack(name)
         for folder in (near, *near.parents):
             if (folder / PACK_FILE).is_file():
                 return AssignmentPack.load(folder)
         packs = find_packs()
-    except PackError as exc:
-        raise click.ClickException(str(exc)) from exc
     if len(packs) == 1:
         return next(iter(packs.values()))
     listed = ", ".join(sorted(packs)) or "none found"
-    raise click.ClickException(f"cannot tell which assignment to grade (packs: {listed}); "
-                               "pass --assignment NAME")
+    raise click.UsageError(f"cannot tell which assignment to check (packs: {listed}); "
+                           "pass --assignment NAME")
 
 
-def expand_submissions(paths: tuple[Path, ...], pack) -> list[Path]:
-    """Each path is one submission, or a folder whose entries are submissions."""
+def expand_submissions(paths: tuple[Path, ...], packs: Sequence[AssignmentPack]) -> list[Path]:
+    """Each path is one submission, or a folder whose entries are submissions: a folder is
+    one submission when it holds a module file of one of ``packs`` one or two levels down."""
+    wanted = {Path(rel).name for pack in packs for rel in pack.modules.values()}
     found: list[Path] = []
     for path in paths:
-        if path.is_dir() and not _looks_like_submission(path, pack):
+        if path.is_dir() and not _looks_like_submission(path, wanted):
             found += sorted(p for p in path.iterdir()
                             if not p.name.startswith(".") and (p.is_dir() or p.suffix in
                                                                (".zip", ".ipynb")))
@@ -49,8 +111,7 @@ def expand_submissions(paths: tuple[Path, ...], pack) -> list[Path]:
     return found
 
 
-def _looks_like_submission(folder: Path, pack) -> bool:
-    wanted = {Path(rel).name for rel in pack.modules.values()}
+def _looks_like_submission(folder: Path, wanted: set[str]) -> bool:
     return any(p.name in wanted for depth in ("*", "*/*") for p in folder.glob(depth))
 
 
@@ -97,7 +158,9 @@ def _stderr():
 @click.command()
 @click.argument("paths", nargs=-1, required=True,
                 type=click.Path(exists=True, path_type=Path))
-@click.option("--assignment", "-a", help="Pack name (auto-detected when unambiguous).")
+@click.option("--assignment", "-a",
+              help="A registered pack's name, or a pack folder written as a path (./NAME). "
+                   "Default: the pack whose module files the submissions hold.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table",
               show_default=True, help="What to print on standard output.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),
@@ -118,21 +181,25 @@ def grade(paths: tuple[Path, ...], assignment: str | None, fmt: str, out: Path |
     from gradekit.course import find_course_root
     from gradekit.grading import GradingOptions
     from gradekit.harness.reports import write_per_submission, write_report
-    from gradekit.plugin_manager import get_plugin_manager
+    from gradekit.plugin_manager import create_plugin_manager
 
-    pack = _choose_pack(assignment, paths[0].resolve())
-    submissions = expand_submissions(paths, pack)
-    if not submissions:
-        raise click.UsageError(f"no submissions found in {', '.join(map(str, paths))}")
+    try:
+        course_root = find_course_root()
+    except FileNotFoundError as exc:  # GRADEKIT_COURSE points at no course
+        raise click.UsageError(str(exc)) from exc
+    # before the reference is imported from it: a working directory inside a submission
+    # must not make the student's reference/ the course's
+    _refuse_inside_submissions(course_root, "the course repository", paths)
+    pm = create_plugin_manager(course_root)
+    pack, submissions = _grading_pack(assignment, paths, pm)
     protected = (out.resolve(),) if out else ()
-    options = GradingOptions(course_root=find_course_root(), sandbox=sandbox,
+    options = GradingOptions(course_root=course_root, sandbox=sandbox,
                              protected=protected, notebooks=notebooks,
                              output_dir=out.resolve() if out else None)
     outcomes = _grade_all(submissions, pack, options, jobs, show_progress=sys.stderr.isatty())
     results = [result for result, _ in outcomes]
 
     clock = time.perf_counter()
-    pm = get_plugin_manager()
     write_report(pm, fmt, results, sys.stdout)
     if out:
         out.mkdir(parents=True, exist_ok=True)
@@ -157,8 +224,8 @@ def grade(paths: tuple[Path, ...], assignment: str | None, fmt: str, out: Path |
 @click.command()
 @click.argument("path", required=False, default=".",
                 type=click.Path(exists=True, path_type=Path))
-@click.option("--assignment", "-a", help="Pack name or folder (found automatically in a "
-                                         "student release).")
+@click.option("--assignment", "-a", help="Pack name, or a pack folder written as a path "
+                                         "(found automatically in a student release).")
 @click.option("--sandbox", type=click.Choice(["subprocess", "bwrap", "none"]),
               default="subprocess", show_default=True,
               help="'none' runs your code inside gradekit itself (fastest, least protected).")
@@ -171,7 +238,7 @@ def check(path: Path, assignment: str | None, sandbox: str, notebooks: bool) -> 
     from gradekit.grading import VISIBLE_ONLY, GradingOptions, grade_submission
     from gradekit.harness.reports.table import render
 
-    pack = _choose_pack(assignment, path.resolve())
+    pack = _release_pack(assignment, path.resolve())
     options = GradingOptions(sandbox=sandbox, visibility=VISIBLE_ONLY, notebooks=notebooks)
     result, _ = grade_submission(path, pack, options)
     console = Console()

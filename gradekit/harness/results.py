@@ -4,6 +4,10 @@ submission.
 These are plain data so that every report format (table, JSON, CSV, Gradescope) renders the
 same facts; :meth:`SubmissionResult.to_dict` is the documented JSON shape
 (``schemas/result.schema.json`` next to this package's reports).
+
+Their text comes from student code, notebooks and uploads, so every text field is made inert
+(:mod:`gradekit.harness.inert`) as the value is built: no report, and no writer a course adds,
+can show a terminal escape sequence from a submission.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal
 
+from gradekit.harness.inert import inert, inert_data
 from gradekit.harness.scoring import PartTotal, part_totals
 
 Status = Literal["passed", "failed", "error", "skipped", "partial"]
@@ -22,8 +27,19 @@ STATUSES: tuple[Status, ...] = ("passed", "failed", "error", "skipped", "partial
 VISIBILITIES: tuple[Visibility, ...] = ("visible", "hidden", "after_due_date")
 
 
+class _InertText:
+    """Base of the frozen result types: every string in every field is inert once built."""
+
+    def __post_init__(self) -> None:
+        for f in fields(self):  # only dataclasses derive from this class
+            value = getattr(self, f.name)
+            cleaned = inert_data(value)
+            if cleaned is not value:
+                object.__setattr__(self, f.name, cleaned)
+
+
 @dataclass(frozen=True)
-class TestResult:
+class TestResult(_InertText):
     """The outcome of one test: points earned out of points possible, and why."""
 
     __test__ = False  # a data class, not something for pytest to collect
@@ -43,7 +59,7 @@ class TestResult:
 
 
 @dataclass(frozen=True)
-class Finding:
+class Finding(_InertText):
     """Something worth reporting that is not a test, e.g. a notebook cell that failed."""
 
     kind: str
@@ -54,11 +70,11 @@ class Finding:
 
 
 @dataclass(frozen=True)
-class CellFailure:
+class CellFailure(_InertText):
     """A notebook cell that raised, timed out or was running when its kernel died.
 
-    ``source``, ``output`` and ``traceback`` come from the student's notebook: untrusted text
-    that every report must escape.
+    ``source``, ``output`` and ``traceback`` come from the student's notebook: untrusted text,
+    inert once here, that the HTML report still escapes.
     """
 
     index: int                   # position in the notebook, from 0
@@ -80,7 +96,7 @@ class CellFailure:
 
 
 @dataclass(frozen=True)
-class NotebookReport:
+class NotebookReport(_InertText):
     """How one notebook of a submission ran: its status, its failed cells, its executed copy."""
 
     name: str                    # as the pack lists it, e.g. "FullyConnectedNets.ipynb"
@@ -118,6 +134,10 @@ class SubmissionResult:
     duration: float = 0.0
     part_points: dict[str, float] = field(default_factory=dict)
     notebooks: list[NotebookReport] = field(default_factory=list)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        """The submission id comes from an upload's file name: inert, even when reassigned."""
+        super().__setattr__(name, inert(value) if isinstance(value, str) else value)
 
     @property
     def parts(self) -> dict[str, PartTotal]:

@@ -1,10 +1,13 @@
 """One grading run: pytest, in-process, over a submission's tests, giving a SubmissionResult.
 
-pytest runs isolated from wherever gradekit is started: no ini file or conftest from the
-surroundings, no entry-point plugins (a stray pytest plugin must not change grades), no
-cache directory written next to the tests, and no terminal output unless asked for.
-Test modules are imported with ``importlib`` mode, so visible and hidden test files may
-share a name.
+pytest runs isolated from wherever gradekit is started, because whatever it loads runs in
+the grader: each test folder is a session of its own, rooted there, so conftest files load
+from that folder and below and never from a folder above it (a submission, the working
+directory); no ini file (``-c /dev/null``); no entry-point plugins; no ``PYTEST_ADDOPTS``,
+``PYTEST_PLUGINS`` or other ``PYTEST_*`` setting of the grader's environment (a shell's
+``-x`` or ``-p`` must not change grades); no cache directory written next to the tests, and
+no terminal output unless asked for. Test modules are imported with ``importlib`` mode, so
+visible and hidden test files may share a name.
 """
 
 from __future__ import annotations
@@ -34,19 +37,52 @@ class TestSuiteError(RuntimeError):
     __test__ = False
 
 
-def _pytest_args(paths: Sequence[Path], show_output: bool) -> list[str]:
-    common = Path(os.path.commonpath([p.parent if p.is_file() else p for p in paths]))
+def _pytest_args(paths: Sequence[Path], root: Path, show_output: bool) -> list[str]:
+    """Arguments for one session over ``paths``, all inside the folder ``root``.
+
+    ``root`` is pytest's rootdir and its conftest cut-off: pytest reads conftest files in
+    the cut-off folder and below it only, along the way to each test, never above it.
+    """
     args = [
         *(str(p) for p in paths),
         "-c", os.devnull,
-        "--rootdir", str(common),
-        "--confcutdir", str(common),
+        "--rootdir", str(root),
+        "--confcutdir", str(root),
         "--disable-plugin-autoload",
         "-p", "no:cacheprovider",
         "--import-mode=importlib",
         "--strict-markers",
     ]
     return [*args, "-q"] if show_output else [*args, "-p", "no:terminal"]
+
+
+def _sessions(paths: Sequence[Path]) -> dict[Path, list[Path]]:
+    """The paths grouped into one pytest session per outermost test folder.
+
+    pytest has a single conftest cut-off per session, and a cut-off above two unrelated
+    folders (a pack's tests and the course's hidden tests) would admit every conftest between
+    them and it. A test file counts as its folder; a folder inside another joins that one.
+    """
+    folders = {p: p if p.is_dir() else p.parent for p in paths}
+    tops = sorted({f for f in folders.values()
+                   if not any(f != other and f.is_relative_to(other)
+                              for other in folders.values())})
+    return {top: [p for p, f in folders.items() if f.is_relative_to(top)] for top in tops}
+
+
+@contextmanager
+def _without_pytest_environment() -> Iterator[None]:
+    """Hide the ``PYTEST_*`` variables for the run: pytest takes options from
+    ``PYTEST_ADDOPTS`` and imports the plugins named in ``PYTEST_PLUGINS``."""
+    saved = {name: value for name, value in os.environ.items() if name.startswith("PYTEST_")}
+    for name in saved:
+        del os.environ[name]
+    try:
+        yield
+    finally:
+        for name in [n for n in os.environ if n.startswith("PYTEST_")]:
+            del os.environ[name]
+        os.environ.update(saved)
 
 
 @contextmanager
@@ -109,17 +145,13 @@ def run_tests(
                             default_timeout=default_timeout, roots=paths, rubric=rubric,
                             notebooks=notebooks)
     start = time.perf_counter()
-    with _fresh_test_modules([p if p.is_dir() else p.parent for p in paths]):
-        exit_code = pytest.main(_pytest_args(paths, show_output), plugins=[plugin])
+    with _without_pytest_environment():
+        for root, inside in _sessions(paths).items():
+            with _fresh_test_modules([root]):
+                exit_code = pytest.main(_pytest_args(inside, root, show_output),
+                                        plugins=[plugin])
+            _check_session(exit_code, plugin)
     duration = time.perf_counter() - start
-    if plugin.problems:  # pytest calls collection errors an interruption too
-        raise TestSuiteError("the tests cannot run as written:\n  " + "\n  ".join(plugin.problems))
-    if exit_code == pytest.ExitCode.INTERRUPTED:
-        raise KeyboardInterrupt  # pytest swallowed a Ctrl-C; the caller decides what to keep
-    if exit_code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED,
-                         pytest.ExitCode.NO_TESTS_COLLECTED):
-        raise TestSuiteError(f"pytest stopped with exit code {exit_code!r}; run again with "
-                             "show_output=True to see why")
     findings = [] if plugin.results else [
         Finding("tests", f"no {'/'.join(plugin.visibilities)} tests found under "
                          f"{', '.join(str(p) for p in paths)}")
@@ -132,3 +164,15 @@ def run_tests(
         duration=duration,
         part_points=dict(part_points or {}),
     )
+
+
+def _check_session(exit_code: int | pytest.ExitCode, plugin: GradekitPlugin) -> None:
+    """Raise when a session did not run the tests as written; failed tests are fine."""
+    if plugin.problems:  # pytest calls collection errors an interruption too
+        raise TestSuiteError("the tests cannot run as written:\n  " + "\n  ".join(plugin.problems))
+    if exit_code == pytest.ExitCode.INTERRUPTED:
+        raise KeyboardInterrupt  # pytest swallowed a Ctrl-C; the caller decides what to keep
+    if exit_code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED,
+                         pytest.ExitCode.NO_TESTS_COLLECTED):
+        raise TestSuiteError(f"pytest stopped with exit code {exit_code!r}; run again with "
+                             "show_output=True to see why")

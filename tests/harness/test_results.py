@@ -18,3 +18,35 @@ def test_totals_failures_and_dict_shape():
                                           "tests": 2, "declared": False}
     assert document["tests"][3]["visibility"] == "hidden"
     assert SubmissionResult.from_dict(document) == result
+
+
+def test_every_text_field_is_inert_from_construction():
+    from dataclasses import replace
+
+    from gradekit.harness.results import CellFailure, NotebookReport
+
+    dirty = "\x1b[2J\x1b[32mok\x1b[0m\r\u202e"
+    shown = "ok\\r\\u202e"
+    test = TestResult(f"t.py::a{dirty}", "layers", 0.0, 1.0, "failed", dirty,
+                      details={"reason": dirty, "credit": 0.0})
+    assert (test.name, test.message, test.details) == (f"t.py::a{shown}", shown,
+                                                       {"reason": shown, "credit": 0.0})
+    assert Finding("output", dirty).message == shown
+    cell = CellFailure(0, 1, dirty, source=dirty, output=dirty, traceback=dirty,
+                       dependents=(dirty,))
+    assert {cell.error, cell.source, cell.output, cell.traceback, *cell.dependents} == {shown}
+    report = NotebookReport(dirty, "cell-errors", dirty, failed_cells=(cell,), executed=dirty)
+    assert {report.name, report.message, report.executed} == {shown}
+    assert replace(test, message=dirty).message == shown
+    result = SubmissionResult(dirty, "fc_nets", [test])
+    assert result.submission == shown
+    result.submission = f"again{dirty}"
+    assert result.submission == f"again{shown}"
+    assert SubmissionResult.from_dict(result.to_dict()) == result
+
+
+def test_clean_values_keep_their_identity():
+    details = {"accuracy": 0.5, "split": "val"}
+    tests = [TestResult("t.py::a", "layers", 1.0, 1.0, "passed", details=details)]
+    assert tests[0].details is details
+    assert SubmissionResult("alice", "fc_nets", tests).tests is tests

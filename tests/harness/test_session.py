@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import sys
+
 import pytest
 
 from gradekit.harness.session import TestSuiteError, run_tests
@@ -244,3 +247,76 @@ def test_the_dataset_fixture_serves_registered_loaders(make_pm, write_tests):
     assert result["test_missing"].status == "error"
     assert "gradekit data fetch lost" in result["test_missing"].message
     assert "no data set 'no_such_set'" in result["test_unknown"].message
+
+
+# -- nothing but the test folders configures pytest -------------------------------------
+
+PLANTED = """
+import pathlib
+
+pathlib.Path({marker!r}).write_text("imported")
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:  # every test would pass without running
+        item.runtest = lambda: None
+"""
+
+EXPECTED = {"test_scale": "passed", "test_relu": "failed", "test_softmax": "failed",
+            "test_half_credit": "partial", "test_divide": "error", "test_hidden": "passed"}
+
+
+def _plant_conftest(here, plugins, marker, monkeypatch):
+    (here / "conftest.py").write_text(PLANTED.format(marker=str(marker)))
+
+
+def _plant_ini(here, plugins, marker, monkeypatch):
+    (plugins / "planted.py").write_text(PLANTED.format(marker=str(marker)))
+    (here / "pytest.ini").write_text("[pytest]\naddopts = -p planted -k test_scale\n")
+
+
+def _plant_addopts(here, plugins, marker, monkeypatch):
+    (plugins / "planted.py").write_text(PLANTED.format(marker=str(marker)))
+    monkeypatch.setenv("PYTEST_ADDOPTS", "-p planted -k test_scale")
+
+
+def _plant_plugins(here, plugins, marker, monkeypatch):
+    (plugins / "planted.py").write_text(PLANTED.format(marker=str(marker)))
+    monkeypatch.setenv("PYTEST_PLUGINS", "planted")
+
+
+@pytest.mark.parametrize("plant", [_plant_conftest, _plant_ini, _plant_addopts, _plant_plugins],
+                         ids=["cwd-conftest", "cwd-pytest-ini", "PYTEST_ADDOPTS", "PYTEST_PLUGINS"])
+def test_the_working_directory_and_environment_do_not_configure_pytest(
+    make_pm, write_tests, tmp_path, monkeypatch, plant
+):
+    here, plugins, marker = tmp_path / "here", tmp_path / "plugins", tmp_path / "loaded"
+    here.mkdir()
+    plugins.mkdir()
+    monkeypatch.syspath_prepend(str(plugins))  # importable, as a real plugin would be
+    monkeypatch.delitem(sys.modules, "planted", raising=False)
+    plant(here, plugins, marker, monkeypatch)
+    before = {k: v for k, v in os.environ.items() if k.startswith("PYTEST_")}
+    monkeypatch.chdir(here)
+    result = run_tests([write_tests("test_layers.py", TESTS)], make_pm(STUDENT))
+    assert not marker.exists(), marker.read_text()
+    assert {name: t.status for name, t in by_name(result).items()} == EXPECTED
+    assert {k: v for k, v in os.environ.items() if k.startswith("PYTEST_")} == before
+
+
+def test_conftests_load_from_the_test_folders_and_never_from_above(make_pm, tmp_path):
+    # two test folders (a pack's and the hidden ones) with a planted conftest where they meet
+    course, marker = tmp_path / "course", tmp_path / "loaded"
+    (course / "visible").mkdir(parents=True)
+    (course / "hidden").mkdir()
+    (course / "conftest.py").write_text(PLANTED.format(marker=str(marker)))
+    (course / "visible" / "test_visible.py").write_text(
+        "def test_relu(impl):\n    assert impl.layers.relu(-1.0) == 0\n")
+    (course / "hidden" / "conftest.py").write_text(
+        "import pytest\n\n\n@pytest.fixture\ndef seed():\n    return 7\n")
+    (course / "hidden" / "test_hidden.py").write_text(
+        "def test_seeded(seed):\n    assert seed == 7\n")
+    result = run_tests([course / "visible", course / "hidden"], make_pm(STUDENT))
+    assert not marker.exists()
+    assert {name: t.status for name, t in by_name(result).items()} == {
+        "test_relu": "failed", "test_seeded": "passed"}  # the course's own conftest still works

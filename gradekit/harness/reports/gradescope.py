@@ -6,6 +6,11 @@ submission), ``visibility``, ``stdout_visibility`` and ``tests``; each test has 
 ``tags`` and ``visibility``. Hidden tests keep ``visibility: "hidden"`` and
 after-due-date tests ``"after_due_date"``, so Gradescope shows them accordingly.
 
+Every string here can carry student text (a test's message, a finding, a file name), so the
+document asks Gradescope to show all of it as plain text (``output_format``,
+``test_output_format``, ``test_name_format``: ``"text"``), never as HTML, Markdown or ANSI
+colours; the text itself is already inert (:mod:`gradekit.harness.inert`).
+
 Gradescope grades one submission per container, so this writer takes exactly one result.
 """
 
@@ -51,6 +56,9 @@ def to_gradescope(result: SubmissionResult, *, stdout_visibility: str = "hidden"
         "score": result.score,
         "execution_time": round(result.duration, 3),
         "output": _summary(result),
+        "output_format": "text",
+        "test_output_format": "text",
+        "test_name_format": "text",
         "visibility": "visible",
         "stdout_visibility": stdout_visibility,
         "tests": tests,

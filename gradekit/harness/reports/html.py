@@ -1,8 +1,10 @@
 """The HTML feedback page: one self-contained page a student can open offline.
 
 Everything shown (messages, test names, notebook cells, tracebacks) comes from the
-submission, so the template autoescapes it all; the page carries no script and no external
-URL, and its Content-Security-Policy blocks both should escaping ever be bypassed.
+submission, so the template autoescapes it all (no ``|safe`` anywhere), and the one link, to
+the executed notebook, is percent-encoded so it can only be a relative file name; the page
+carries no script and no external URL, and its Content-Security-Policy blocks both should
+escaping ever be bypassed.
 """
 
 from __future__ import annotations

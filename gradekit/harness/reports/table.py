@@ -1,8 +1,9 @@
 """The terminal report (rich): a class overview, then each submission's parts and the tests
 that lost points, with the reason.
 
-Messages come from student code and notebooks, so they are rendered as plain text, never
-parsed as rich markup.
+Messages come from student code and notebooks, so every cell and header is a rich ``Text``:
+rich would read ``[bold green]...[/]`` in a plain string as markup. (Control characters are
+already gone: the result types hold inert text, see :mod:`gradekit.harness.inert`.)
 """
 
 from __future__ import annotations
@@ -46,18 +47,23 @@ def _points(score: float, max_score: float) -> str:
     return f"{score:.4g} / {max_score:.4g}"
 
 
+def _add_row(table: Table, *cells: str | Text) -> None:
+    """A row of literal text, whatever brackets its strings hold."""
+    table.add_row(*(cell if isinstance(cell, Text) else Text(cell) for cell in cells))
+
+
 def overview(results: Sequence[SubmissionResult]) -> Table:
     """One row per submission, one column per part, then the total."""
     parts = gradebook_columns(results)[2:-2]
     table = Table(title="Grades", title_justify="left")
     table.add_column("submission")
     for part in parts:
-        table.add_column(part, justify="right")
+        table.add_column(Text(part), justify="right")
     table.add_column("total", justify="right", style="bold")
     for result in results:
         totals = result.parts
         cells = [f"{totals[p].score:.4g}" if p in totals else "–" for p in parts]
-        table.add_row(Text(result.submission), *cells, _points(result.score, result.max_score))
+        _add_row(table, result.submission, *cells, _points(result.score, result.max_score))
     return table
 
 
@@ -71,24 +77,22 @@ def submission_detail(result: SubmissionResult) -> Table:
     table.add_column("status")
     table.add_column("why", overflow="fold")
     for part, total in result.parts.items():
-        table.add_row(Text(part, style="bold"), _points(total.score, total.max_score),
-                      f"{total.passed}/{total.tests} passed", "")
+        _add_row(table, Text(part, style="bold"), _points(total.score, total.max_score),
+                 f"{total.passed}/{total.tests} passed", "")
         failures = [t for t in result.failures() if t.part == part]
         missing, others = split_not_implemented(failures)
         if missing:  # starter code: one line per part, not one per test
-            table.add_row(Text(f"  {len(missing)} test" + "s" * (len(missing) != 1)), "",
-                          Text("failed", style=STATUS_STYLES["failed"]),
-                          Text(not_implemented_line(missing)))
+            _add_row(table, f"  {len(missing)} test" + "s" * (len(missing) != 1), "",
+                     Text("failed", style=STATUS_STYLES["failed"]), not_implemented_line(missing))
         for test in others:
-            table.add_row(Text(f"  {test.name}"), _points(test.score, test.max_score),
-                          Text(test.status, style=STATUS_STYLES[test.status]),
-                          Text(test.message))
+            _add_row(table, f"  {test.name}", _points(test.score, test.max_score),
+                     Text(test.status, style=STATUS_STYLES[test.status]), test.message)
     for notebook in result.notebooks:
-        table.add_row(Text(f"[notebook] {notebook.name}"), "",
-                      f"{notebook.cells_run}/{notebook.cells_total} cells ran",
-                      Text(notebook_summary(notebook)))
+        _add_row(table, f"[notebook] {notebook.name}", "",
+                 f"{notebook.cells_run}/{notebook.cells_total} cells ran",
+                 notebook_summary(notebook))
     for finding in result.findings:
-        table.add_row(Text(f"[{finding.kind}]"), "", "", Text(finding.message))
+        _add_row(table, f"[{finding.kind}]", "", "", finding.message)
     return table
 
 

@@ -88,6 +88,15 @@ def test_scores_accuracy_and_notebook_facts(hostile: SubmissionResult) -> None:
     assert 'href="FullyConnectedNets.executed.ipynb"' in page
 
 
+def test_the_executed_notebook_link_can_only_be_a_relative_file(hostile) -> None:
+    from dataclasses import replace
+
+    notebook = replace(hostile.notebooks[0], executed='javascript:alert(1)" onclick="x')
+    page = render_html([replace(hostile, notebooks=[notebook])])
+    assert 'href="javascript%3Aalert%281%29%22%20onclick%3D%22x"' in page
+    assert 'onclick="' not in page  # the quote is escaped in the link text too
+
+
 def test_not_implemented_failures_fold_into_one_line() -> None:
     tests = [TestResult(f"t.py::test_{i}", "layers", 0.0, 1.0, "failed",
                         f"not implemented: layers.{name}")

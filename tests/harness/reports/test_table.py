@@ -39,3 +39,15 @@ def test_writer_prints_to_a_stream(results):
     out = io.StringIO()
     write_table(results, out)
     assert "alice · fc_nets" in out.getvalue()
+
+
+def test_a_part_name_with_brackets_is_a_literal_column_header(results):
+    from dataclasses import replace
+
+    from gradekit.harness.reports.table import overview
+    from gradekit.harness.results import TestResult
+
+    odd = TestResult("t.py::test_x", "[red]x[/red]", 1.0, 1.0, "passed")
+    console = Console(record=True, width=160)
+    console.print(overview([replace(results[0], tests=[*results[0].tests, odd]), results[1]]))
+    assert "[red]x[/red]" in console.export_text()
