@@ -59,19 +59,26 @@ def _as_json(submission: Submission) -> str:
     import dataclasses
     import json
 
-    return json.dumps({
+    from gradekit.harness.inert import inert_data
+
+    return json.dumps(inert_data({
         "id": submission.id,
         "source": str(submission.source),
         "package": submission.package,
         "modules": submission.modules,
         "findings": [dataclasses.asdict(f) for f in submission.findings],
-    }, indent=2)
+    }), indent=2)
 
 
 def _show(submission: Submission, expected: Mapping[str, str], *, kept: bool) -> None:
     from rich.console import Console
-    from rich.markup import escape
+    from rich.markup import escape as markup_escape
     from rich.table import Table
+
+    from gradekit.harness.inert import inert
+
+    def escape(text: str) -> str:  # names and messages come from the upload: plain text
+        return markup_escape(inert(text))
 
     console = Console()
     package = escape(submission.package) if submission.package else "[red]none found[/red]"
@@ -84,7 +91,7 @@ def _show(submission: Submission, expected: Mapping[str, str], *, kept: bool) ->
     modules.add_column("module")
     for prefix in expected:
         found = submission.modules.get(prefix)
-        modules.add_row(prefix, found or "[red]missing[/red]")
+        modules.add_row(prefix, escape(found) if found else "[red]missing[/red]")
     console.print(modules)
 
     if not submission.findings:
@@ -94,5 +101,6 @@ def _show(submission: Submission, expected: Mapping[str, str], *, kept: bool) ->
     for column in ("kind", "affects", "message"):
         findings.add_column(column, overflow="fold")
     for finding in submission.findings:
-        findings.add_row(finding.kind.value, finding.prefix or "-", escape(finding.message))
+        findings.add_row(finding.kind.value, escape(finding.prefix or "-"),
+                         escape(finding.message))
     console.print(findings)

@@ -12,17 +12,17 @@ import re
 
 from nbformat import NotebookNode
 
+from gradekit.harness.inert import strip_sequences
 from gradekit.harness.results import CellFailure
 
-ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 MAX_TEXT = 4000
 MAGIC = re.compile(r"^\s*[%!]")
 
 
 def plain(text: str, limit: int = MAX_TEXT) -> str:
-    """Colour codes removed, capped at ``limit`` characters (keeping the end, where the
-    error is)."""
-    text = ANSI.sub("", text)
+    """Escape sequences (IPython's colours, and any other) removed, capped at ``limit``
+    characters (keeping the end, where the error is)."""
+    text = strip_sequences(text)
     return text if len(text) <= limit else "…" + text[-limit:]
 
 

@@ -66,3 +66,14 @@ def test_inspect_json_is_machine_readable(tmp_path):
     assert report["modules"]["classifiers.fc_net"] == "cs682.classifiers.fc_net"
     assert {(f["kind"], f["prefix"]) for f in report["findings"]} == {
         ("missing-module", "classifiers.cnn"), ("syntax-error", "optim")}
+
+
+def test_names_from_the_upload_are_shown_as_plain_text(tmp_path):
+    hostile = "[bold red]OK\x1b[2J\x1b]52;c;cHduZWQ=\x07"  # markup, clear screen, clipboard
+    write_cs682(tmp_path / "upload")
+    (tmp_path / "upload" / "cs682").rename(tmp_path / "upload" / hostile)
+    for args in ((), ("--json",)):
+        result = run(str(tmp_path / "upload"), *args)
+        assert result.exit_code == 0, result.output
+        assert "\x1b" not in result.output and "\x07" not in result.output
+    assert "[bold red]OK" in run(str(tmp_path / "upload")).output

@@ -122,7 +122,8 @@ def test_a_pack_named_folder_and_pytest_files_in_the_working_directory_change_no
     (here / "conftest.py").write_text(PLANTED.format(marker=str(markers / "cwd-conftest")))
     (here / "pytest.ini").write_text("[pytest]\naddopts = -p cwd_plugin\n")
     (here / "cwd_plugin.py").write_text(PLANTED.format(marker=str(markers / "cwd-plugin")))
-    (here / "numpy.py").write_text(PLANTED.format(marker=str(markers / "cwd-numpy")))
+    for shadow in ("numpy", "pluggy", "click"):  # what the grader imports first
+        (here / f"{shadow}.py").write_text(PLANTED.format(marker=str(markers / f"cwd-{shadow}")))
     plugins.mkdir()
     (plugins / "env_plugin.py").write_text(PLANTED.format(marker=str(markers / "env-plugin")))
     env = {"PYTHONPATH": str(plugins), "PYTEST_ADDOPTS": "-p env_plugin",
