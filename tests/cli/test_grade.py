@@ -212,6 +212,19 @@ def test_parallel_grading_gives_the_same_rows(examples, graded):
     assert parallel == {name: row["score"] for name, row in graded[0].items()}, result.stderr
 
 
+def test_the_plain_subprocess_grades_the_examples_modules_like_bubblewrap(examples, graded):
+    """Isolation changes what student code can reach, never a verdict on honest code."""
+    result = CliRunner().invoke(main, ["grade", str(examples), "--format", "json",
+                                       "--sandbox", "subprocess", "--no-notebooks"])
+    assert result.exit_code == 0, result.output
+
+    def modules(row: dict) -> dict[str, str]:
+        return {t["name"]: t["status"] for t in row["tests"] if t["part"] != "accuracy"}
+
+    plain = {row["submission"]: modules(row) for row in json.loads(result.stdout)}
+    assert plain == {name: modules(row) for name, row in graded[0].items()}
+
+
 def test_an_unreadable_upload_still_gets_a_zero_row(tmp_path):
     upload = tmp_path / "essay.txt"
     upload.write_text("not a submission")
