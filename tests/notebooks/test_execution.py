@@ -106,7 +106,7 @@ def test_a_loop_that_swallows_interrupts_stops_the_notebook(make_run, mode: str)
 
 def test_the_whole_notebook_timeout_skips_the_cells_after_it(make_run, mode: str) -> None:
     run = make_run("import time\ntime.sleep(10)", "print('too late')", mode=mode,
-                   cell_timeout=3, timeout=1)  # the kernel's start counts: cell 1 gets 1 s
+                   cell_timeout=3, timeout=1)  # from the kernel's start on: cell 1 gets 1 s
     run.execute()
     assert run.status == "timed-out" and run.stopped_at == 1
     assert run.message == "the notebook ran past its 1 s limit; cell 2 and later cells did " \
