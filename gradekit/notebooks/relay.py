@@ -35,6 +35,7 @@ MAX_FRAMES = 64        # a Jupyter message has 7 frames, plus its buffers
 QUEUED_MESSAGES = 2    # messages a grader socket holds before the kernel must wait
 BACKLOG = 1 << 20      # bytes the relay holds for one direction of a connection
 CHUNK = 256 << 10
+RETRY_SECONDS = 0.01   # how often to try a kernel that does not listen yet
 GREETING = 64          # bytes of a ZMTP 3 greeting
 MORE, LONG = 0x01, 0x02
 
@@ -125,9 +126,10 @@ class FrameCounter:
 
 
 class _Link:
-    """One grader connection and the kernel connection behind it."""
+    """One grader connection and the kernel connection behind it (``None`` until the kernel
+    listens: what the grader sends meanwhile waits here, as ZeroMQ would hold it)."""
 
-    def __init__(self, grader: socket.socket, kernel: socket.socket, url: str,
+    def __init__(self, grader: socket.socket, kernel: socket.socket | None, url: str,
                  max_message: int, max_frames: int) -> None:
         self.grader, self.kernel, self.url = grader, kernel, url
         self.up = bytearray()    # grader to kernel
@@ -151,6 +153,7 @@ class MessageRelay:
         self._selector = selectors.DefaultSelector()
         self._watched: dict[socket.socket, int] = {}
         self._links: set[_Link] = set()
+        self._unconnected: list[_Link] = []  # links whose kernel is not listening yet
         self._calls: deque[Callable[[], None]] = deque()
         self._wake, self._waker = socket.socketpair()
         self._wake.setblocking(False)
@@ -195,7 +198,8 @@ class MessageRelay:
                 sock.close()
             for link in self._links:
                 link.grader.close()
-                link.kernel.close()
+                if link.kernel is not None:
+                    link.kernel.close()
             self._selector.close()
             shutil.rmtree(self.folder, ignore_errors=True)
 
@@ -206,7 +210,9 @@ class MessageRelay:
 
     def _loop(self) -> None:
         while self._running:
-            for key, events in self._selector.select():
+            ready = self._selector.select(RETRY_SECONDS if self._unconnected else None)
+            self._connect_kernels()
+            for key, events in ready:
                 if key.data is None:
                     self._woken()
                 elif isinstance(key.data, _Link):
@@ -225,18 +231,29 @@ class MessageRelay:
             grader, _ = listener.accept()
         except BlockingIOError:
             return
-        kernel = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        try:
-            kernel.connect(url[len("ipc://"):])  # the kernel is not listening yet: ZeroMQ
-        except OSError:                         # retries the connection in a moment
-            grader.close()
-            kernel.close()
-            return
         grader.setblocking(False)
-        kernel.setblocking(False)
-        link = _Link(grader, kernel, url, self.max_message, self.max_frames)
+        link = _Link(grader, None, url, self.max_message, self.max_frames)
         self._links.add(link)
-        self._update(link)
+        self._unconnected.append(link)
+        self._connect_kernels()
+
+    def _connect_kernels(self) -> None:
+        """Connect each waiting link to its kernel, if the kernel listens by now."""
+        for link in list(self._unconnected):
+            if link not in self._links:  # dropped meanwhile
+                self._unconnected.remove(link)
+                continue
+            kernel = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                kernel.connect(link.url[len("ipc://"):])
+            except OSError:  # not listening yet: try again in a moment
+                kernel.close()
+                self._update(link)
+                continue
+            kernel.setblocking(False)
+            link.kernel = kernel
+            self._unconnected.remove(link)
+            self._update(link)
 
     def _serve(self, link: _Link, sock: socket.socket, events: int) -> None:
         try:
@@ -266,8 +283,9 @@ class MessageRelay:
         read, write = selectors.EVENT_READ, selectors.EVENT_WRITE
         self._watch(link.grader, (read if len(link.up) < BACKLOG else 0) |
                     (write if link.down else 0), link)
-        self._watch(link.kernel, (read if len(link.down) < BACKLOG else 0) |
-                    (write if link.up else 0), link)
+        if link.kernel is not None:
+            self._watch(link.kernel, (read if len(link.down) < BACKLOG else 0) |
+                        (write if link.up else 0), link)
 
     def _watch(self, sock: socket.socket, events: int, data: Any) -> None:
         was = self._watched.get(sock, 0)
@@ -285,6 +303,8 @@ class MessageRelay:
 
     def _drop(self, link: _Link) -> None:
         for sock in (link.grader, link.kernel):
+            if sock is None:
+                continue
             if sock in self._watched:
                 self._selector.unregister(sock)
                 del self._watched[sock]
