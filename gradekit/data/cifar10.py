@@ -5,10 +5,16 @@ These are the functions the assignments give to students, with the same names (h
 Unlike the classic loader, batches of any size load (the CI subset holds 1017 images per
 batch), and the folder is found through :func:`gradekit.data.locate.locate` instead of a
 path relative to the notebook.
+
+Under the grader the notebook reads a view of the data set without the held-out images
+(:mod:`gradekit.data.view`); :func:`cut_held_out` makes that view's ``test_batch``, and
+``get_CIFAR10_data(held_out=True)`` gives the grader the held-out images preprocessed like
+the notebook's split.
 """
 
 from __future__ import annotations
 
+import hashlib
 import pickle
 import warnings
 from pathlib import Path
@@ -16,13 +22,23 @@ from pathlib import Path
 import numpy as np
 
 from gradekit.data.locate import locate
-from gradekit.data.registry import CIFAR10, CIFAR10_TEST_BATCH, CIFAR10_TRAIN_BATCHES
+from gradekit.data.registry import CIFAR10, CIFAR10_TEST_BATCH, CIFAR10_TRAIN_BATCHES, HeldOut
+from gradekit.data.view import Split, ViewError, data_view, read_note
+
+#: The entries of a batch that hold one item per image (the official batches have all three,
+#: the CI subset no file names); they are cut together.
+PER_IMAGE = ("data", "labels", "filenames")
+
+
+def read_batch(filename: str | Path) -> dict:
+    """One pickled batch as stored: ``data`` uint8 rows ``(N, 3072)``, channels first."""
+    with open(filename, "rb") as f:
+        return pickle.load(f, encoding="latin1")
 
 
 def load_CIFAR_batch(filename: str | Path) -> tuple[np.ndarray, np.ndarray]:  # noqa: N802
     """One pickled batch as images ``(N, 32, 32, 3)`` float64 and labels ``(N,)``."""
-    with open(filename, "rb") as f:
-        batch = pickle.load(f, encoding="latin1")
+    batch = read_batch(filename)
     X = batch["data"].reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1).astype("float")
     y = np.array(batch["labels"])
     return X, y
@@ -46,6 +62,7 @@ def get_CIFAR10_data(  # noqa: N802
     num_test: int = 1000,
     subtract_mean: bool = True,
     root: str | Path | None = None,
+    held_out: bool = False,
 ) -> dict[str, np.ndarray]:
     """The notebooks' split and preprocessing, channels first.
 
@@ -55,11 +72,23 @@ def get_CIFAR10_data(  # noqa: N802
 
     When the training batches hold fewer than ``num_training + num_validation`` images (the
     CI subset has 5085), the validation size is kept, training gets the rest, and a warning
-    says so; likewise the test split shrinks to what ``test_batch`` holds.
+    says so; likewise the test split shrinks to what ``test_batch`` holds. In the grader's
+    view of the data set the first images of ``test_batch`` are held out, and a warning says
+    that ``X_test`` holds the images after them.
+
+    ``held_out=True`` is the grader's call: it returns the held-out images (``X_held_out``,
+    ``y_held_out``) and the validation split (``X_val``, ``y_val``), preprocessed exactly as
+    the notebook's split of the view is (same sizes, same mean image), and ``held_out``
+    naming the images. Inside a sandbox there are none, and it raises.
     """
-    Xtr, Ytr, Xte, Yte = load_CIFAR10(root if root is not None else locate(CIFAR10))
-    num_training, num_test = _fit_split(len(Xtr), len(Xte), num_training, num_validation,
-                                        num_test)
+    folder = Path(root) if root is not None else locate(CIFAR10)
+    if held_out:
+        return _held_out_data(folder, num_training, num_validation, subtract_mean)
+    Xtr, Ytr, Xte, Yte = load_CIFAR10(folder)
+    num_training, num_test, notes = _fit_split(len(Xtr), len(Xte), num_training,
+                                               num_validation, num_test, read_note(folder))
+    for note in notes:
+        warnings.warn(note, stacklevel=2)
     X_train, y_train = Xtr[:num_training], Ytr[:num_training]
     val = slice(num_training, num_training + num_validation)
     X_val, y_val = Xtr[val], Ytr[val]
@@ -81,30 +110,100 @@ def get_CIFAR10_data(  # noqa: N802
     }
 
 
+def cut_held_out(folder: Path, held_out: HeldOut) -> Split:
+    """The view's copy of the batch ``held_out`` names, without its first ``count`` images,
+    and those images. An image whose pixels are also in another batch is not held out: its
+    label is readable there."""
+    (name,) = held_out.files
+    batch = _checked_batch(folder / name)
+    count = held_out.count
+    if count >= len(batch["data"]):
+        raise ValueError(f"{folder / name} holds {len(batch['data'])} images, too few to hold "
+                         f"out {count} and keep some; lower the held-out count of "
+                         f"{CIFAR10.name} in gradekit.data.registry")
+    kept = {key: value[count:] if key in PER_IMAGE else value for key, value in batch.items()}
+    seen = {_pixels(row) for row in kept["data"]}
+    for other in (n for n in CIFAR10.contents if n != name):
+        seen.update(_pixels(row) for row in _checked_batch(folder / other)["data"])
+    rows, labels = batch["data"][:count], np.array(batch["labels"][:count], dtype=np.int64)
+    unseen = np.array([_pixels(row) not in seen for row in rows], dtype=bool)
+    positions = np.flatnonzero(unseen)
+    dropped = count - len(positions)
+    description = f"{held_out.summary}, from {folder.name}: {len(positions)} images scored"
+    if dropped:
+        description += f" ({dropped} left out: their pixels are also in other batches)"
+    return Split({name: pickle.dumps(kept, protocol=4)}, rows[unseen], labels[unseen],
+                 positions, description)
+
+
+def _checked_batch(path: Path) -> dict:
+    """A batch of the grader's copy, or an error saying how to replace a broken copy."""
+    try:
+        batch = read_batch(path)
+        if len(batch["data"]) != len(batch["labels"]) or batch["data"].shape[1:] != (3072,):
+            raise ValueError("data and labels do not match")
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, EOFError,
+            pickle.UnpicklingError) as exc:
+        raise ViewError(f"{path} is not a CIFAR-10 batch ({exc}); replace the copy, e.g. "
+                        f"with `gradekit data fetch cifar10 --force`") from exc
+    return batch
+
+
+def _pixels(row: np.ndarray) -> bytes:
+    return hashlib.blake2b(row.tobytes(), digest_size=16).digest()
+
+
+def _held_out_data(folder: Path, num_training: int, num_validation: int,
+                   subtract_mean: bool) -> dict[str, np.ndarray]:
+    """The grader's arrays (see :func:`get_CIFAR10_data`): the mean image is the mean of
+    the view's training split, summed exactly in integers as the notebook's float64 mean is,
+    so both sides subtract the very same numbers."""
+    view = data_view(CIFAR10, folder)
+    kept = view.held_out()
+    parts = [read_batch(view.folder / name) for name in CIFAR10_TRAIN_BATCHES]
+    rows = np.concatenate([batch["data"] for batch in parts])
+    labels = np.concatenate([np.array(batch["labels"], dtype=np.int64) for batch in parts])
+    num_training, _, _ = _fit_split(len(rows), 0, num_training, num_validation, 0, None)
+    mean = rows[:num_training].sum(axis=0, dtype=np.int64) / num_training \
+        if subtract_mean else np.zeros(rows.shape[1])
+    val = slice(num_training, num_training + num_validation)
+
+    def prepared(images: np.ndarray) -> np.ndarray:
+        return (images - mean).reshape(-1, 3, 32, 32)
+
+    return {"X_held_out": prepared(kept.rows), "y_held_out": kept.labels,
+            "X_val": prepared(rows[val]), "y_val": labels[val], "held_out": kept.description}
+
+
 def _fit_split(
     available_train: int, available_test: int, num_training: int, num_validation: int,
-    num_test: int,
-) -> tuple[int, int]:
-    """Shrink the training and test sizes to what exists, keeping the validation size."""
+    num_test: int, note: dict | None,
+) -> tuple[int, int, list[str]]:
+    """Shrink the training and test sizes to what exists, keeping the validation size; the
+    warnings that say so (and, in the grader's view, which test images are held out)."""
     if num_validation >= available_train:
         raise ValueError(
             f"num_validation={num_validation} leaves no training images: the training "
             f"batches hold only {available_train}; ask for fewer validation images"
         )
+    notes = []
     if num_training + num_validation > available_train:
         fitted = available_train - num_validation
-        warnings.warn(
+        notes.append(
             f"CIFAR-10 training batches hold {available_train} images, fewer than "
             f"num_training + num_validation = {num_training + num_validation}: "
-            f"training on {fitted}, validating on {num_validation}",
-            stacklevel=3,
-        )
+            f"training on {fitted}, validating on {num_validation}")
         num_training = fitted
-    if num_test > available_test:
-        warnings.warn(
+    fitted_test = min(num_test, available_test)
+    if note is not None and CIFAR10_TEST_BATCH in note.get("files", ()) and num_test:
+        first = int(note.get("count", 0))
+        notes.append(
+            f"the grader keeps test_batch images 0..{first - 1} to score your best model "
+            f"(they are not in this data folder), so X_test holds the {fitted_test} after "
+            f"them ({first}..{first + fitted_test - 1})"
+            + (f", fewer than num_test={num_test}" if fitted_test < num_test else ""))
+    elif fitted_test < num_test:
+        notes.append(
             f"CIFAR-10 test_batch holds {available_test} images, fewer than "
-            f"num_test={num_test}: testing on all {available_test}",
-            stacklevel=3,
-        )
-        num_test = available_test
-    return num_training, num_test
+            f"num_test={num_test}: testing on all {available_test}")
+    return num_training, fitted_test, notes

@@ -2,6 +2,8 @@
 
 The environment variable lets a course or CI point at a shared copy; the cache dir is where
 ``gradekit data fetch`` puts downloads, so a fetched data set is found without configuration.
+Inside a sandbox ``$GRADEKIT_DATA`` lists the grader's views of the data sets instead
+(:mod:`gradekit.data.view`).
 """
 
 from __future__ import annotations
@@ -26,12 +28,10 @@ def cache_dir() -> Path:
 
 
 def search_path() -> list[Path]:
-    """The folders searched for data sets, first match wins."""
-    roots = []
-    if os.environ.get(ENV_VAR):
-        roots.append(Path(os.environ[ENV_VAR]).expanduser())
-    roots.append(cache_dir())
-    return roots
+    """The folders searched for data sets, first match wins: those ``$GRADEKIT_DATA`` lists
+    (separated like ``PATH``: a sandbox gets one folder per data set view), then the cache."""
+    listed = os.environ.get(ENV_VAR, "").split(os.pathsep)
+    return [*(Path(entry).expanduser() for entry in listed if entry), cache_dir()]
 
 
 def candidates(dataset: Dataset) -> list[Path]:

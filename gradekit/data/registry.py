@@ -1,8 +1,10 @@
 """The data sets gradekit knows how to find and download.
 
-One entry per data set: the folder names it may live under and the files to download with
-their checksums. Adding MNIST means adding an entry whose files are the four gzipped idx
-files; :mod:`gradekit.data.fetch` extracts archives and keeps other files as they are.
+One entry per data set: the folder names it may live under, the files to download with
+their checksums, and the part held out from the sandbox (:class:`HeldOut`), whose images earn
+accuracy credit. Adding MNIST means adding an entry whose files are the four gzipped idx
+files, and a cutter for its format in :mod:`gradekit.data.view`; :mod:`gradekit.data.fetch`
+extracts archives and keeps other files as they are.
 """
 
 from __future__ import annotations
@@ -28,12 +30,26 @@ class RemoteFile:
 
 
 @dataclass(frozen=True)
+class HeldOut:
+    """The images of a data set that earn accuracy credit: the first ``count`` images of
+    ``files``. The sandbox gets a view of the data set without them (:mod:`gradekit.data.view`),
+    so a model scored on them never had their labels; ``summary`` says which they are, in
+    words a student and the staff read (the pack and the feedback quote it)."""
+
+    files: tuple[str, ...]
+    count: int
+    summary: str
+
+
+@dataclass(frozen=True)
 class Dataset:
     """A data set on disk (``folders``, preferred first) and where to download it from.
 
     ``folders[0]`` is what a fetch produces (for an archive, the folder it unpacks to);
     later names are accepted alternatives, such as the small CI subset of CIFAR-10. A folder
     only counts once it holds every name in ``contents`` (a half-copied one does not).
+    ``companions`` are further files the loaders may read when present; a sandbox's view of
+    the data set holds ``contents`` and ``companions`` and nothing else of the folder.
     """
 
     name: str
@@ -42,6 +58,8 @@ class Dataset:
     files: tuple[RemoteFile, ...]
     size: str
     contents: tuple[str, ...] = ()
+    companions: tuple[str, ...] = ()
+    held_out: HeldOut | None = None
 
     def missing_from(self, folder: Path) -> list[str]:
         """The names in ``contents`` that ``folder`` lacks."""
@@ -64,6 +82,16 @@ CIFAR10 = Dataset(
     ),
     size="163 MB",
     contents=(*CIFAR10_TRAIN_BATCHES, CIFAR10_TEST_BATCH),
+    companions=("batches.meta",),
+    # The notebooks' test split: drawn at random from the same photos as the training batches
+    # (1000 per class in the official test_batch), and the same images in the CI subset,
+    # which holds the first 1017 of each batch. Holding out the end of the training batches
+    # instead would cost the notebook 1000 training images, a quarter of the CI subset's.
+    held_out=HeldOut(
+        files=(CIFAR10_TEST_BATCH,),
+        count=1000,
+        summary="the first 1000 images of CIFAR-10's test_batch (the notebooks' test split)",
+    ),
 )
 
 DATASETS: dict[str, Dataset] = {d.name: d for d in (CIFAR10,)}

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from gradekit.data.locate import ENV_VAR, search_path
+from gradekit.data.locate import ENV_VAR
+from gradekit.data.view import sandbox_views
 from gradekit.harness.results import NotebookReport, TestResult
 from gradekit.notebooks import ArtifactError
 from gradekit.notebooks.execution import NotebookRun, read_saved_arrays
@@ -37,10 +38,12 @@ def find_notebook(root: Path, spec: NotebookSpec) -> Path | None:
 
 
 def data_for_kernel() -> tuple[list[Path], dict[str, str]]:
-    """Data folders the kernel may read (read-only), and ``GRADEKIT_DATA`` pointing at the
-    first: inside the sandbox the user's cache dir is not where it is outside."""
-    roots = [p.resolve() for p in search_path() if p.is_dir()]
-    return roots, ({ENV_VAR: str(roots[0])} if roots else {})
+    """Data folders the kernel may read (read-only), and ``GRADEKIT_DATA`` listing them:
+    the grader's view of each installed data set (built once per data set version), which
+    holds what the notebook trains and tunes on and never the images that earn accuracy
+    credit (:mod:`gradekit.data.view`); no data folder itself."""
+    roots = [view.root for view in sandbox_views()]
+    return roots, ({ENV_VAR: os.pathsep.join(map(str, roots))} if roots else {})
 
 
 class SubmissionNotebooks:

@@ -16,6 +16,15 @@ def test_search_path_is_env_then_cache(data_roots):
     assert search_path() == [env_root, cache]
 
 
+def test_env_may_list_several_roots_like_path(data_roots, tmp_path, monkeypatch):
+    env_root, cache = data_roots
+    other = tmp_path / "other"
+    monkeypatch.setenv("GRADEKIT_DATA", f"{env_root}:{other}:")
+    assert search_path() == [env_root, other, cache]
+    make_copy(other / "cifar-10-subset")
+    assert locate(CIFAR10) == other / "cifar-10-subset"
+
+
 def test_unset_or_empty_env_leaves_only_the_cache(data_roots, monkeypatch):
     _, cache = data_roots
     monkeypatch.setenv("GRADEKIT_DATA", "")
