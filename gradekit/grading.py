@@ -1,8 +1,10 @@
 """Grade one submission end to end: load it, start its sandboxed worker, run the tests.
 
 Each step that can fail because of the submission turns into a finding or into failed tests,
-never into an exception: a broken upload still gets a result row with a reason. Timings of
-the steps are kept so that the overhead of grading can be reported.
+never into an exception: a broken upload still gets a result row with a reason, and an upload
+with nothing to grade (empty, unreadable, no package) gets a row saying that and nothing else.
+Timings of the steps are kept so that the overhead of grading can be reported. A whole class
+is graded by :mod:`gradekit.batch`.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gradekit.harness.results import Finding, NotebookReport, SubmissionResult
-from gradekit.packs import AssignmentPack
+from gradekit.packs import AssignmentPack, PackError
+from gradekit.submission.findings import NOTHING_TO_GRADE
 
 if TYPE_CHECKING:
     from gradekit.notebooks.runner import SubmissionNotebooks
@@ -26,6 +29,12 @@ if TYPE_CHECKING:
 
 VISIBLE_ONLY = ("visible",)
 EVERYTHING = ("visible", "hidden", "after_due_date")
+
+#: Finding kinds of a row that is not a full grade of the work as it should be: nothing was
+#: graded (bad input), the grader failed, the data was missing, or it is another pack's
+#: homework. ``grade`` exits 1 when a row has one, so staff look at it.
+NEEDS_ATTENTION = frozenset({"unreadable", "grader-error", "data-missing", "other-pack",
+                             *NOTHING_TO_GRADE})
 
 
 @dataclass(frozen=True)
@@ -73,18 +82,35 @@ def limits_for(pack: AssignmentPack):
 
 
 def test_folders(pack: AssignmentPack, options: GradingOptions) -> list[Path]:
-    """The visible tests, plus the hidden ones when they are asked for and present."""
+    """The visible tests, plus the course's hidden ones when they are asked for.
+
+    Hidden tests asked for but missing raise :class:`PackError`: the grade would quietly be a
+    visible-only one. Without a course root there are none to find (a library caller's own
+    pack); class grading (:mod:`gradekit.batch`) insists on the course.
+    """
     folders = [pack.visible_tests]
-    if set(options.visibility) - set(VISIBLE_ONLY) and options.course_root is not None:
+    if wants_hidden_tests(options) and options.course_root is not None:
         hidden = pack.hidden_tests(options.course_root)
-        if hidden.is_dir():
-            folders.append(hidden)
+        if not hidden.is_dir():
+            raise PackError(f"the hidden tests of pack {pack.name!r} are missing: there is no "
+                            f"folder {hidden}; restore it (grading without it would give "
+                            "visible-only grades)")
+        folders.append(hidden)
     return folders
 
 
-def grade_submission(path: Path, pack: AssignmentPack,
-                     options: GradingOptions) -> tuple[SubmissionResult, Timings]:
-    """Grade the submission at ``path`` with ``pack``; never raises for the student's faults."""
+def wants_hidden_tests(options: GradingOptions) -> bool:
+    """True when the run grades more than the visible tests."""
+    return bool(set(options.visibility) - set(VISIBLE_ONLY))
+
+
+def grade_submission(path: Path, pack: AssignmentPack, options: GradingOptions,
+                     sid: str | None = None) -> tuple[SubmissionResult, Timings]:
+    """Grade the submission at ``path`` with ``pack``; never raises for the student's faults.
+
+    ``sid`` is its id in a batch (:func:`gradekit.submission.loader.submission_ids`); alone,
+    the id comes from the upload's name.
+    """
     from gradekit.harness.rubrics import make_rubric
     from gradekit.harness.session import run_tests
     from gradekit.plugin_manager import create_plugin_manager
@@ -93,16 +119,21 @@ def grade_submission(path: Path, pack: AssignmentPack,
     from gradekit.submission import SubmissionError, load_submission
 
     timings = Timings()
+    tests = test_folders(pack, options)  # before any work: missing tests are not the student's
     scratch = Path(tempfile.mkdtemp(prefix="gradekit-grade-"))
     try:
         clock = time.perf_counter()
         try:
             submission = load_submission(path, scratch, expected=pack.modules,
-                                         package_name=pack.package)
+                                         package_name=pack.package, sid=sid)
         except SubmissionError as exc:
-            return failed_row(Path(path).name, pack, "unreadable", str(exc)), timings
+            unreadable = Finding("unreadable", str(exc))
+            return failed_row(sid or Path(path).name, pack, [unreadable]), timings
         timings.load = time.perf_counter() - clock
         findings = [Finding(str(f.kind), f.summary()) for f in submission.findings]
+        if not submission.gradable:  # the reason first, no wall of "not implemented"
+            first = sorted(findings, key=lambda f: f.kind not in NOTHING_TO_GRADE)
+            return failed_row(submission.id, pack, first), timings
         pm = create_plugin_manager(options.course_root)
         rubric = make_rubric(pm, pack.rubric) if pack.rubric is not None else None
 
@@ -123,7 +154,7 @@ def grade_submission(path: Path, pack: AssignmentPack,
                          for prefix, why in client.unavailable().items()]
             SubmissionPlugin(client, submission.id).register(pm)
             clock = time.perf_counter()
-            result = run_tests(test_folders(pack, options), pm, api=pack.api,
+            result = run_tests(tests, pm, api=pack.api,
                                visibility=tuple(options.visibility), submission_id=submission.id,
                                assignment=pack.name, part_points=pack.part_points,
                                rubric=rubric, notebooks=notebooks,
@@ -147,7 +178,8 @@ def _confinement(pack: AssignmentPack, submission: Submission,
     from gradekit.sandbox.confinement import new_confinement
 
     readable, env = data_for_kernel() if options.notebooks and pack.notebooks else ([], {})
-    hidden = [submission.source, submission.source.parent, *options.protected]
+    outputs = [options.output_dir] if options.output_dir is not None else []
+    hidden = [submission.source, submission.source.parent, *options.protected, *outputs]
     return new_confinement(options.sandbox, limits_for(pack), readable=readable, env=env,
                            hidden=hidden)
 
@@ -201,7 +233,14 @@ def _tail(text: str, limit: int = 2000) -> str:
     return text if len(text) <= limit else "…" + text[-limit:]
 
 
-def failed_row(submission: str, pack: AssignmentPack, kind: str, why: str) -> SubmissionResult:
-    """A result row for a submission that could not be graded at all: every part scores zero."""
+def failed_row(submission: str, pack: AssignmentPack,
+               findings: Sequence[Finding]) -> SubmissionResult:
+    """A result row for a submission that could not be graded at all: every part scores zero,
+    and the findings say why."""
     return SubmissionResult(submission=submission, assignment=pack.name,
-                            findings=[Finding(kind, why)], part_points=pack.part_points)
+                            findings=list(findings), part_points=pack.part_points)
+
+
+def needs_attention(result: SubmissionResult) -> bool:
+    """True when staff must look at this row before using it (see :data:`NEEDS_ATTENTION`)."""
+    return any(f.kind in NEEDS_ATTENTION for f in result.findings)

@@ -1,9 +1,16 @@
 """``gradekit grade`` (course staff) and ``gradekit check`` (students).
 
-Exit codes of ``grade``: 0 every submission got a result row (whatever its score), 1 some
-submission could not be graded because the tests or the grader failed, or a data set the
-tests need is missing (the rows say which), 2 usage error.
-Exit codes of ``check``: 0 every visible test passed, 1 some visible test did not, 2 usage.
+Exit codes of ``grade``: 0 every submission got a full grade (whatever its score); 1 some row
+needs a look (:func:`gradekit.grading.needs_attention`: nothing could be graded in the upload,
+it is another pack's homework, the grader failed, or a data set is missing; the rows and a
+warning say which), or the pack's material is broken or incomplete; 2 usage error (an unknown
+pack, no single pack fitting the submissions, ``--format gradescope`` with several, an output
+folder inside a submission); 130 interrupted (with ``--out``, a re-run resumes).
+Exit codes of ``check``: 0 every visible test passed, 1 some visible test did not, 2 usage
+(among them a path that is no submission at all).
+
+``grade`` hands the class to :class:`gradekit.batch.Batch` and only parses options, shows
+progress and writes the reports.
 
 The two commands find their pack differently on purpose. ``grade`` runs a pack's tests on
 the staff's machine, so it takes a registered pack (``-a NAME``), a folder staff wrote as a
@@ -15,7 +22,7 @@ path (``-a ./NAME``), or the registered pack the submissions' file names fit bes
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,6 +32,7 @@ import click
 if TYPE_CHECKING:
     import pluggy
 
+    from gradekit.batch import Batch, Entry, Graded
     from gradekit.packs import AssignmentPack
 
 FORMATS = ("table", "json", "csv", "gradescope", "html")
@@ -44,36 +52,42 @@ def _pack_errors() -> Iterator[None]:
         raise click.ClickException(str(exc)) from exc
 
 
-def _grading_pack(name: str | None, paths: tuple[Path, ...],
-                  pm: pluggy.PluginManager) -> tuple[AssignmentPack, list[Path]]:
-    """The pack ``grade`` uses and the submissions under ``paths``. Instructor material comes
-    only from the course root, installed plugins or a folder staff wrote as a path, never
-    from around the submissions: a pack decides which code the grader runs (its tests and
-    their conftest files), so a student must not be able to bring their own."""
+def _grading_pack(name: str | None, paths: tuple[Path, ...], pm: pluggy.PluginManager
+                  ) -> tuple[AssignmentPack, list[Path], list[AssignmentPack]]:
+    """The pack ``grade`` uses, the submissions under ``paths`` and the registered packs.
+    Instructor material comes only from the course root, installed plugins or a folder staff
+    wrote as a path, never from around the submissions: a pack decides which code the grader
+    runs (its tests and their conftest files), so a student must not be able to bring their
+    own."""
+    from gradekit.batch import find_submissions
     from gradekit.packs import detect_pack, find_packs, get_pack
 
     with _pack_errors():
         named = get_pack(name, pm) if name else None
-        candidates = [named] if named else list(find_packs(pm).values())
-        submissions = expand_submissions(paths, candidates)
+        registered = list(find_packs(pm).values())
+        submissions = find_submissions(paths, [named] if named else registered)
         if not submissions:
-            raise click.UsageError(f"no submissions found in {', '.join(map(str, paths))}")
-        pack = named or detect_pack(submissions, candidates)
+            raise click.UsageError(f"no submissions found in {', '.join(map(str, paths))}: "
+                                   "pass submission folders, zips or notebooks, or folders of "
+                                   "them")
+        pack = named or detect_pack(submissions, registered)
     _refuse_inside_submissions(pack.path, f"the pack {pack.name!r}", paths)
-    return pack, submissions
+    return pack, submissions, registered
 
 
-def _refuse_inside_submissions(folder: Path | None, what: str, paths: tuple[Path, ...]) -> None:
+def _refuse_inside_submissions(folder: Path | None, what: str, paths: tuple[Path, ...],
+                               fix: str = "run gradekit from outside the submissions (or set "
+                                          "GRADEKIT_COURSE), with packs from outside them"
+                               ) -> None:
     """Instructor material inside a submission (a ``reference/`` the working directory's
-    course search found in a student's folder, a pack path into one) is the student's."""
+    course search found in a student's folder, a pack path into one) is the student's; so is
+    an output folder there, which a later run would grade."""
     if folder is None:
         return
     for path in paths:
         if folder.resolve().is_relative_to(path.resolve()):
             raise click.UsageError(f"{what} at {folder} lies inside {path}, which is graded "
-                                   "as student work; run gradekit from outside the "
-                                   "submissions (or set GRADEKIT_COURSE), with packs from "
-                                   "outside them")
+                                   f"as student work; {fix}")
 
 
 def _release_pack(name: str | None, near: Path) -> AssignmentPack:
@@ -96,63 +110,48 @@ def _release_pack(name: str | None, near: Path) -> AssignmentPack:
                            "pass --assignment NAME")
 
 
-def expand_submissions(paths: tuple[Path, ...], packs: Sequence[AssignmentPack]) -> list[Path]:
-    """Each path is one submission, or a folder whose entries are submissions: a folder is
-    one submission when it holds a module file of one of ``packs`` one or two levels down."""
-    wanted = {Path(rel).name for pack in packs for rel in pack.modules.values()}
-    found: list[Path] = []
-    for path in paths:
-        if path.is_dir() and not _looks_like_submission(path, wanted):
-            found += sorted(p for p in path.iterdir()
-                            if not p.name.startswith(".") and (p.is_dir() or p.suffix in
-                                                               (".zip", ".ipynb")))
-        else:
-            found.append(path)
-    return found
-
-
-def _looks_like_submission(folder: Path, wanted: set[str]) -> bool:
-    return any(p.name in wanted for depth in ("*", "*/*") for p in folder.glob(depth))
-
-
-def _grade_all(submissions: list[Path], pack, options, jobs: int, show_progress: bool):
-    from rich.progress import Progress
-
-    from gradekit.grading import grade_submission
-
-    outcomes: list = [None] * len(submissions)
-    with Progress(transient=True, disable=not show_progress, console=_stderr()) as progress:
-        task = progress.add_task(f"grading {pack.name}", total=len(submissions))
-        if jobs <= 1:
-            for i, path in enumerate(submissions):
-                outcomes[i] = _safely(grade_submission, path, pack, options)
-                progress.advance(task)
-        else:
-            from concurrent.futures import ProcessPoolExecutor, as_completed
-
-            with ProcessPoolExecutor(max_workers=jobs, max_tasks_per_child=1) as pool:
-                futures = {pool.submit(_safely, grade_submission, path, pack, options): i
-                           for i, path in enumerate(submissions)}
-                for future in as_completed(futures):
-                    outcomes[futures[future]] = future.result()
-                    progress.advance(task)
-    return outcomes
-
-
-def _safely(grade, path: Path, pack, options):
-    """Grade one submission; a failure of the grader itself becomes an error row."""
-    from gradekit.grading import failed_row
-
-    try:
-        return grade(path, pack, options)
-    except Exception as exc:  # one broken submission must not stop the batch
-        return failed_row(path.name, pack, "grader-error", f"{type(exc).__name__}: {exc}"), None
-
-
 def _stderr():
     from rich.console import Console
 
     return Console(stderr=True)
+
+
+def _grade_batch(batch: Batch, jobs: int, show_progress: bool) -> dict[str, Graded]:
+    """Every row of ``batch`` by submission id, with a progress bar on a terminal: done of
+    total, rows needing attention so far, the time left, and what is being graded."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    from gradekit.grading import needs_attention
+
+    graded: dict[str, Graded] = {}
+    running: list[str] = []
+    columns = (TextColumn("grading {task.description}"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("{task.fields[failed]} failed"), TimeRemainingColumn(),
+               TextColumn("{task.fields[running]}"))
+    with Progress(*columns, console=_stderr(), transient=True,
+                  disable=not show_progress) as progress:
+        task = progress.add_task(batch.pack.name, total=len(batch.pending), failed=0,
+                                 running="")
+
+        def started(entry: Entry, pid: int) -> None:
+            running.append(entry.id)
+            progress.update(task, running=", ".join(running))
+
+        failed = 0
+        for done in batch.grade(jobs, on_start=started):
+            graded[done.entry.id] = done
+            if done.resumed:
+                continue
+            running.remove(done.entry.id)
+            failed += needs_attention(done.result)
+            progress.update(task, advance=1, failed=failed, running=", ".join(running))
+    return graded
 
 
 @click.command()
@@ -178,8 +177,9 @@ def grade(paths: tuple[Path, ...], assignment: str | None, fmt: str, out: Path |
     """Grade one submission, or every submission in each folder of PATHS."""
     import time
 
+    from gradekit.batch import Batch
     from gradekit.course import find_course_root
-    from gradekit.grading import GradingOptions
+    from gradekit.grading import GradingOptions, needs_attention
     from gradekit.harness.reports import write_per_submission, write_report
     from gradekit.plugin_manager import create_plugin_manager
 
@@ -190,14 +190,29 @@ def grade(paths: tuple[Path, ...], assignment: str | None, fmt: str, out: Path |
     # before the reference is imported from it: a working directory inside a submission
     # must not make the student's reference/ the course's
     _refuse_inside_submissions(course_root, "the course repository", paths)
+    _refuse_inside_submissions(out, "the output folder", paths,
+                               "write the reports outside the submissions")
     pm = create_plugin_manager(course_root)
-    pack, submissions = _grading_pack(assignment, paths, pm)
-    protected = (out.resolve(),) if out else ()
-    options = GradingOptions(course_root=course_root, sandbox=sandbox,
-                             protected=protected, notebooks=notebooks,
+    pack, submissions, registered = _grading_pack(assignment, paths, pm)
+    if fmt == "gradescope" and len(submissions) > 1:
+        raise click.UsageError(f"--format gradescope prints one submission's results.json, "
+                               f"and there are {len(submissions)}; pass --out DIR to write "
+                               "one per submission folder")
+    options = GradingOptions(course_root=course_root, sandbox=sandbox, notebooks=notebooks,
                              output_dir=out.resolve() if out else None)
-    outcomes = _grade_all(submissions, pack, options, jobs, show_progress=sys.stderr.isatty())
-    results = [result for result, _ in outcomes]
+    with _pack_errors():
+        batch = Batch(submissions, pack, options, packs=registered)
+    if batch.kept:
+        click.echo(f"{len(batch.kept)} of {len(batch.entries)} already graded (kept in {out}); "
+                   f"grading {len(batch.pending)}", err=True)
+    try:
+        graded = _grade_batch(batch, jobs, show_progress=sys.stderr.isatty())
+    except KeyboardInterrupt:
+        kept = (f"; the finished ones are kept in {out}: run the same command to grade the "
+                "rest" if out else "; nothing was kept (pass --out DIR to resume next time)")
+        click.echo(f"interrupted{kept}", err=True)
+        sys.exit(130)
+    results = [graded[entry.id].result for entry in batch.entries]
 
     clock = time.perf_counter()
     write_report(pm, fmt, results, sys.stdout)
@@ -208,16 +223,21 @@ def grade(paths: tuple[Path, ...], assignment: str | None, fmt: str, out: Path |
         write_report(pm, "csv", results, out / "grades.csv")
     report_seconds = time.perf_counter() - clock
     if timings:
-        for result, spent in outcomes:
+        for entry in batch.entries:
+            spent = graded[entry.id].timings
             if spent is not None:
-                click.echo(f"{result.submission}: load {spent.load:.2f} s, notebooks "
+                click.echo(f"{entry.id}: load {spent.load:.2f} s, notebooks "
                            f"{spent.notebooks:.2f} s, worker start {spent.start:.2f} s, "
                            f"tests {spent.tests:.2f} s", err=True)
         click.echo(f"reports: {report_seconds:.2f} s", err=True)
     missing = sorted({f.message for r in results for f in r.findings if f.kind == "data-missing"})
     for message in missing:
         click.echo(f"warning: {message}", err=True)
-    if missing or any(f.kind == "grader-error" for r in results for f in r.findings):
+    attention = [r for r in results if needs_attention(r)]
+    for result in attention:
+        kinds = ", ".join(dict.fromkeys(f.kind for f in result.findings))
+        click.echo(f"warning: {result.submission} needs a look ({kinds})", err=True)
+    if attention:
         sys.exit(1)
 
 
@@ -241,6 +261,9 @@ def check(path: Path, assignment: str | None, sandbox: str, notebooks: bool) -> 
     pack = _release_pack(assignment, path.resolve())
     options = GradingOptions(sandbox=sandbox, visibility=VISIBLE_ONLY, notebooks=notebooks)
     result, _ = grade_submission(path, pack, options)
+    unreadable = [f.message for f in result.findings if f.kind == "unreadable"]
+    if unreadable:
+        raise click.UsageError(unreadable[0])
     console = Console()
     console.print(render([result]))
     console.print(f"visible points: {result.score:g} / {result.max_score:g} "

@@ -18,11 +18,17 @@ import os
 import re
 import shutil
 import zipfile
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from gradekit.submission.findings import Finding, FindingKind, SubmissionError
+from gradekit.submission.findings import (
+    NOTHING_TO_GRADE,
+    Finding,
+    FindingKind,
+    SubmissionError,
+)
 from gradekit.submission.limits import Budget, Limits, UnpackError, is_junk
 from gradekit.submission.package import (
     PackageMatch,
@@ -61,16 +67,57 @@ class Submission:
     modules: dict[str, str]
     findings: list[Finding]
 
+    @property
+    def gradable(self) -> bool:
+        """False when a finding leaves nothing to grade (see :data:`NOTHING_TO_GRADE`)."""
+        return not any(f.kind in NOTHING_TO_GRADE for f in self.findings)
+
+
+def _clean(name: str, hashed: str) -> str:
+    """``name`` in ``[A-Za-z0-9._-]``, at most 64 characters, never starting or ending with
+    ``.``, ``-`` or ``_``; a name that needed cleaning gets a hash of ``hashed`` as suffix."""
+    clean = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip(".-_")[:64] or "submission"
+    if clean != name:
+        clean += "-" + hashlib.sha1(hashed.encode(errors="surrogateescape")).hexdigest()[:6]
+    return clean
+
 
 def submission_id(source: Path) -> str:
     """A file-system-safe id from the upload's name; names that needed cleaning get a hash
     suffix so that ``Jane Doe.zip`` and ``Jane_Doe.zip`` stay apart."""
     name = source.resolve().name
-    stem = re.sub(r"\.(zip|ipynb)$", "", name, flags=re.IGNORECASE)
-    clean = re.sub(r"[^A-Za-z0-9._-]+", "-", stem).strip(".-_")[:64] or "submission"
-    if clean != stem:
-        clean += "-" + hashlib.sha1(name.encode()).hexdigest()[:6]
-    return clean
+    return _clean(re.sub(r"\.(zip|ipynb)$", "", name, flags=re.IGNORECASE), name)
+
+
+def submission_ids(sources: Sequence[Path]) -> list[str]:
+    """One id per submission of a batch, all distinct, each a valid folder name.
+
+    An id is :func:`submission_id` unless another submission of the batch has that id too:
+    then the clashing ones are named after their whole file name (``alice`` and
+    ``alice.zip``), and if that still clashes (``a/alice`` and ``b/alice``) a hash of their
+    path is added. Ids depend only on the paths, so the same batch always gets the same ids.
+    """
+    resolved = [Path(source).resolve() for source in sources]
+    namings: list[Callable[[Path], str]] = [
+        submission_id,
+        lambda path: _clean(path.name, path.name),
+        lambda path: _clean(path.name, path.name) + "-" + hashlib.sha1(
+            os.fsencode(path)).hexdigest()[:8],
+    ]
+    level = [0] * len(resolved)
+    while True:
+        ids = [namings[n](path) for n, path in zip(level, resolved, strict=True)]
+        counts = Counter(ids)
+        clashing = [i for i, sid in enumerate(ids) if counts[sid] > 1]
+        if not clashing or all(level[i] == len(namings) - 1 for i in clashing):
+            break
+        for i in clashing:
+            level[i] = min(level[i] + 1, len(namings) - 1)
+    if len(set(ids)) != len(ids):
+        raise ValueError("the same submission is named twice in one batch: "
+                         + ", ".join(sorted({str(p) for p, sid in zip(resolved, ids, strict=True)
+                                             if counts[sid] > 1})))
+    return ids
 
 
 def _form(source: Path) -> str:
@@ -198,9 +245,24 @@ def _missing(files: Path, match: PackageMatch, expected: Mapping[str, str]) -> l
     return findings
 
 
+def _listing(files: Path, limit: int = 5) -> str:
+    """What a submission holds, as a few names a student recognises."""
+    names = sorted("/".join(p.relative_to(files).parts) for p in files.rglob("*")
+                   if p.is_file() and not is_junk(p.relative_to(files).parts))
+    shown = ", ".join(names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
 def _no_package(files: Path, expected: Mapping[str, str], package_name: str | None) -> Finding:
-    """Why nothing can be imported: only notebooks were sent, or no homework module at all."""
+    """Why nothing can be graded: nothing was sent, only notebooks, or no homework module."""
     package = f"{package_name or 'homework'} package folder"
+    if not any(p.is_file() for p in files.rglob("*")):
+        return Finding(
+            FindingKind.EMPTY_SUBMISSION,
+            ".",
+            f"The submission is empty: it holds no files, so nothing was graded. Submit your "
+            f"{package} and your notebooks.",
+        )
     notebooks = sorted(
         "/".join(p.relative_to(files).parts) for p in files.rglob("*.ipynb")
         if not is_junk(p.relative_to(files).parts)
@@ -209,15 +271,31 @@ def _no_package(files: Path, expected: Mapping[str, str], package_name: str | No
         return Finding(
             FindingKind.NOTEBOOK_ONLY,
             notebooks[0],
-            f"Only notebooks were submitted ({', '.join(notebooks)}): the module tests need "
-            f"your {package} and will score 0.",
+            f"Only notebooks were submitted ({', '.join(notebooks)}), so nothing was graded: "
+            f"the tests need your {package}. Submit it together with the notebooks.",
         )
     wanted = ", ".join(expected.values())
     return Finding(
         FindingKind.NO_PACKAGE,
         ".",
-        f"No folder with the homework modules ({wanted}) was found, so every module test "
-        f"will score 0. Submit your whole {package}.",
+        f"No folder with the homework modules ({wanted}) was found, so nothing was graded; "
+        f"the submission holds {_listing(files)}. Submit your whole {package}.",
+    )
+
+
+def _refused(source: Path, exc: UnpackError) -> Finding:
+    """The finding for an upload that could not be unpacked at all."""
+    if isinstance(exc, BadArchiveError):
+        return Finding(
+            FindingKind.CORRUPT_ARCHIVE,
+            ".",
+            f"{exc}, so nothing was graded: the upload may have been cut short or is not a "
+            "zip file. Zip the folder again and resubmit it.",
+        )
+    return Finding(
+        FindingKind.REFUSED_SUBMISSION,
+        ".",
+        f"The submission {source.name!r} was not unpacked, so nothing was graded: {exc}.",
     )
 
 
@@ -228,17 +306,19 @@ def load_submission(
     expected: Mapping[str, str] = CS231N_MODULES,
     package_name: str | None = None,
     limits: Limits | None = None,
+    sid: str | None = None,
 ) -> Submission:
     """Prepare the submission at ``path`` in ``workdir`` and describe it.
 
     ``expected`` is the pack's module map (prefix -> file inside the package);
     ``package_name`` is the course's package name, used only when the upload does not say
-    (loose files, a folder whose name cannot be imported). Problems in the upload become
-    findings; :class:`SubmissionError` means ``path`` is no submission at all.
+    (loose files, a folder whose name cannot be imported); ``sid`` is the submission's id in
+    its batch (:func:`submission_ids`; default :func:`submission_id`). Problems in the upload
+    become findings; :class:`SubmissionError` means ``path`` is no submission at all.
     """
     source = Path(path).resolve()
     form = _form(source)
-    sid = submission_id(source)
+    sid = sid or submission_id(source)
     files = _working_copy(Path(workdir), sid, source) / "files"
     files.mkdir()
     try:
@@ -246,12 +326,7 @@ def load_submission(
     except UnpackError as exc:
         shutil.rmtree(files)
         files.mkdir()
-        refused = Finding(
-            FindingKind.REFUSED_SUBMISSION,
-            source.name,
-            f"The submission {source.name!r} was not unpacked: {exc}.",
-        )
-        return Submission(sid, source, files, None, {}, [refused])
+        return Submission(sid, source, files, None, {}, [_refused(source, exc)])
     findings.sort(key=lambda f: f.path)
 
     expected = dict(expected)

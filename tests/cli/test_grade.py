@@ -229,7 +229,7 @@ def test_an_unreadable_upload_still_gets_a_zero_row(tmp_path):
     upload = tmp_path / "essay.txt"
     upload.write_text("not a submission")
     result = CliRunner().invoke(main, ["grade", str(upload), "-a", "fc_nets", "--format", "json"])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # staff must look at it
     (row,) = json.loads(result.stdout)
     assert (row["submission"], row["score"], row["max_score"]) == ("essay.txt", 0, 100)
     assert row["findings"][0]["kind"] == "unreadable"

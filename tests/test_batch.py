@@ -1,0 +1,143 @@
+"""Class grading: every submission gets its row whatever happens to another one's grading
+process, ids never clash, bad input says what it is, and a stopped batch resumes.
+
+Submissions here are the pack's starter code (every test fails fast, "not implemented") and
+the modules-only grade (no notebooks), so a batch of three takes seconds per row.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from gradekit.authoring.release import build_starter
+from gradekit.batch import JOURNAL, Batch
+from gradekit.cli import main
+from gradekit.course import find_course_root
+from gradekit.grading import GradingOptions
+from gradekit.packs import get_pack
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def starter(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("starter") / "starter"
+    build_starter(get_pack("fc_nets"), find_course_root(), folder)
+    return folder
+
+
+def _class(folder: Path, starter: Path, names: list[str]) -> Path:
+    for name in names:
+        shutil.copytree(starter, folder / name)
+    return folder
+
+
+def _options(out: Path | None = None) -> GradingOptions:
+    return GradingOptions(course_root=find_course_root(), notebooks=False, output_dir=out)
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_killed_grading_process_costs_only_its_own_row(tmp_path, starter, jobs):
+    submissions = sorted(_class(tmp_path / "class", starter, ["ann", "ben", "cat"]).iterdir())
+    batch = Batch(submissions, get_pack("fc_nets"), _options())
+
+    def started(entry, pid: int) -> None:
+        if entry.id == "ben":
+            os.kill(pid, signal.SIGKILL)
+
+    rows = {done.entry.id: done.result for done in batch.grade(jobs, on_start=started)}
+    assert sorted(rows) == ["ann", "ben", "cat"]
+    [died] = rows["ben"].findings
+    assert died.kind == "grader-error"
+    assert died.message.startswith("grading process died: killed by signal 9 (SIGKILL)")
+    for sid in ("ann", "cat"):
+        assert rows[sid].tests and not any(f.kind == "grader-error" for f in rows[sid].findings)
+
+
+def test_a_batch_killed_midway_regrades_only_what_is_missing(tmp_path, starter):
+    folder = _class(tmp_path / "class", starter, ["ann", "ben", "cat", "dan"])
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "gradekit", "grade", str(folder), "-a", "fc_nets",
+               "--no-notebooks", "--format", "json", "--out", str(out)]
+    environment = {**os.environ, "GRADEKIT_COURSE": str(find_course_root())}
+    process = subprocess.Popen(command, env=environment, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, start_new_session=True)
+    journal = out / JOURNAL
+    deadline = time.monotonic() + 600
+    while len(list(journal.glob("*.json"))) < 2:  # two rows kept, the rest not yet
+        assert process.poll() is None and time.monotonic() < deadline, "batch ended early"
+        time.sleep(0.05)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    finished = len(list(journal.glob("*.json")))
+    assert 2 <= finished < 4
+
+    rerun = subprocess.run(command, env=environment, capture_output=True, text=True,
+                           timeout=600)
+    assert rerun.returncode == 0, rerun.stderr
+    assert f"{finished} of 4 already graded (kept in {out}); grading {4 - finished}" \
+        in rerun.stderr
+    rows = json.loads(rerun.stdout)
+    assert [row["submission"] for row in rows] == ["ann", "ben", "cat", "dan"]
+    assert len({row["score"] for row in rows}) == 1  # kept rows equal the regraded ones
+
+
+def test_a_changed_submission_is_graded_again(tmp_path, starter):
+    folder = _class(tmp_path / "class", starter, ["ann", "ben"])
+    out = tmp_path / "out"
+    pack = get_pack("fc_nets")
+    first = Batch(sorted(folder.iterdir()), pack, _options(out))
+    list(first.grade())
+    (folder / "ben" / "cs231n" / "layers.py").write_text("# rewritten\n")
+    again = Batch(sorted(folder.iterdir()), pack, _options(out))
+    assert [e.id for e in again.kept] == ["ann"] and [e.id for e in again.pending] == ["ben"]
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_an_upload_and_a_folder_of_the_same_name_get_their_own_rows_and_folders(
+        tmp_path, starter, jobs):
+    folder = _class(tmp_path / "class", starter, ["alice"])
+    with zipfile.ZipFile(folder / "alice.zip", "w") as archive:
+        for path in starter.rglob("*"):
+            archive.write(path, path.relative_to(starter))
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["grade", str(folder), "-a", "fc_nets", "-j", jobs,
+                                       "--no-notebooks", "--format", "json", "--out", str(out)])
+    rows = json.loads(result.stdout)
+    assert sorted(row["submission"] for row in rows) == ["alice", "alice.zip"]
+    assert (out / "alice" / "result.json").is_file()
+    assert (out / "alice.zip" / "result.json").is_file()
+    ids = {json.loads((out / name / "result.json").read_text())[0]["submission"]
+           for name in ("alice", "alice.zip")}
+    assert ids == {"alice", "alice.zip"}
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_bad_input_says_what_it_is_first_and_grade_exits_1(tmp_path, starter, jobs):
+    folder = _class(tmp_path / "class", starter, ["good"])
+    (folder / "corrupt.zip").write_bytes(b"PK\x03\x04 this is not really a zip")
+    (folder / "empty").mkdir()
+    (folder / "notes").mkdir()
+    (folder / "notes" / "essay.txt").write_text("I did the homework on paper.")
+    result = CliRunner().invoke(main, ["grade", str(folder), "-a", "fc_nets", "-j", jobs,
+                                       "--no-notebooks", "--format", "json"])
+    assert result.exit_code == 1
+    rows = {row["submission"]: row for row in json.loads(result.stdout)}
+    assert sorted(rows) == ["corrupt", "empty", "good", "notes"]
+    for sid in ("corrupt", "empty", "notes"):
+        first = rows[sid]["findings"][0]
+        assert first["kind"] != "grader-error", first
+        assert rows[sid]["tests"] == [], f"{sid}: a wall of not-implemented tests"
+        assert f"warning: {sid} needs a look" in result.stderr
+    assert rows["good"]["tests"]
