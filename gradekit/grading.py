@@ -126,6 +126,7 @@ def grade_submission(path: Path, pack: AssignmentPack,
             result = run_tests(test_folders(pack, options), pm, api=pack.api,
                                visibility=tuple(options.visibility), submission_id=submission.id,
                                assignment=pack.name, part_points=pack.part_points,
+                               part_titles=pack.part_titles,
                                rubric=rubric, notebooks=notebooks,
                                show_output=options.show_output)
             timings.tests = time.perf_counter() - clock
@@ -204,4 +205,5 @@ def _tail(text: str, limit: int = 2000) -> str:
 def failed_row(submission: str, pack: AssignmentPack, kind: str, why: str) -> SubmissionResult:
     """A result row for a submission that could not be graded at all: every part scores zero."""
     return SubmissionResult(submission=submission, assignment=pack.name,
-                            findings=[Finding(kind, why)], part_points=pack.part_points)
+                            findings=[Finding(kind, why)], part_points=pack.part_points,
+                            part_titles=pack.part_titles)
