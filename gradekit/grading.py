@@ -157,6 +157,7 @@ def grade_submission(path: Path, pack: AssignmentPack, options: GradingOptions,
             result = run_tests(tests, pm, api=pack.api,
                                visibility=tuple(options.visibility), submission_id=submission.id,
                                assignment=pack.name, part_points=pack.part_points,
+                               part_titles=pack.part_titles,
                                rubric=rubric, notebooks=notebooks,
                                show_output=options.show_output)
             timings.tests = time.perf_counter() - clock
@@ -238,7 +239,8 @@ def failed_row(submission: str, pack: AssignmentPack,
     """A result row for a submission that could not be graded at all: every part scores zero,
     and the findings say why."""
     return SubmissionResult(submission=submission, assignment=pack.name,
-                            findings=list(findings), part_points=pack.part_points)
+                            findings=list(findings), part_points=pack.part_points,
+                            part_titles=pack.part_titles)
 
 
 def needs_attention(result: SubmissionResult) -> bool:

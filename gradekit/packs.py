@@ -124,6 +124,11 @@ class AssignmentPack:
         """Declared points per part, as the harness scales parts by them."""
         return {p.name: p.points for p in self.parts}
 
+    @property
+    def part_titles(self) -> dict[str, str]:
+        """Each part's title, which feedback shows students instead of its name."""
+        return {p.name: p.title for p in self.parts}
+
     @classmethod
     def load(cls, path: Path) -> AssignmentPack:
         """Parse ``path/assignment.toml``; errors name the file and the offending key."""

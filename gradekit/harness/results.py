@@ -13,6 +13,7 @@ can show a terminal escape sequence from a submission.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from gradekit.harness.inert import inert, inert_data
@@ -119,6 +120,10 @@ class NotebookReport(_InertText):
         return cls(**{k: v for k, v in data.items() if k in known}, failed_cells=cells)
 
 
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
 @dataclass
 class SubmissionResult:
     """All test results of one submission, with totals per part and overall.
@@ -134,6 +139,8 @@ class SubmissionResult:
     duration: float = 0.0
     part_points: dict[str, float] = field(default_factory=dict)
     notebooks: list[NotebookReport] = field(default_factory=list)
+    part_titles: dict[str, str] = field(default_factory=dict)  # from the pack, for feedback
+    graded_at: str = field(default_factory=_now)  # ISO 8601, when the result was made
 
     def __setattr__(self, name: str, value: Any) -> None:
         """The submission id comes from an upload's file name: inert, even when reassigned."""
@@ -164,7 +171,9 @@ class SubmissionResult:
             "score": self.score,
             "max_score": self.max_score,
             "duration": self.duration,
-            "parts": {name: total.to_dict() for name, total in self.parts.items()},
+            "graded_at": self.graded_at,
+            "parts": {name: {**total.to_dict(), **_title(self.part_titles, name)}
+                      for name, total in self.parts.items()},
             "tests": [t.to_dict() for t in self.tests],
             "findings": [f.to_dict() for f in self.findings],
             "notebooks": [n.to_dict() for n in self.notebooks],
@@ -183,4 +192,15 @@ class SubmissionResult:
             duration=data.get("duration", 0.0),
             part_points=declared,
             notebooks=[NotebookReport.from_dict(n) for n in data.get("notebooks", [])],
+            part_titles={name: part["title"] for name, part in data.get("parts", {}).items()
+                         if part.get("title")},
+            graded_at=data.get("graded_at", ""),
         )
+
+    def title_of(self, part: str) -> str:
+        """The part's title for students, its name when the pack gives none."""
+        return self.part_titles.get(part) or part
+
+
+def _title(titles: dict[str, str], part: str) -> dict[str, str]:
+    return {"title": titles[part]} if part in titles else {}

@@ -40,9 +40,14 @@ class PartTotal:
     passed: int
     tests: int
     declared: bool
+    scale: float = 1.0  # what one point of a test's own weight is worth in this part
 
     def to_dict(self) -> dict[str, float | int | bool]:
         return asdict(self)
+
+    def points_of(self, test: TestResult) -> tuple[float, float]:
+        """The test's score and maximum as the part counts them: they sum to the part's."""
+        return test.score * self.scale, test.max_score * self.scale
 
 
 def part_totals(
@@ -57,9 +62,10 @@ def part_totals(
     for part, members in raw.items():
         score = sum(t.score for t in members)
         max_score = sum(t.max_score for t in members)
+        scale = 1.0
         if part in declared:
-            score = declared[part] * score / max_score if max_score else 0.0
-            max_score = declared[part]
+            scale = declared[part] / max_score if max_score else 0.0
+            score, max_score = score * scale, declared[part]
         passed = sum(t.status == "passed" for t in members)
-        totals[part] = PartTotal(score, max_score, passed, len(members), part in declared)
+        totals[part] = PartTotal(score, max_score, passed, len(members), part in declared, scale)
     return totals

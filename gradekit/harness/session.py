@@ -123,6 +123,7 @@ def run_tests(
     submission_id: str = "",
     assignment: str = "",
     part_points: Mapping[str, float] | None = None,
+    part_titles: Mapping[str, str] | None = None,
     default_timeout: float | None = None,
     rubric: Rubric | None = None,
     notebooks: SubmissionNotebooks | None = None,
@@ -131,7 +132,8 @@ def run_tests(
     """Run the tests under ``test_paths`` against the components ``pm`` provides.
 
     ``visibility`` selects which tests run (``"visible"`` for a student's own check).
-    ``part_points`` are the parts' points a pack declares and ``rubric`` its accuracy rubric
+    ``part_points`` are the parts' points a pack declares (``part_titles`` their titles)
+    and ``rubric`` its accuracy rubric
     (the ``rubric`` fixture), ``notebooks`` the executed notebooks (the ``notebook``
     fixture). Raises :class:`TestSuiteError`
     when a test module cannot be collected or misuses a marker.
@@ -163,6 +165,7 @@ def run_tests(
         findings=findings,
         duration=duration,
         part_points=dict(part_points or {}),
+        part_titles=dict(part_titles or {}),
     )
 
 

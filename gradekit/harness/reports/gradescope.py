@@ -20,12 +20,14 @@ import json
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from gradekit.harness.results import SubmissionResult
+from gradekit.harness.reports.feedback import NO_TEST, line_items, points
+from gradekit.harness.results import SubmissionResult, TestResult
 
 
 def _summary(result: SubmissionResult) -> str:
-    lines = [f"{result.assignment or 'Assignment'}: {result.score:g} / {result.max_score:g}"]
-    lines += [f"{part}: {total.score:g} / {total.max_score:g}"
+    lines = [f"{result.assignment or 'Assignment'}: {points(result.score)} / "
+             f"{points(result.max_score)}"]
+    lines += [f"{result.title_of(part)}: {points(total.score)} / {points(total.max_score)}"
               for part, total in result.parts.items()]
     lines += [f"[{finding.kind}] {finding.message}" for finding in result.findings]
     return "\n".join(lines)
@@ -34,23 +36,27 @@ def _summary(result: SubmissionResult) -> str:
 def to_gradescope(result: SubmissionResult, *, stdout_visibility: str = "hidden") -> dict[str, Any]:
     """The ``results.json`` document for one submission.
 
-    Tests are numbered ``<part>.<test>`` in the order parts first appear, and tagged with
-    their part. The grader's own stdout stays hidden from students unless asked.
+    Each test's ``score`` and ``max_score`` are what it adds to the grade after its part is
+    scaled (:func:`~gradekit.harness.reports.feedback.line_items`), so they sum to ``score``.
+    Tests are numbered ``<part>.<test>`` in the order parts first appear, named by what they
+    check, and tagged with their part. The grader's own stdout stays hidden from students
+    unless asked.
     """
     part_numbers = {part: i for i, part in enumerate(result.parts, start=1)}
     counters = dict.fromkeys(part_numbers, 0)
     tests = []
-    for test in result.tests:
-        counters[test.part] += 1
+    for item in line_items(result):
+        counters[item.part] += 1
+        test = item.test
         tests.append({
-            "score": test.score,
-            "max_score": test.max_score,
-            "status": "passed" if test.status == "passed" else "failed",
-            "name": test.name,
-            "number": f"{part_numbers[test.part]}.{counters[test.part]}",
-            "output": test.message or test.status,
-            "tags": [test.part],
-            "visibility": test.visibility,
+            "score": item.score,
+            "max_score": item.max_score,
+            "status": "passed" if item.passed else "failed",
+            "name": f"{result.title_of(item.part)}: {item.description}",
+            "number": f"{part_numbers[item.part]}.{counters[item.part]}",
+            "output": _output(test) if test is not None else NO_TEST,
+            "tags": [item.part],
+            "visibility": test.visibility if test is not None else "visible",
         })
     return {
         "score": result.score,
@@ -63,6 +69,11 @@ def to_gradescope(result: SubmissionResult, *, stdout_visibility: str = "hidden"
         "stdout_visibility": stdout_visibility,
         "tests": tests,
     }
+
+
+def _output(test: TestResult) -> str:
+    """The test's message, then the check's own name (what staff search the tests for)."""
+    return f"{test.message or test.status}\n\ncheck: {test.name}"
 
 
 def write_gradescope(results: Sequence[SubmissionResult], out: TextIO) -> None:

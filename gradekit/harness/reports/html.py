@@ -14,8 +14,10 @@ from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, TextIO
 
-from gradekit.harness.reports.table import not_implemented_line, split_not_implemented
-from gradekit.harness.results import SubmissionResult, TestResult
+from gradekit.harness.reports.feedback import LineItem, line_items, points
+from gradekit.harness.reports.table import NOT_IMPLEMENTED, not_implemented_line
+from gradekit.harness.results import SubmissionResult
+from gradekit.harness.scoring import PartTotal
 
 if TYPE_CHECKING:
     from jinja2 import Environment
@@ -26,40 +28,83 @@ def _environment() -> Environment:
     """Built on first use: every report format is registered at import, few runs write HTML."""
     from jinja2 import Environment, PackageLoader, select_autoescape
 
-    return Environment(
+    environment = Environment(
         loader=PackageLoader("gradekit.harness.reports", "templates"),
         autoescape=select_autoescape(default=True, default_for_string=True),
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    environment.filters["points"] = points
+    return environment
 
 
 @dataclass(frozen=True)
-class PartFeedback:
-    """One part's lost points: the folded not-implemented line and the other failing tests."""
+class FailureGroup:
+    """Failed checks that share one cause, shown once above them."""
+
+    summary: str          # the cause, in words; "" for a check that fails on its own
+    items: list[LineItem]
+
+    @property
+    def lost(self) -> float:
+        return sum(item.lost for item in self.items)
+
+
+@dataclass(frozen=True)
+class PartView:
+    """One row of the score table and what its part's checks found."""
 
     name: str
-    missing_count: int
-    missing_line: str
-    tests: list[TestResult]
+    title: str
+    total: PartTotal
+    failures: list[FailureGroup]
+    passed: list[LineItem]
 
 
-def part_feedback(result: SubmissionResult) -> list[PartFeedback]:
-    """Parts that lost points, each with what to fix, in the order of the score table."""
-    feedback = []
-    for part in result.parts:
-        missing, others = split_not_implemented([t for t in result.failures() if t.part == part])
-        if missing or others:
-            line = not_implemented_line(missing) if missing else ""
-            feedback.append(PartFeedback(part, len(missing), line, others))
-    return feedback
+def _cause_of(item: LineItem) -> str:
+    """What the item's failure shares with others: code not written yet, for now."""
+    if item.test is not None and item.test.message.startswith(NOT_IMPLEMENTED):
+        return NOT_IMPLEMENTED_SUMMARY
+    return ""
+
+
+NOT_IMPLEMENTED_SUMMARY = "not implemented yet"
+
+
+def part_views(result: SubmissionResult) -> list[PartView]:
+    """Every part with its failed checks grouped by cause (biggest loss first) and its passed
+    checks, in the order of the score table."""
+    items = line_items(result)
+    views = []
+    for part, total in result.parts.items():
+        mine = [item for item in items if item.part == part]
+        groups: dict[str, list[LineItem]] = {}
+        for item in mine:
+            if not item.passed:
+                cause = _cause_of(item)
+                groups.setdefault(cause or f"#{len(groups)}", []).append(item)
+        failures = [FailureGroup("" if key.startswith("#") else _group_summary(key, members),
+                                 members) for key, members in groups.items()]
+        failures.sort(key=lambda group: -group.lost)
+        views.append(PartView(part, result.title_of(part), total, failures,
+                              [item for item in mine if item.passed]))
+    return views
+
+
+def _group_summary(cause: str, members: list[LineItem]) -> str:
+    if cause == NOT_IMPLEMENTED_SUMMARY:
+        return not_implemented_line([m.test for m in members if m.test is not None])
+    return cause
 
 
 def render_html(results: Sequence[SubmissionResult]) -> str:
     """The page for ``results``: one section per submission."""
-    sections = [{"result": r, "feedback": part_feedback(r),
-                 "accuracy": [t for t in r.tests if "accuracy" in t.details]}
-                for r in results]
+    sections = []
+    for result in results:
+        views = part_views(result)
+        sections.append({"result": result, "parts": views,
+                         "lost": any(view.failures for view in views),
+                         "accuracy": [t for t in result.tests if "accuracy" in t.details]})
     return _environment().get_template("feedback.html.j2").render(sections=sections)
 
 

@@ -16,6 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from gradekit.harness.reports.csv_report import gradebook_columns
+from gradekit.harness.reports.feedback import points
 from gradekit.harness.results import NotebookReport, SubmissionResult, TestResult
 
 STATUS_STYLES = {"passed": "green", "partial": "yellow", "failed": "red", "error": "magenta",
@@ -44,7 +45,7 @@ def not_implemented_line(missing: Sequence[TestResult]) -> str:
 
 
 def _points(score: float, max_score: float) -> str:
-    return f"{score:.4g} / {max_score:.4g}"
+    return f"{points(score)} / {points(max_score)}"
 
 
 def _add_row(table: Table, *cells: str | Text) -> None:
@@ -56,13 +57,13 @@ def overview(results: Sequence[SubmissionResult]) -> Table:
     """One row per submission, one column per part, then the total."""
     parts = gradebook_columns(results)[2:-2]
     table = Table(title="Grades", title_justify="left")
-    table.add_column("submission")
+    table.add_column("submission", overflow="fold")  # wrapped, never cut: it tells rows apart
     for part in parts:
         table.add_column(Text(part), justify="right")
     table.add_column("total", justify="right", style="bold")
     for result in results:
         totals = result.parts
-        cells = [f"{totals[p].score:.4g}" if p in totals else "–" for p in parts]
+        cells = [points(totals[p].score) if p in totals else "–" for p in parts]
         _add_row(table, result.submission, *cells, _points(result.score, result.max_score))
     return table
 
@@ -72,7 +73,7 @@ def submission_detail(result: SubmissionResult) -> Table:
     title = f"{result.submission} · {result.assignment} · " \
             f"{_points(result.score, result.max_score)}"
     table = Table(title=Text(title), title_justify="left", show_lines=False)
-    table.add_column("part / test")
+    table.add_column("part / test", overflow="fold")
     table.add_column("points", justify="right")
     table.add_column("status")
     table.add_column("why", overflow="fold")

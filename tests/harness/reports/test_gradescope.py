@@ -39,7 +39,26 @@ def test_tests_carry_status_number_tags_and_visibility(document):
     assert [t["number"] for t in tests] == ["1.1", "1.2", "2.1", "2.2"]
     assert [t["visibility"] for t in tests] == ["visible", "visible", "hidden", "after_due_date"]
     assert tests[2]["tags"] == ["optim"] and tests[2]["score"] == 1.5
-    assert tests[3]["output"] == "ZeroDivisionError: division by zero"
+    assert tests[3]["output"] == "ZeroDivisionError: division by zero\n\n" \
+                                 "check: hidden/test_optim.py::test_late"
+    assert tests[0]["name"] == "layers: affine"
+
+
+def test_test_scores_sum_to_the_total_after_part_scaling(results):
+    alice = results[0]
+    alice.part_points = {"layers": 6.0, "optim": 4.0, "dropout": 10.0}  # dropout: no tests
+    alice.part_titles = {"layers": "Affine and ReLU layers"}
+    out = io.StringIO()
+    write_gradescope([alice], out)
+    document = json.loads(out.getvalue())
+    tests = document["tests"]
+    assert sum(t["score"] for t in tests) == pytest.approx(document["score"])
+    assert sum(t["max_score"] for t in tests) == pytest.approx(alice.max_score) == 20
+    assert [t["max_score"] for t in tests] == [4, 2, 3, 1, 10]  # layers 3 -> 6, optim 4 -> 4
+    assert tests[0]["name"] == "Affine and ReLU layers: affine"
+    assert tests[-1]["name"] == "dropout: no test of this part ran"
+    assert tests[-1]["score"] == 0 and tests[-1]["status"] == "failed"
+    jsonschema.validate(document, gradescope_schema())
 
 
 def test_schema_catches_a_field_gradescope_does_not_know(document):

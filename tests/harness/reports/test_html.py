@@ -79,7 +79,7 @@ def test_page_is_self_contained(hostile: SubmissionResult) -> None:
 def test_scores_accuracy_and_notebook_facts(hostile: SubmissionResult) -> None:
     page = render_html([hostile])
     cells = Tags(page).cells
-    assert "2.565 / 4" in page                        # total
+    assert "2.56 / 4" in page                         # total, in the one number format
     assert "2 / 3" in cells and "1/2" in cells         # layers points, tests passed
     assert "45.2% (val)" in cells and "44.0%" in cells and "56.5%" in cells
     assert "min(floor((X - 32%)) / 23%, 1)" in cells
@@ -102,8 +102,30 @@ def test_not_implemented_failures_fold_into_one_line() -> None:
                         f"not implemented: layers.{name}")
              for i, name in enumerate(["affine_forward", "affine_forward", "relu_forward"])]
     page = render_html([SubmissionResult("bob", "fc_nets", tests)])
-    assert "3 tests: not implemented: layers.affine_forward, layers.relu_forward" in page
-    assert "test_0" not in page
+    assert "−3</span> 3 checks: not implemented: layers.affine_forward, " \
+           "layers.relu_forward" in page
+    assert page.count("not implemented") == 1  # said once, above the checks it costs
+
+
+def test_feedback_shows_titles_descriptions_lost_points_and_folds_passed_checks() -> None:
+    tests = [TestResult("test_layers.py::test_affine_forward_matches_reference[shape0]",
+                        "layers", 1.0, 1.0, "passed"),
+             TestResult("test_layers.py::test_relu_backward", "layers", 0.0, 1.0, "failed",
+                        "relative error 1.0", "hidden"),
+             TestResult("test_accuracy.py::test_best_model", "accuracy", 0.5, 1.0, "partial")]
+    result = SubmissionResult("carol.zip", "fc_nets", tests,
+                              part_points={"layers": 20.0, "accuracy": 10.0},
+                              part_titles={"layers": "Affine and ReLU layers"},
+                              graded_at="2026-12-05T10:00:00+00:00")
+    page = render_html([result])
+    cells = Tags(page).cells
+    assert "Affine and ReLU layers" in cells and "accuracy" in cells  # no title: its name
+    assert "10 / 20" in cells and "5 / 10" in cells
+    assert "graded 2026-12-05T10:00:00+00:00" in page
+    assert "−10</span>" in page and "relu backward" in page  # 1 of 2 layers points = 10
+    assert '<span class="tag">hidden</span>' in page
+    assert "<details><summary>1 check passed</summary>" in page
+    assert "affine forward matches reference (shape0)" in page
 
 
 def test_clean_result_renders_without_feedback_sections() -> None:
