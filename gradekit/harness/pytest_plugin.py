@@ -139,7 +139,7 @@ class Credit:
         """Award what ``rubric`` gives for ``accuracy`` (a fraction); return the credit.
 
         The accuracy, rubric and credit go into the result's ``details`` with ``facts``
-        (``split="val"``, ``held_out_accuracy=0.44``, ...), for reports to show.
+        (``split="held-out"``, ``validation_accuracy=0.44``, ...), for reports to show.
         """
         fraction = rubric(accuracy)
         self.award(fraction, f"accuracy {accuracy:.1%} earns {fraction:.0%} "

@@ -55,8 +55,10 @@ def hostile() -> SubmissionResult:
                    f"relative error too large {SCRIPT}"),
         TestResult("test_accuracy.py::test_best_model", "accuracy", 0.565, 1.0, "partial",
                    "val accuracy 45.2%",
-                   details={"accuracy": 0.452, "split": "val", "held_out_accuracy": 0.44,
-                            "rubric": "min(floor((X - 32%)) / 23%, 1)", "credit": 0.565}),
+                   details={"accuracy": 0.452, "split": "held-out", "validation_accuracy": 0.44,
+                            "rubric": "min(floor((X - 32%)) / 23%, 1)", "credit": 0.565,
+                            "held_out": f"the first 1000 test images {SCRIPT}",
+                            "images": 1000}),
     ]
     return SubmissionResult(f"eve{SCRIPT}", "fc_nets", tests, notebooks=[notebook])
 
@@ -81,7 +83,8 @@ def test_scores_accuracy_and_notebook_facts(hostile: SubmissionResult) -> None:
     cells = Tags(page).cells
     assert "2.56 / 4" in page                         # total, in the one number format
     assert "2 / 3" in cells and "1/2" in cells         # layers points, tests passed
-    assert "45.2% (val)" in cells and "44.0%" in cells and "56.5%" in cells
+    assert "45.2% (held-out)" in cells and "44.0%" in cells and "56.5%" in cells
+    assert "images scored: the first 1000 test images &lt;script&gt;" in page
     assert "min(floor((X - 32%)) / 23%, 1)" in cells
     assert "cell 12 (In [9])" in page
     assert "30 / 41 cells run" in page
