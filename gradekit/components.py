@@ -14,6 +14,9 @@ short names (``view.FullyConnectedNet``).
 
 from __future__ import annotations
 
+import functools
+import inspect
+from collections.abc import Callable
 from typing import Any
 
 import pluggy
@@ -24,7 +27,15 @@ SOURCES = ("impl", "ref", "mixed")
 
 
 class MissingComponent(LookupError):  # noqa: N818 - reads as the outcome a test reports
-    """The chosen source has no implementation of a component."""
+    """The chosen source has no implementation of component ``name``; ``reason`` says why,
+    when a plugin knows (its module failed to import), and is empty when it simply is not
+    there. ``known`` is false for a name no plugin has heard of (a typo in a test)."""
+
+    def __init__(self, message: str, name: str, reason: str = "", known: bool = True) -> None:
+        super().__init__(message)
+        self.name = name
+        self.reason = reason
+        self.known = known
 
 
 class Components:
@@ -57,10 +68,10 @@ class Components:
         pairs = [(n, p) for n, p in pairs if n is not None and self._included(n)]
         return sorted(pairs, key=lambda np_: order.get(id(np_[1]), len(order)))
 
-    def _caller(self):
+    def _caller(self, hook: str = "gradekit_implementation"):
         excluded = [p for n, p in ((self.pm.get_name(p), p) for p in self.pm.get_plugins())
                     if n is None or not self._included(n)]
-        return self.pm.subset_hook_caller("gradekit_implementation", remove_plugins=excluded)
+        return self.pm.subset_hook_caller(hook, remove_plugins=excluded)
 
     # -- lookups ----------------------------------------------------------------------
     def names(self) -> list[str]:
@@ -83,15 +94,21 @@ class Components:
         """The implementation of ``name``; :class:`MissingComponent` if the source lacks it."""
         result = self._caller()(api=self.api, name=name)
         if result is None:
-            raise MissingComponent(self._missing_message(name))
+            raise self._missing(name)
+        if self.source == "ref" and inspect.isfunction(result):
+            return _on_pristine_inputs(result)
         return result
 
-    def _missing_message(self, name: str) -> str:
+    def _missing(self, name: str) -> MissingComponent:
         if name not in self.known_names():
-            return f"no plugin knows a component named {name!r} in the {self.api} API"
+            return MissingComponent(f"no plugin knows a component named {name!r} in the "
+                                    f"{self.api} API", name, known=False)
+        reason = self._caller("gradekit_why_missing")(api=self.api, name=name) or ""
+        if reason:
+            return MissingComponent(f"{name!r} is unavailable: {reason}", name, reason)
         if self.source == "impl":
-            return f"the submission does not implement {name!r}"
-        return f"{name!r} is not provided by source {self.source!r}"
+            return MissingComponent(f"the submission does not implement {name!r}", name)
+        return MissingComponent(f"{name!r} is not provided by source {self.source!r}", name)
 
     def resolve_short(self, short: str) -> str:
         """Map a unique last segment (``'adam'``) to its full name (``'optim.adam'``)."""
@@ -112,6 +129,20 @@ class Components:
 
     def __repr__(self) -> str:
         return f"Components(api={self.api!r}, source={self.source!r})"
+
+
+@functools.cache
+def _on_pristine_inputs(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``fn`` called with the value each argument had before any student call wrote into it,
+    so a submission cannot steer what the reference computes (see
+    :func:`gradekit.sandbox.mutations.pristine`)."""
+    from gradekit.sandbox.mutations import pristine
+
+    @functools.wraps(fn)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        return fn(*pristine(args), **pristine(kwargs))
+
+    return call
 
 
 class _Path:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -25,6 +25,7 @@ from gradekit.submission.findings import NOTHING_TO_GRADE
 if TYPE_CHECKING:
     from gradekit.notebooks.runner import SubmissionNotebooks
     from gradekit.sandbox.confinement import Confinement
+    from gradekit.sandbox.errors import ImportFailure
     from gradekit.submission import Submission
 
 VISIBLE_ONLY = ("visible",)
@@ -150,15 +151,14 @@ def grade_submission(path: Path, pack: AssignmentPack, options: GradingOptions,
             client = running.enter_context(WorkerClient(
                 submission.root, submission.modules, pack.api, confinement=confinement))
             timings.start = time.perf_counter() - clock
-            findings += [Finding("import-failed", f"{prefix}: {why}")
-                         for prefix, why in client.unavailable().items()]
+            findings += _import_findings(client.unavailable().values(), findings)
             SubmissionPlugin(client, submission.id).register(pm)
             clock = time.perf_counter()
             result = run_tests(tests, pm, api=pack.api,
                                visibility=tuple(options.visibility), submission_id=submission.id,
                                assignment=pack.name, part_points=pack.part_points,
                                part_titles=pack.part_titles,
-                               rubric=rubric, notebooks=notebooks,
+                               rubric=rubric, notebooks=notebooks, output=client.capture,
                                show_output=options.show_output)
             timings.tests = time.perf_counter() - clock
             output = client.output()
@@ -169,6 +169,15 @@ def grade_submission(path: Path, pack: AssignmentPack, options: GradingOptions,
         return result, timings
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _import_findings(failures: Iterable[ImportFailure],
+                     findings: Sequence[Finding]) -> list[Finding]:
+    """One finding per module that did not import; a syntax error the loader already
+    reported with its file and line is not told twice."""
+    parsed = any(f.kind == "syntax-error" for f in findings)
+    return [Finding("import-failed", "\n".join(filter(None, (f.summary, f.traceback))))
+            for f in failures if not (parsed and f.syntax)]
 
 
 def _confinement(pack: AssignmentPack, submission: Submission,
@@ -222,9 +231,8 @@ def _notebook_reports(pack: AssignmentPack, submission_id: str,
 
 def _data_findings(result: SubmissionResult) -> list[Finding]:
     """One finding per missing data set, so that staff see what was not graded and why."""
-    from gradekit.harness.pytest_plugin import DATA_MISSING
-
-    missing = {t.message for t in result.tests if t.message.startswith(DATA_MISSING)}
+    missing = {t.cause.summary for t in result.tests
+               if t.cause is not None and t.cause.kind == "data-missing"}
     return [Finding("data-missing", f"{message} (these tests scored 0 without grading the "
                                     "submission; grade again once the data is there)")
             for message in sorted(missing)]

@@ -29,6 +29,16 @@ def gradekit_implementation(api: str, name: str) -> Any | None:
     """
 
 
+@hookspec(firstresult=True)
+def gradekit_why_missing(api: str, name: str) -> str | None:
+    """Say why this plugin cannot provide component ``name`` although it should, or ``None``.
+
+    Asked only when no plugin of the source a test uses provides ``name``. A submission
+    plugin answers, for instance, ``"cs231n/layers.py failed to import: SyntaxError: ..."``,
+    so a test reports the real fault instead of "not implemented".
+    """
+
+
 @hookspec
 def gradekit_components(api: str) -> list[str] | None:
     """Return the component names this plugin can provide for ``api`` (or ``None``).

@@ -67,3 +67,149 @@ def test_a_hostile_notebook_costs_only_the_accuracy_part(tmp_path: Path,
     assert report.message.startswith("the kernel died in cell 2")
     assert report.failed_cells[0].label == "cell 1 (In [1])"
     assert report.failed_cells[0].error.startswith("CellTimeoutError")
+
+
+# Every function and method of the cheat: rewrite everything it is handed (arrays zeroed,
+# dicts emptied of their arrays and switched to test mode, lists extended), then answer with
+# what it was handed, now all zeros, so that a reference fed the same objects would agree.
+CHEAT_HELPERS = '''
+import numpy as np
+
+
+def _rewrite(value, depth=0):
+    if isinstance(value, np.ndarray) and value.flags.writeable:
+        value[...] = 0
+    elif depth < 4 and isinstance(value, (list, tuple)):
+        for item in value:
+            _rewrite(item, depth + 1)
+        if isinstance(value, list) and not any(isinstance(v, dict) for v in value):
+            value.append(1)
+    elif depth < 4 and isinstance(value, dict):
+        for item in value.values():
+            _rewrite(item, depth + 1)
+        value["mode"] = "test"
+
+
+def _cheat(name, args, kwargs):
+    _rewrite(list(args) + list(kwargs.values()))
+    arrays = [a for a in list(args) + list(kwargs.values()) if isinstance(a, np.ndarray)]
+    first = arrays[0] if arrays else np.zeros(1)
+    if name.endswith("_forward"):
+        return first, (first,) * 4
+    if name.endswith("_backward"):
+        return first, first, first
+    if name.endswith("_loss"):
+        return 0.0, first
+    return first, (kwargs.get("config") or (args[2] if len(args) > 2 else {}))
+
+
+class _Cheat:
+    def __init__(self, *args, **kwargs):
+        _rewrite(list(args) + list(kwargs.values()))
+        self.params = {}
+
+    def loss(self, X, y=None):
+        _rewrite([X, y, self.params])
+        return np.zeros((len(X), 10)) if y is None else (0.0, {})
+'''
+
+
+def write_cheat(package: Path, modules: dict[str, str]) -> None:
+    """Replace each module of ``package`` by the cheat, keeping its public names."""
+    import ast
+
+    for relative in modules.values():
+        path = package / relative
+        names = ast.parse(path.read_text()).body
+        lines = [CHEAT_HELPERS]
+        for node in names:
+            if isinstance(node, ast.FunctionDef) and not node.name.startswith("_"):
+                lines.append(f"def {node.name}(*args, **kwargs):\n"
+                             f"    return _cheat({node.name!r}, args, kwargs)\n")
+            elif isinstance(node, ast.ClassDef):
+                lines.append(f"class {node.name}(_Cheat):\n    pass\n")
+        path.write_text("\n".join(lines))
+
+
+@pytest.mark.slow
+def test_rewriting_every_argument_earns_no_more_than_the_starter(tmp_path: Path) -> None:
+    pack = AssignmentPack.load(COURSE / "assignments" / "fc_nets")
+    options = GradingOptions(course_root=COURSE, notebooks=False,
+                             sandbox="bwrap" if bwrap_works() else "subprocess")
+    scores = {}
+    for name in ("starter", "cheat"):
+        submission = tmp_path / name
+        build_starter(pack, COURSE, submission)
+        if name == "cheat":
+            write_cheat(submission / pack.package, pack.modules)
+        result, _ = grade_submission(submission, pack, options)
+        scores[name] = result
+    passed = {name: sorted(t.name for t in r.tests if t.status == "passed")
+              for name, r in scores.items()}
+    assert scores["cheat"].score <= scores["starter"].score, passed["cheat"]
+    assert set(passed["cheat"]) <= set(passed["starter"])
+
+
+@pytest.mark.slow
+def test_a_constructor_that_extends_hidden_dims_loses_only_the_side_effect_check(
+        tmp_path: Path) -> None:
+    pack = AssignmentPack.load(COURSE / "assignments" / "fc_nets")
+    submission = tmp_path / "appends"
+    build_starter(pack, COURSE, submission, keep_solutions=True)
+    fc_net = submission / pack.package / pack.modules["classifiers.fc_net"]
+    text = fc_net.read_text()
+    built = "        dims = [input_dim, *hidden_dims, num_classes]\n"
+    assert built in text
+    fc_net.write_text(text.replace(built, "        hidden_dims.append(num_classes)\n"
+                                          "        dims = [input_dim, *hidden_dims]\n"))
+    options = GradingOptions(course_root=COURSE, notebooks=False,
+                             sandbox="bwrap" if bwrap_works() else "subprocess")
+    result, _ = grade_submission(submission, pack, options)
+    lost = [(t.name, t.message) for t in result.tests
+            if t.status != "passed" and t.part != "accuracy"]
+    assert [name for name, _ in lost] == [
+        "test_side_effects.py::test_the_net_leaves_its_constructor_arguments_alone"], lost
+    assert "hidden_dims changed length from 2 to 3" in lost[0][1]
+
+
+@pytest.mark.slow
+def test_failures_say_what_happened_once_and_keep_what_the_code_printed(
+        tmp_path: Path) -> None:
+    pack = AssignmentPack.load(COURSE / "assignments" / "fc_nets")
+    submission = tmp_path / "faults"
+    build_starter(pack, COURSE, submission, keep_solutions=True)
+    package = submission / pack.package
+    fc_net = package / pack.modules["classifiers.fc_net"]
+    fc_net.write_text("from cs231n.fast_layers import conv_forward_fast\n" + fc_net.read_text())
+    optim = package / pack.modules["optim"]
+    optim.write_text(optim.read_text() + "\ndef broken(:\n    pass\n")
+    layers = package / pack.modules["layers"]
+    text = layers.read_text()
+    body = '    """Elementwise ``max(0, x)``."""\n'
+    assert body in text
+    layers.write_text(text.replace(body, body + "    print('relu sees', x.shape)\n"))
+    options = GradingOptions(course_root=COURSE, notebooks=False,
+                             sandbox="bwrap" if bwrap_works() else "subprocess")
+    result, _ = grade_submission(submission, pack, options)
+
+    by_part: dict[str, list] = {}
+    for test in result.tests:
+        by_part.setdefault(test.part, []).append(test)
+    missing = ("cs231n/classifiers/fc_net.py failed to import: ModuleNotFoundError: "
+               "No module named 'cs231n.fast_layers'")
+    assert {(t.status, t.message, t.cause.kind) for t in by_part["fc_net"]} == {
+        ("failed", missing, "import-failed")}
+    optim_messages = {t.message for t in by_part["optim"]}
+    assert len(optim_messages) == 1
+    [said] = optim_messages
+    assert said.startswith("cs231n/optim.py failed to import: SyntaxError: ")
+    assert "line " in said and "Traceback" not in said
+    kinds = [f.kind for f in result.findings]
+    assert kinds.count("syntax-error") == 1 and kinds.count("import-failed") == 1
+    [imported] = [f for f in result.findings if f.kind == "import-failed"]
+    assert imported.message.startswith(missing)
+
+    relu = [t for t in result.tests if "relu" in t.name and t.part == "layers"]
+    assert relu and all(t.status == "passed" for t in relu)
+    assert all("relu sees (" in t.output for t in relu)
+    assert not any(t.output for t in result.tests if t.part == "optim")

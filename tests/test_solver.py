@@ -181,7 +181,7 @@ def test_update_rule_name_is_looked_up_in_optim_module():
 def test_update_rule_name_is_resolved_through_the_plugin_system():
     from gradekit.components import components
 
-    sgd = components("ref").get("optim.sgd")
+    sgd = components("mixed").get("optim.sgd")
     assert counter_solver(update_rule="sgd").update_rule is sgd
     with pytest.raises(ValueError, match="unknown update_rule 'sgd_typo'"):
         counter_solver(update_rule="sgd_typo")

@@ -24,6 +24,7 @@ from gradekit.gradient_check import (
     rel_error,
 )
 from gradekit.harness.models import model_gradient
+from gradekit.sandbox.mutations import Observed, observing
 
 
 def _as_array(value: Any, what: str) -> np.ndarray:
@@ -81,6 +82,24 @@ def assert_rel_close(
             f"{what}: relative error {error:.1e} exceeds {tol:.0e} (worst{location}: got "
             f"{got_f[where]:.6g}, expected {want_f[where]:.6g})"
         )
+
+
+def assert_norm_close(actual: Any, expected: Any, tol: float, what: str = "result") -> None:
+    """Fail unless ``|actual - expected| / |expected|`` (Frobenius norms) is at most ``tol``.
+
+    For float32 results: one rounding error next to a value near zero says nothing, so the
+    whole array is compared at once; shape is checked, dtype is not.
+    """
+    got, want = _as_array(actual, what), np.asarray(expected, dtype=np.float64)
+    if got.shape != want.shape:
+        raise AssertionError(f"{what}: shape {got.shape}, expected {want.shape}")
+    if not np.issubdtype(got.dtype, np.number):
+        raise AssertionError(f"{what}: expected numbers, got an array of {got.dtype}")
+    difference = np.linalg.norm(got.astype(np.float64) - want)
+    error = difference / max(float(np.linalg.norm(want)), 1e-12)
+    if not error <= tol:
+        raise AssertionError(f"{what}: relative error {error:.1e} (over the whole array) "
+                             f"exceeds {tol:.0e}")
 
 
 def assert_gradient_matches(
@@ -182,13 +201,49 @@ def _same(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 @contextmanager
 def unchanged(**named: Any) -> Iterator[None]:
-    """Fail if the block modifies any of the named values: ``with unchanged(x=x, cache=c):``."""
+    """Fail if the block modifies any of the named values: ``with unchanged(x=x, cache=c):``.
+
+    A sandboxed call's changes to arrays are never written into the grader's objects (see
+    :mod:`gradekit.sandbox.mutations`), so they are read from what the call was seen doing.
+    """
     before = {name: _snapshot(value) for name, value in named.items()}
-    yield
+    with observing() as seen:
+        yield
     problems = [p for name, value in named.items()
                 for p in _changes(before[name], value, name)]
+    problems += [p for change in seen if not change.applied
+                 for name, value in named.items()
+                 for p in _observed_changes(before[name], value, change, name)]
     if problems:
-        raise AssertionError("; ".join(problems))
+        raise AssertionError("; ".join(dict.fromkeys(problems)))
+
+
+def _locate(value: Any, target: Any, depth: int = 4) -> tuple[Any, ...] | None:
+    """The keys leading from ``value`` to the very object ``target``, if it is inside."""
+    if value is target:
+        return ()
+    if depth and isinstance(value, dict | list | tuple):
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        for key, item in items:
+            found = _locate(item, target, depth - 1)
+            if found is not None:
+                return (key, *found)
+    return None
+
+
+def _observed_changes(before: Any, value: Any, change: Observed, name: str) -> Iterator[str]:
+    """Describe ``change`` if it happened inside the named ``value`` (``before`` its copy)."""
+    keys = _locate(value, change.root)
+    if keys is None:
+        return
+    path = name
+    for key in (*keys, *change.path):
+        try:
+            before = before[key]
+        except (LookupError, TypeError):
+            return
+        path += f"[{key!r}]"
+    yield from _changes(before, change.value, path)
 
 
 def assert_not_mutated(fn: Callable[..., Any], *args: Any, what: str = "",

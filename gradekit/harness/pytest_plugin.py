@@ -14,18 +14,19 @@ of the grading session's plugin manager. A test earns a fraction of its points b
 it (``return 0.5``) or through the ``credit`` fixture (``credit.award(0.5, "why")``);
 ``rubric`` is the pack's accuracy rubric, for ``credit.award_accuracy(accuracy, rubric)``.
 
-Outcomes become :class:`gradekit.harness.results.TestResult`: a failed assertion is
-``failed`` with its message, a :class:`gradekit.components.MissingComponent` is ``failed``
-with ``not implemented: <name>``, a time-out (ours or the sandbox's) is ``failed``, an
-exception from the sandbox is ``error`` with its own message (it already names what the
-student's code raised), any other exception is ``error`` with its type and message.
+Outcomes become :class:`gradekit.harness.results.TestResult` with a
+:class:`gradekit.harness.results.Cause`: a failed assertion is ``failed`` (wrong result)
+with its message; a :class:`gradekit.components.MissingComponent` is ``failed`` with
+``not implemented: <name>``, or with why its module did not import; a time-out (ours or the
+sandbox's) is ``failed``; an exception from the sandbox is ``error`` with its own message
+(it already names what the student's code raised); any other exception is ``error`` with
+its type and message. What the student's code printed during a test is kept beside it.
 """
 
 from __future__ import annotations
 
 import functools
 import numbers
-import re
 import signal
 import threading
 import time
@@ -33,14 +34,14 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pluggy
 import pytest
 
 from gradekit.components import Components, MissingComponent
 from gradekit.data.locate import DataNotFoundError
-from gradekit.harness.results import VISIBILITIES, TestResult
+from gradekit.harness.results import NOT_IMPLEMENTED, VISIBILITIES, Cause, TestResult
 from gradekit.harness.rubrics import Rubric
 from gradekit.harness.scoring import check_fraction, status_for
 from gradekit.notebooks import ArtifactError
@@ -56,7 +57,17 @@ MARKERS = (
     "timeout(seconds): wall-clock limit for the test body",
 )
 MAX_MESSAGE_CHARS = 2000
+MAX_OUTPUT_BYTES = 4000  # per test: enough for a student's debugging prints to be useful
 DATA_MISSING = "data missing: "
+
+
+class PrintedOutput(Protocol):
+    """What the student's code printed, readable test by test
+    (:class:`gradekit.sandbox.capture.OutputCapture`)."""
+
+    def settle(self) -> None: ...
+    def mark(self) -> tuple[int, int]: ...
+    def since(self, mark: tuple[int, int], limit: int) -> str: ...
 
 
 class TestTimeout(TimeoutError):  # noqa: N818 - reads as what happened: the test timed out
@@ -185,12 +196,6 @@ def deadline(seconds: float | None) -> Iterator[None]:
             signal.setitimer(signal.ITIMER_REAL, max(outer_delay - elapsed, 1e-3))
 
 
-def _component_name(error: MissingComponent) -> str:
-    """The component a MissingComponent names (its message quotes the name)."""
-    quoted = re.search(r"'([^']+)'", str(error))
-    return quoted.group(1) if quoted else str(error)
-
-
 def _short(text: str) -> str:
     text = text.strip()
     return text if len(text) <= MAX_MESSAGE_CHARS else text[: MAX_MESSAGE_CHARS - 1] + "…"
@@ -203,6 +208,8 @@ class _Outcome:
     status: str = "passed"
     message: str = ""
     duration: float = 0.0
+    cause: Cause | None = None
+    output_mark: tuple[int, int] | None = None
 
 
 CREDIT_KEY = pytest.StashKey[Credit]()
@@ -225,6 +232,7 @@ class GradekitPlugin:
         roots: Sequence[Path] = (),
         rubric: Rubric | None = None,
         notebooks: SubmissionNotebooks | None = None,
+        output: PrintedOutput | None = None,
     ) -> None:
         if isinstance(visibilities, str):
             visibilities = (visibilities,)
@@ -238,6 +246,7 @@ class GradekitPlugin:
         self.roots = [Path(r).resolve() for r in roots]
         self.pack_rubric = rubric
         self.notebooks = notebooks
+        self.output = output
         self.results: list[TestResult] = []
         self.problems: list[str] = []  # mistakes in the tests themselves
         self._graded: dict[str, GradedTest] = {}
@@ -352,8 +361,19 @@ class GradekitPlugin:
     # -- running ------------------------------------------------------------------------
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_call(self, item: pytest.Item) -> Any:
-        with deadline(self._graded[item.nodeid].timeout):
-            return (yield)
+        from gradekit.sandbox.mutations import restore_pristine
+
+        try:
+            with deadline(self._graded[item.nodeid].timeout):
+                return (yield)
+        finally:  # state a student call wrote into never reaches the next test
+            restore_pristine()
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        outcome = self._outcomes.setdefault(item.nodeid, _Outcome())
+        if self.output is not None:
+            outcome.output_mark = self.output.mark()
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(
@@ -367,48 +387,57 @@ class GradekitPlugin:
                 outcome.status = "skipped"
                 outcome.message = _skip_reason(report)
             elif report.failed and call.excinfo is not None:
-                outcome.status, outcome.message = self._classify(call.excinfo, call.when)
+                outcome.status, outcome.cause, outcome.message = self._classify(
+                    call.excinfo, call.when)
         if call.when == "teardown":
             self.results.append(self._result(item, self._outcomes.pop(item.nodeid)))
         return report
 
-    def _classify(self, excinfo: pytest.ExceptionInfo[BaseException], when: str) -> tuple[str, str]:
+    def _classify(self, excinfo: pytest.ExceptionInfo[BaseException],
+                  when: str) -> tuple[str, Cause, str]:
+        """Status, cause and message of a test that raised ``excinfo`` in phase ``when``."""
         error = excinfo.value
         if isinstance(error, MissingComponent):
-            name = _component_name(error)
-            if name not in Components(self.api, "mixed", self.pm).known_names():
-                return "error", f"the test asks for an unknown component: {error}"
-            return "failed", f"not implemented: {name}"
+            if not error.known:
+                return _said("error", Cause("grader-error", error.name,
+                                            f"the test asks for an unknown component: {error}"))
+            if error.reason:
+                return _said("failed", Cause("import-failed", error.name, error.reason))
+            return _said("failed", Cause("not-implemented", error.name,
+                                         f"{NOT_IMPLEMENTED}{error.name}"))
         if isinstance(error.__context__, TestTimeout):  # the sandbox saw our deadline
-            return "failed", str(error.__context__)
+            return _said("failed", Cause("timeout", summary=str(error.__context__)))
         if isinstance(error, StudentError) and error.type_name == TestTimeout.__name__:
-            return "failed", error.message  # our deadline fired inside in-process student code
+            return _said("failed", Cause("timeout", summary=error.message))  # in-process code
         if isinstance(error, TestTimeout | CallTimeout):
-            return "failed", str(error)
+            return _said("failed", Cause("timeout", summary=str(error)))
         if _not_implemented(error):  # the starter code's stub: say so plainly
             detail = error.message if isinstance(error, StudentError) else str(error)
-            return "failed", f"not implemented: {detail.removesuffix(': not implemented yet')}"
+            name = detail.removesuffix(": not implemented yet")
+            return _said("failed", Cause("not-implemented", name, f"{NOT_IMPLEMENTED}{name}"))
         if isinstance(error, DataNotFoundError):  # the grader's fault: say how to fix it
-            return "error", DATA_MISSING + str(error)
+            return _said("error", Cause("data-missing", summary=DATA_MISSING + str(error)))
         if isinstance(error, ArtifactError):  # what the notebook failed to produce
-            return "failed", _short(str(error))
+            return _said("failed", Cause("missing-artifact", summary=_short(str(error))))
         if isinstance(error, AssertionError) and when == "call":
-            return "failed", _assertion_message(excinfo)
+            return "failed", Cause("wrong-result"), _assertion_message(excinfo)
         prefix = "" if when == "call" else f"in test {when}: "
         if isinstance(error, SandboxError):  # already says what the student's code did
-            return "error", _short(f"{prefix}{error}")
-        return "error", _short(f"{prefix}{type(error).__name__}: {error}")
+            return "error", Cause("student-error"), _short(f"{prefix}{error}")
+        kind = "grader-error" if when != "call" else "student-error"
+        return "error", Cause(kind), _short(f"{prefix}{type(error).__name__}: {error}")
 
     def _result(self, item: pytest.Item, outcome: _Outcome) -> TestResult:
         graded = self._graded[item.nodeid]
         fraction = 1.0 if outcome.status == "passed" else 0.0
-        status, message = outcome.status, outcome.message
+        status, message, cause = outcome.status, outcome.message, outcome.cause
         awarded = item.stash.get(CREDIT_KEY, None)
         details = dict(awarded.details) if awarded is not None else {}
         if status == "passed" and awarded is not None and awarded.fraction is not None:
             fraction = awarded.fraction
             status = status_for(fraction)
             message = awarded.reason or ("" if status == "passed" else f"{fraction:.0%} credit")
+            cause = None if status == "passed" else Cause("wrong-result")
         return TestResult(
             name=self.name_of(item),
             part=graded.part,
@@ -419,7 +448,20 @@ class GradekitPlugin:
             visibility=graded.visibility,
             duration=outcome.duration,
             details=details,
+            cause=cause,
+            output=self._printed(outcome),
         )
+
+    def _printed(self, outcome: _Outcome) -> str:
+        if self.output is None or outcome.output_mark is None:
+            return ""
+        self.output.settle()
+        return self.output.since(outcome.output_mark, MAX_OUTPUT_BYTES)
+
+
+def _said(status: str, cause: Cause) -> tuple[str, Cause, str]:
+    """A cause whose summary is the whole message."""
+    return status, cause, cause.summary
 
 
 def _credit_returned_fraction(item: pytest.Function) -> None:

@@ -24,6 +24,19 @@ Visibility = Literal["visible", "hidden", "after_due_date"]
 NotebookStatus = Literal["completed", "cell-errors", "timed-out", "kernel-died", "invalid",
                          "missing", "not-run"]
 
+CauseKind = Literal[
+    "not-implemented",  # the starter's stub still raises, or the component is not there
+    "import-failed",    # the module that should define the component did not import
+    "wrong-result",     # a check of what the code returned failed
+    "student-error",    # the student's code raised, crashed or broke the sandbox protocol
+    "timeout",          # the test, a call or the submission's time budget ran out
+    "missing-artifact", # the notebook did not leave what the test needs (best_model, ...)
+    "data-missing",     # the grader could not find a data set: the course staff's to fix
+    "grader-error",     # the test itself is broken: the course staff's to fix
+]
+
+NOT_IMPLEMENTED = "not implemented: "  # how a not-implemented cause reads, before its names
+
 STATUSES: tuple[Status, ...] = ("passed", "failed", "error", "skipped", "partial")
 VISIBILITIES: tuple[Visibility, ...] = ("visible", "hidden", "after_due_date")
 
@@ -40,8 +53,27 @@ class _InertText:
 
 
 @dataclass(frozen=True)
+class Cause(_InertText):
+    """Why a test lost its points, as fields: reports group tests that share one.
+
+    ``subject`` is what the cause is about (``layers.affine_forward``, ``cs231n/layers.py``,
+    ``best_model``); ``summary`` says it in words, the same for every test it hits.
+    """
+
+    kind: CauseKind
+    subject: str = ""
+    summary: str = ""
+
+    def to_dict(self) -> dict[str, str]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
 class TestResult(_InertText):
-    """The outcome of one test: points earned out of points possible, and why."""
+    """The outcome of one test: points earned out of points possible, and why.
+
+    ``output`` is what the student's code printed while the test ran (capped).
+    """
 
     __test__ = False  # a data class, not something for pytest to collect
 
@@ -54,9 +86,16 @@ class TestResult(_InertText):
     visibility: Visibility = "visible"
     duration: float = 0.0
     details: dict[str, Any] = field(default_factory=dict)  # e.g. accuracy, rubric, credit
+    cause: Cause | None = None  # set for every test that lost points
+    output: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TestResult:
+        cause = data.get("cause")
+        return cls(**{**data, "cause": Cause(**cause) if cause else None})
 
 
 @dataclass(frozen=True)
@@ -187,7 +226,7 @@ class SubmissionResult:
         return cls(
             submission=data["submission"],
             assignment=data["assignment"],
-            tests=[TestResult(**t) for t in data["tests"]],
+            tests=[TestResult.from_dict(t) for t in data["tests"]],
             findings=[Finding(**f) for f in data.get("findings", [])],
             duration=data.get("duration", 0.0),
             part_points=declared,

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 import pluggy
 import pytest
 
-from gradekit.harness.pytest_plugin import GradekitPlugin
+from gradekit.harness.pytest_plugin import GradekitPlugin, PrintedOutput
 from gradekit.harness.results import VISIBILITIES, Finding, SubmissionResult
 from gradekit.harness.rubrics import Rubric
 
@@ -127,16 +127,17 @@ def run_tests(
     default_timeout: float | None = None,
     rubric: Rubric | None = None,
     notebooks: SubmissionNotebooks | None = None,
+    output: PrintedOutput | None = None,
     show_output: bool = False,
 ) -> SubmissionResult:
     """Run the tests under ``test_paths`` against the components ``pm`` provides.
 
     ``visibility`` selects which tests run (``"visible"`` for a student's own check).
     ``part_points`` are the parts' points a pack declares (``part_titles`` their titles)
-    and ``rubric`` its accuracy rubric
-    (the ``rubric`` fixture), ``notebooks`` the executed notebooks (the ``notebook``
-    fixture). Raises :class:`TestSuiteError`
-    when a test module cannot be collected or misuses a marker.
+    and ``rubric`` its accuracy rubric (the ``rubric`` fixture), ``notebooks`` the executed
+    notebooks (the ``notebook`` fixture), ``output`` what the student's code prints (kept
+    beside each test). Raises :class:`TestSuiteError` when a test module cannot be
+    collected or misuses a marker.
     """
     paths = [Path(p).resolve() for p in test_paths]
     missing = [str(p) for p in paths if not p.exists()]
@@ -145,7 +146,7 @@ def run_tests(
                                 "pass the folders or files holding the test modules")
     plugin = GradekitPlugin(pm, api=api, visibilities=visibility,
                             default_timeout=default_timeout, roots=paths, rubric=rubric,
-                            notebooks=notebooks)
+                            notebooks=notebooks, output=output)
     start = time.perf_counter()
     with _without_pytest_environment():
         for root, inside in _sessions(paths).items():

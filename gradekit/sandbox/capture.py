@@ -1,13 +1,20 @@
 """Drain a worker's stdout/stderr pipe in the background, keeping only the first bytes.
 
 Draining keeps a printing student from blocking on a full pipe; the cap keeps a flood from
-filling the grader's memory.
+filling the grader's memory. Each read and its bookkeeping happen under one lock, so
+:meth:`OutputCapture.settle` can tell when everything written so far is kept: the worker
+flushes before it replies, so after a call and a settle, that call's output is all in.
 """
 
 from __future__ import annotations
 
+import array
+import fcntl
 import os
+import select
+import termios
 import threading
+import time
 
 CHUNK = 1 << 16
 
@@ -21,23 +28,55 @@ class OutputCapture:
         self._dropped = 0
         self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
+        self._open: set[int] = set()
 
     def drain(self, fd: int) -> None:
         """Read ``fd`` until end of file in a daemon thread, then close it."""
+        with self._lock:
+            self._open.add(fd)
         thread = threading.Thread(target=self._pump, args=(fd,), daemon=True,
                                   name="gradekit-output")
         thread.start()
         self._threads.append(thread)
 
     def _pump(self, fd: int) -> None:
+        chunk = b"-"
         try:
-            while chunk := os.read(fd, CHUNK):
+            while chunk:
+                select.select([fd], [], [])  # wait outside the lock, read inside it
                 with self._lock:
-                    room = self.cap - len(self._kept)
-                    self._kept += chunk[:max(room, 0)]
-                    self._dropped += max(len(chunk) - max(room, 0), 0)
+                    chunk = os.read(fd, CHUNK)
+                    room = max(self.cap - len(self._kept), 0)
+                    self._kept += chunk[:room]
+                    self._dropped += max(len(chunk) - room, 0)
         finally:
-            os.close(fd)
+            with self._lock:
+                self._open.discard(fd)
+                os.close(fd)
+
+    def settle(self, timeout: float = 2.0) -> None:
+        """Wait (at most ``timeout`` s) until every byte now in the pipes has been read."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._lock:
+                if not any(_waiting(fd) for fd in self._open):
+                    return
+            if time.monotonic() > deadline:
+                return
+            time.sleep(0.001)
+
+    def mark(self) -> tuple[int, int]:
+        """Where the output stands now, for :meth:`since`."""
+        with self._lock:
+            return len(self._kept), self._dropped
+
+    def since(self, mark: tuple[int, int], limit: int) -> str:
+        """What was printed after ``mark``: at most ``limit`` bytes, then a note."""
+        with self._lock:
+            kept, dropped = self._kept[mark[0]:], self._dropped - mark[1]
+        text = kept[:limit].decode("utf-8", errors="replace")
+        cut = max(len(kept) - limit, 0) + dropped
+        return text + (f"\n[... {cut} more bytes of output not shown]" if cut else "")
 
     def join(self, timeout: float) -> None:
         """Wait for the pipes of dead workers to be read to the end."""
@@ -57,3 +96,13 @@ class OutputCapture:
             if self._dropped:
                 text += f"\n[... {self._dropped} more bytes of output were discarded]\n"
         return text
+
+
+def _waiting(fd: int) -> int:
+    """Bytes waiting to be read in pipe ``fd``."""
+    count = array.array("i", [0])
+    try:
+        fcntl.ioctl(fd, termios.FIONREAD, count)
+    except OSError:
+        return 0
+    return count[0]

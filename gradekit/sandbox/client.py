@@ -29,6 +29,7 @@ from gradekit.sandbox.confinement import Confinement, new_confinement
 from gradekit.sandbox.errors import (
     BudgetExhausted,
     CallTimeout,
+    ImportFailure,
     StaleHandleError,
     StudentError,
     WireError,
@@ -105,7 +106,7 @@ class WorkerClient:
         self._last_id = 0
         self._worker_rng: tuple[Any, ...] | None = None  # the worker's global random state
         self._loaded: list[str] = []
-        self._failures: dict[str, str] = {}
+        self._failures: dict[str, ImportFailure] = {}
         try:
             self._load_modules()
         except BaseException:
@@ -117,7 +118,7 @@ class WorkerClient:
         """Component names the submission defines, from the modules that imported."""
         return sorted(self._kinds)
 
-    def unavailable(self) -> dict[str, str]:
+    def unavailable(self) -> dict[str, ImportFailure]:
         """Module prefix → why its components are unavailable (import failed, timed out...)."""
         return dict(self._failures)
 
@@ -140,18 +141,20 @@ class WorkerClient:
                 kinds = self._request({"op": "load", "prefix": prefix, "module": module},
                                       f"importing {module}")
             except StudentError as exc:
-                self._failures[prefix] = (f"importing {module} failed: {exc}\n"
-                                          f"{exc.traceback_text}")
+                syntax = exc.type_name in ("SyntaxError", "IndentationError", "TabError")
+                self._failures[prefix] = ImportFailure(
+                    module, str(exc), "" if syntax else exc.traceback_text, syntax)
             except (CallTimeout, WorkerCrashed, WireError) as exc:
-                self._failures[prefix] = str(exc)
+                self._failures[prefix] = ImportFailure(module, str(exc))
             else:
                 self._loaded.append(prefix)
                 self._kinds.update({f"{prefix}.{name}": kind for name, kind in kinds.items()})
 
     # -- calls --------------------------------------------------------------------------
     def call(self, name: str, *args: Any, **kwargs: Any) -> Any:
-        """Call component ``name``; arguments and result cross as copies, and changes the
-        call makes to its arguments are written back (see :mod:`gradekit.sandbox.mutations`)."""
+        """Call component ``name``; arguments and result cross as copies. Changes the call
+        makes to state arguments (dicts) are written back, the rest only observed (see
+        :mod:`gradekit.sandbox.mutations`)."""
         return self.request("call", name, args=list(args), kwargs=kwargs)
 
     def request(self, op: str, target: str | Handle, **fields: Any) -> Any:
@@ -168,7 +171,7 @@ class WorkerClient:
         value = wrap(self, self._request({"op": op, "target": target, **fields}, context))
         if not (isinstance(value, dict) and isinstance(value.get("updates"), list)):
             raise WireError(f"{context}: the worker sent a malformed reply")
-        apply_updates(fields["args"], fields["kwargs"], value["updates"])
+        apply_updates(what, fields["args"], fields["kwargs"], value["updates"])
         returned = value.get("rng")
         if returned is None:
             self._worker_rng = state if generation == self.generation else None

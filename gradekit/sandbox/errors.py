@@ -7,6 +7,8 @@ worker, only text, so raising them in the grader is safe.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 
 class SandboxError(Exception):
     """Base class: a call into the submission failed."""
@@ -45,3 +47,28 @@ class WireError(SandboxError):
 
 class StaleHandleError(SandboxError):
     """An object lived in a worker that has since been restarted, so it no longer exists."""
+
+
+@dataclass(frozen=True)
+class ImportFailure:
+    """Why one of the submission's modules did not import, as fields.
+
+    ``error`` is ``"ModuleNotFoundError: No module named 'cs231n.fast_layers'"`` for an
+    exception the module raised, or what went wrong around it (a time-out, a crash);
+    ``traceback`` is the student's frames, empty for a syntax error (``syntax``: file and
+    line are in ``error`` already).
+    """
+
+    module: str      # dotted: cs231n.classifiers.fc_net
+    error: str
+    traceback: str = ""
+    syntax: bool = False
+
+    @property
+    def path(self) -> str:
+        """The module's file as a student sees it: ``cs231n/classifiers/fc_net.py``."""
+        return self.module.replace(".", "/") + ".py"
+
+    @property
+    def summary(self) -> str:
+        return f"{self.path} failed to import: {self.error}"

@@ -34,6 +34,14 @@ class SubmissionPlugin:
         return self._proxies[name]
 
     @hookimpl
+    def gradekit_why_missing(self, api: str, name: str) -> str | None:
+        if api != self.client.api:
+            return None
+        failed = self.client.unavailable()
+        prefixes = [p for p in failed if name.startswith(f"{p}.")]
+        return failed[max(prefixes, key=len)].summary if prefixes else None
+
+    @hookimpl
     def gradekit_components(self, api: str) -> list[str] | None:
         return self.client.available() if api == self.client.api else None
 

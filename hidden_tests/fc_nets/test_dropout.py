@@ -33,12 +33,19 @@ def test_test_mode_is_identity_and_seed_is_reproducible(impl, rng):
 def test_backward_routes_through_the_forward_mask(impl, rng):
     x, dout = rng.randn(30, 20) + 5, rng.randn(30, 20)
     out, cache = impl.get("layers.dropout_forward")(x, {"mode": "train", "p": 0.5, "seed": 11})
+    kept = out != 0
+    assert 0.3 < kept.mean() < 0.7 and np.allclose(out[kept], 2 * x[kept]), \
+        "dropout_forward (p=0.5) must keep about half the units, scaled by 1/p"
     dx = impl.get("layers.dropout_backward")(dout, cache)
     assert np.allclose(dx, dout * out / x), "dropout_backward must apply the forward mask / p"
 
 
 def test_dropout_keeps_float32(impl, rng):
-    x = rng.randn(20, 10).astype(np.float32)
+    x = (rng.randn(40, 50) + 5).astype(np.float32)
     for mode in ("train", "test"):
         out, _ = impl.get("layers.dropout_forward")(x, {"mode": mode, "p": 0.5, "seed": 1})
         assert out.dtype == np.float32, f"{mode}-mode dropout turned float32 into {out.dtype}"
+        kept = out != 0
+        share = 1.0 if mode == "test" else 0.5
+        assert abs(kept.mean() - share) < 0.1 and np.allclose(out[kept], x[kept] / share), \
+            f"{mode}-mode dropout of float32 input must keep a share {share:g} scaled by 1/p"

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from gradekit.harness.checks import assert_rel_close
+from gradekit.harness.checks import assert_norm_close, assert_rel_close
 from gradekit.harness.models import load_params, model_gradient
 
 pytestmark = [pytest.mark.part("fc_net"), pytest.mark.visibility("hidden")]
@@ -99,14 +99,21 @@ def test_fc_net_with_dropout_passes_a_gradient_check(impl, rng, make_params):
                          what=f"dropout net grad {name} vs numerical gradient")
 
 
-def test_test_mode_batchnorm_uses_running_statistics(impl, rng, make_params):
-    model = impl.get("classifiers.fc_net.FullyConnectedNet")(
-        [8], input_dim=5, num_classes=3, normalization="batchnorm", dtype=np.float64)
-    load_params(model, make_params([5, 8, 3], "batchnorm"))
+def test_test_mode_batchnorm_uses_running_statistics(impl, ref, rng, make_params):
+    kwargs = {"hidden_dims": [8], "input_dim": 5, "num_classes": 3,
+              "normalization": "batchnorm", "dtype": np.float64}
+    model, reference = _pair(impl, ref, "classifiers.fc_net.FullyConnectedNet", **kwargs)
+    params = make_params([5, 8, 3], "batchnorm")
+    load_params(model, params)
+    load_params(reference, params)
     for _ in range(5):  # fill the running statistics
-        model.loss(rng.randn(16, 5) + 2, rng.randint(3, size=16))
+        X, y = rng.randn(16, 5) + 2, rng.randint(3, size=16)
+        model.loss(X, y)
+        reference.loss(X, y)
     X = rng.randn(12, 5) + 2
     full = model.loss(X)
+    assert_rel_close(full, reference.loss(X), 1e-8,
+                     what="test-mode scores after 5 training passes (running statistics)")
     assert_rel_close(model.loss(X[:3]), full[:3], 1e-10,
                      what="test-mode scores of the first 3 samples scored alone vs in a batch "
                           "of 12 (test mode must use running statistics)")
@@ -114,12 +121,12 @@ def test_test_mode_batchnorm_uses_running_statistics(impl, rng, make_params):
                      what="test-mode scores twice in a row (running stats changed in test mode?)")
 
 
-def test_test_mode_disables_dropout(impl, rng, make_params):
+def test_test_mode_disables_dropout(impl, ref, rng, make_params):
     model = impl.get("classifiers.fc_net.FullyConnectedNet")(
         [20, 20], input_dim=5, num_classes=3, dropout_keep_ratio=0.5, dtype=np.float64)
     params = make_params([5, 20, 20, 3], None)
     load_params(model, params)
-    plain = impl.get("classifiers.fc_net.FullyConnectedNet")(
+    plain = ref.get("classifiers.fc_net.FullyConnectedNet")(
         [20, 20], input_dim=5, num_classes=3, dtype=np.float64)
     load_params(plain, params)
     X = rng.randn(6, 5)
@@ -128,8 +135,14 @@ def test_test_mode_disables_dropout(impl, rng, make_params):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_fc_net_computes_in_its_dtype(impl, rng, dtype):
-    model = impl.get("classifiers.fc_net.FullyConnectedNet")(
-        [7], input_dim=4, num_classes=3, dtype=dtype)
-    scores = model.loss(rng.randn(5, 4))  # float64 input
+def test_fc_net_computes_in_its_dtype(impl, ref, rng, make_params, dtype):
+    kwargs = {"hidden_dims": [7], "input_dim": 4, "num_classes": 3, "dtype": dtype}
+    model, reference = _pair(impl, ref, "classifiers.fc_net.FullyConnectedNet", **kwargs)
+    params = {name: value.astype(dtype) for name, value in make_params([4, 7, 3]).items()}
+    load_params(model, params)
+    load_params(reference, params)
+    X = rng.randn(5, 4)  # float64 input
+    scores = model.loss(X)
     assert scores.dtype == dtype, f"scores are {scores.dtype} for a {np.dtype(dtype)} model"
+    assert_norm_close(scores, reference.loss(X), 1e-5,
+                      what=f"scores of a {np.dtype(dtype)} model")

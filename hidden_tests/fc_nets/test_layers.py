@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from gradekit.harness.checks import assert_rel_close
+from gradekit.harness.checks import assert_norm_close, assert_rel_close
 
 pytestmark = [pytest.mark.part("layers"), pytest.mark.visibility("hidden")]
 
@@ -28,11 +28,13 @@ def test_affine_backward_matches_reference(impl, ref, rng):
         assert_rel_close(g, e, 1e-9, what=f"affine_backward {name}")
 
 
-def test_affine_keeps_float32(impl, rng):
+def test_affine_keeps_float32(impl, ref, rng):
     x = rng.randn(4, 3).astype(np.float32)
     w, b = rng.randn(3, 2).astype(np.float32), rng.randn(2).astype(np.float32)
     out, _ = impl.get("layers.affine_forward")(x, w, b)
     assert out.dtype == np.float32, f"float32 inputs gave a {out.dtype} output"
+    want, _ = ref.get("layers.affine_forward")(*(a.astype(np.float64) for a in (x, w, b)))
+    assert_norm_close(out, want, 1e-5, what="affine_forward float32 output")
 
 
 def test_relu_matches_reference_and_accepts_either_gradient_at_zero(impl, ref, rng):

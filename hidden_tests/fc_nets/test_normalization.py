@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from gradekit.harness.checks import assert_rel_close
+from gradekit.harness.checks import assert_norm_close, assert_rel_close
 
 pytestmark = [pytest.mark.part("normalization"), pytest.mark.visibility("hidden")]
 
@@ -45,10 +45,13 @@ def test_batchnorm_backward_matches_reference(impl, ref, rng, backward):
         assert_rel_close(g, e, 1e-7, what=f"{backward} {name}")
 
 
-def test_batchnorm_keeps_float32(impl, rng):
+def test_batchnorm_keeps_float32(impl, ref, rng):
     x, gamma, beta, _ = (a.astype(np.float32) for a in _inputs(rng))
     out, _ = impl.get("layers.batchnorm_forward")(x, gamma, beta, {"mode": "train"})
     assert out.dtype == np.float32, f"float32 input gave {out.dtype} output"
+    want, _ = ref.get("layers.batchnorm_forward")(*(a.astype(np.float64) for a in (
+        x, gamma, beta)), {"mode": "train"})
+    assert_norm_close(out, want, 1e-4, what="batchnorm_forward float32 train output")
 
 
 @pytest.mark.parametrize("N", [1, 6])

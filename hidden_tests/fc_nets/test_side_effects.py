@@ -52,3 +52,11 @@ def test_the_net_leaves_its_data_alone(impl, rng):
         [6], input_dim=4, num_classes=3, normalization="batchnorm", dtype=np.float64)
     assert_not_mutated(model.loss, rng.randn(5, 4), rng.randint(3, size=5),
                        what="FullyConnectedNet.loss", names=("X", "y"))
+
+
+@pytest.mark.part("fc_net")
+def test_the_net_leaves_its_constructor_arguments_alone(impl):
+    hidden_dims = [6, 5]
+    assert_not_mutated(impl.get("classifiers.fc_net.FullyConnectedNet"), hidden_dims,
+                       input_dim=4, num_classes=3, dtype=np.float64,
+                       what="FullyConnectedNet(hidden_dims, ...)", names=("hidden_dims",))

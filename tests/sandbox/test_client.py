@@ -20,6 +20,7 @@ from gradekit.sandbox.errors import (
     WorkerCrashed,
 )
 from gradekit.sandbox.limits import Limits
+from gradekit.sandbox.mutations import observing
 
 
 @pytest.fixture(params=[pytest.param("bwrap", marks=needs_bwrap), "subprocess", "none"])
@@ -68,12 +69,18 @@ def test_cache_round_trip_feeds_the_backward_pass(make_client, mode: str) -> Non
     assert np.allclose(dx, np.ones((2, 4)) @ w.T) and np.allclose(db, 2 * np.ones(4))
 
 
-def test_changes_to_arguments_reach_the_grader(make_client, any_mode: str) -> None:
+def test_state_comes_back_and_arrays_stay_pristine(make_client, any_mode: str) -> None:
     client = make_client(FILES, MODULES, sandbox=any_mode)
     x, bn_param = np.arange(6.0).reshape(3, 2), {"mode": "train"}
-    out = client.call("tools.normalize", x, bn_param=bn_param)
+    with observing() as seen:
+        out = client.call("tools.normalize", x, bn_param=bn_param)
     assert np.array_equal(bn_param["running_mean"], [2.0, 3.0])
-    assert np.array_equal(x, out) and np.array_equal(x.mean(axis=0), [0.0, 0.0])
+    assert np.array_equal(x, np.arange(6.0).reshape(3, 2)), "the grader's x was overwritten"
+    assert np.array_equal(out.mean(axis=0), [0.0, 0.0])
+    changed = {(c.path, c.applied): c for c in seen}
+    assert set(changed) == {((), True), ((), False)}
+    assert changed[(), False].root is x and np.array_equal(changed[(), False].value, out)
+    assert changed[(), True].root is bn_param
 
 
 def test_seeding_the_grader_seeds_the_student_code(make_client, any_mode: str) -> None:

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, TextIO
 
+from gradekit.harness.reports.causes import cause_summary, shared_cause
 from gradekit.harness.reports.feedback import LineItem, line_items, points
-from gradekit.harness.reports.table import NOT_IMPLEMENTED, not_implemented_line
 from gradekit.harness.results import SubmissionResult
 from gradekit.harness.scoring import PartTotal
 
@@ -61,16 +61,6 @@ class PartView:
     passed: list[LineItem]
 
 
-def _cause_of(item: LineItem) -> str:
-    """What the item's failure shares with others: code not written yet, for now."""
-    if item.test is not None and item.test.message.startswith(NOT_IMPLEMENTED):
-        return NOT_IMPLEMENTED_SUMMARY
-    return ""
-
-
-NOT_IMPLEMENTED_SUMMARY = "not implemented yet"
-
-
 def part_views(result: SubmissionResult) -> list[PartView]:
     """Every part with its failed checks grouped by cause (biggest loss first) and its passed
     checks, in the order of the score table."""
@@ -78,23 +68,18 @@ def part_views(result: SubmissionResult) -> list[PartView]:
     views = []
     for part, total in result.parts.items():
         mine = [item for item in items if item.part == part]
-        groups: dict[str, list[LineItem]] = {}
+        groups: dict[object, list[LineItem]] = {}
         for item in mine:
             if not item.passed:
-                cause = _cause_of(item)
-                groups.setdefault(cause or f"#{len(groups)}", []).append(item)
-        failures = [FailureGroup("" if key.startswith("#") else _group_summary(key, members),
-                                 members) for key, members in groups.items()]
+                key = shared_cause(item.test) if item.test is not None else None
+                groups.setdefault(key or len(groups), []).append(item)
+        failures = [FailureGroup(cause_summary([m.test for m in members if m.test])
+                                 if isinstance(key, tuple) else "", members)
+                    for key, members in groups.items()]
         failures.sort(key=lambda group: -group.lost)
         views.append(PartView(part, result.title_of(part), total, failures,
                               [item for item in mine if item.passed]))
     return views
-
-
-def _group_summary(cause: str, members: list[LineItem]) -> str:
-    if cause == NOT_IMPLEMENTED_SUMMARY:
-        return not_implemented_line([m.test for m in members if m.test is not None])
-    return cause
 
 
 def render_html(results: Sequence[SubmissionResult]) -> str:

@@ -15,33 +15,13 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from gradekit.harness.reports.causes import by_cause, cause_summary
 from gradekit.harness.reports.csv_report import gradebook_columns
 from gradekit.harness.reports.feedback import points
-from gradekit.harness.results import NotebookReport, SubmissionResult, TestResult
+from gradekit.harness.results import NotebookReport, SubmissionResult
 
 STATUS_STYLES = {"passed": "green", "partial": "yellow", "failed": "red", "error": "magenta",
                  "skipped": "dim"}
-
-
-NOT_IMPLEMENTED = "not implemented: "
-
-
-def split_not_implemented(
-    failures: Sequence[TestResult],
-) -> tuple[list[TestResult], list[TestResult]]:
-    """Failures of code the student has not written yet, and the rest (starter code fails
-    every test of a part for one reason, which feedback says once)."""
-    missing: list[TestResult] = []
-    others: list[TestResult] = []
-    for test in failures:
-        (missing if test.message.startswith(NOT_IMPLEMENTED) else others).append(test)
-    return missing, others
-
-
-def not_implemented_line(missing: Sequence[TestResult]) -> str:
-    """``not implemented: layers.affine_forward, layers.relu_forward`` (each name once)."""
-    names = dict.fromkeys(t.message.removeprefix(NOT_IMPLEMENTED) for t in missing)
-    return NOT_IMPLEMENTED + ", ".join(names)
 
 
 def _points(score: float, max_score: float) -> str:
@@ -81,11 +61,13 @@ def submission_detail(result: SubmissionResult) -> Table:
         _add_row(table, Text(part, style="bold"), _points(total.score, total.max_score),
                  f"{total.passed}/{total.tests} passed", "")
         failures = [t for t in result.failures() if t.part == part]
-        missing, others = split_not_implemented(failures)
-        if missing:  # starter code: one line per part, not one per test
-            _add_row(table, f"  {len(missing)} test" + "s" * (len(missing) != 1), "",
-                     Text("failed", style=STATUS_STYLES["failed"]), not_implemented_line(missing))
-        for test in others:
+        for key, tests in by_cause(failures):
+            if key is not None:  # one cause, one line (starter code: one line per part)
+                status = tests[0].status
+                _add_row(table, f"  {len(tests)} test" + "s" * (len(tests) != 1), "",
+                         Text(status, style=STATUS_STYLES[status]), cause_summary(tests))
+                continue
+            [test] = tests
             _add_row(table, f"  {test.name}", _points(test.score, test.max_score),
                      Text(test.status, style=STATUS_STYLES[test.status]), test.message)
     for notebook in result.notebooks:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gradekit.harness.results import Finding, SubmissionResult, TestResult
+from gradekit.harness.results import Cause, Finding, SubmissionResult, TestResult
 
 
 @pytest.fixture
@@ -29,7 +29,9 @@ def results() -> list[SubmissionResult]:
         submission="bob",
         assignment="fc_nets",
         tests=[TestResult("test_layers.py::test_affine", "layers", 0.0, 2.0, "failed",
-                          "not implemented: layers.affine_forward")],
+                          "not implemented: layers.affine_forward",
+                          cause=Cause("not-implemented", "layers.affine_forward",
+                                      "not implemented: layers.affine_forward"))],
         part_points={"layers": 6.0},
     )
     return [alice, bob]

@@ -8,7 +8,13 @@ import pytest
 
 from gradekit.harness.reports import write_per_submission
 from gradekit.harness.reports.html import render_html
-from gradekit.harness.results import CellFailure, NotebookReport, SubmissionResult, TestResult
+from gradekit.harness.results import (
+    Cause,
+    CellFailure,
+    NotebookReport,
+    SubmissionResult,
+    TestResult,
+)
 from gradekit.plugin_manager import get_plugin_manager
 
 SCRIPT = "<script>alert(1)</script>"
@@ -100,14 +106,41 @@ def test_the_executed_notebook_link_can_only_be_a_relative_file(hostile) -> None
     assert 'onclick="' not in page  # the quote is escaped in the link text too
 
 
+def _missing(i: int, name: str) -> TestResult:
+    summary = f"not implemented: layers.{name}"
+    return TestResult(f"t.py::test_{i}", "layers", 0.0, 1.0, "failed", summary,
+                      cause=Cause("not-implemented", f"layers.{name}", summary))
+
+
 def test_not_implemented_failures_fold_into_one_line() -> None:
-    tests = [TestResult(f"t.py::test_{i}", "layers", 0.0, 1.0, "failed",
-                        f"not implemented: layers.{name}")
+    tests = [_missing(i, name)
              for i, name in enumerate(["affine_forward", "affine_forward", "relu_forward"])]
     page = render_html([SubmissionResult("bob", "fc_nets", tests)])
     assert "−3</span> 3 checks: not implemented: layers.affine_forward, " \
            "layers.relu_forward" in page
     assert page.count("not implemented") == 1  # said once, above the checks it costs
+
+
+def test_failures_group_by_their_cause_fields_not_their_words() -> None:
+    broken = "cs231n/layers.py failed to import: SyntaxError: invalid syntax (layers.py, line 3)"
+    other = "cs231n/optim.py failed to import: NameError: name np is not defined"
+    tests = [TestResult(f"t.py::test_{i}", "layers", 0.0, 1.0, "failed", why,
+                        cause=Cause("import-failed", f"layers.f{i}", why))
+             for i, why in enumerate([broken, broken, other])]
+    tests.append(TestResult("t.py::test_words", "layers", 0.0, 1.0, "failed",
+                            "not implemented: looks like a stub", cause=Cause("wrong-result")))
+    page = render_html([SubmissionResult("carol", "fc_nets", tests)])
+    assert f"2 checks: {broken}" in page and f"1 check: {other}" in page
+    assert "checks: not implemented" not in page  # a message alone groups nothing
+    assert page.count(broken) == 1
+
+
+def test_what_the_code_printed_is_shown_beside_its_check() -> None:
+    printed = TestResult("t.py::test_loud", "layers", 0.0, 1.0, "failed", "wrong",
+                         cause=Cause("wrong-result"), output="debug: x.shape=(2, 3) <b>")
+    page = render_html([SubmissionResult("dan", "fc_nets", [printed])])
+    assert "what your code printed" in page
+    assert "debug: x.shape=(2, 3) &lt;b&gt;" in page
 
 
 def test_feedback_shows_titles_descriptions_lost_points_and_folds_passed_checks() -> None:
