@@ -13,6 +13,7 @@ from nbformat.v4 import new_code_cell, new_notebook
 from gradekit.authoring.release import build_starter
 from gradekit.course import find_course_root
 from gradekit.grading import GradingOptions, grade_submission
+from gradekit.harness.results import SubmissionResult
 from gradekit.packs import AssignmentPack
 from gradekit.sandbox.launcher import bwrap_works
 
@@ -150,21 +151,27 @@ def test_rewriting_every_argument_earns_no_more_than_the_starter(tmp_path: Path)
     assert set(passed["cheat"]) <= set(passed["starter"])
 
 
+def graded_solution(folder: Path, edits: dict[str, tuple[str, str]]) -> SubmissionResult:
+    """The reference solution with ``edits`` (module -> (text, replacement); an empty text
+    prepends), graded without notebooks."""
+    pack = AssignmentPack.load(COURSE / "assignments" / "fc_nets")
+    build_starter(pack, COURSE, folder, keep_solutions=True)
+    for module, (old, new) in edits.items():
+        path = folder / pack.package / pack.modules[module]
+        text = path.read_text()
+        assert old in text, f"{old!r} is not in {path}"
+        path.write_text(text.replace(old, new, 1) if old else new + text)
+    options = GradingOptions(course_root=COURSE, notebooks=False,
+                             sandbox="bwrap" if bwrap_works() else "subprocess")
+    return grade_submission(folder, pack, options)[0]
+
+
 @pytest.mark.slow
 def test_a_constructor_that_extends_hidden_dims_loses_only_the_side_effect_check(
         tmp_path: Path) -> None:
-    pack = AssignmentPack.load(COURSE / "assignments" / "fc_nets")
-    submission = tmp_path / "appends"
-    build_starter(pack, COURSE, submission, keep_solutions=True)
-    fc_net = submission / pack.package / pack.modules["classifiers.fc_net"]
-    text = fc_net.read_text()
-    built = "        dims = [input_dim, *hidden_dims, num_classes]\n"
-    assert built in text
-    fc_net.write_text(text.replace(built, "        hidden_dims.append(num_classes)\n"
-                                          "        dims = [input_dim, *hidden_dims]\n"))
-    options = GradingOptions(course_root=COURSE, notebooks=False,
-                             sandbox="bwrap" if bwrap_works() else "subprocess")
-    result, _ = grade_submission(submission, pack, options)
+    result = graded_solution(tmp_path / "appends", {"classifiers.fc_net": (
+        "        dims = [input_dim, *hidden_dims, num_classes]\n",
+        "        hidden_dims.append(num_classes)\n        dims = [input_dim, *hidden_dims]\n")})
     lost = [(t.name, t.message) for t in result.tests
             if t.status != "passed" and t.part != "accuracy"]
     assert [name for name, _ in lost] == [
@@ -175,22 +182,12 @@ def test_a_constructor_that_extends_hidden_dims_loses_only_the_side_effect_check
 @pytest.mark.slow
 def test_failures_say_what_happened_once_and_keep_what_the_code_printed(
         tmp_path: Path) -> None:
-    pack = AssignmentPack.load(COURSE / "assignments" / "fc_nets")
-    submission = tmp_path / "faults"
-    build_starter(pack, COURSE, submission, keep_solutions=True)
-    package = submission / pack.package
-    fc_net = package / pack.modules["classifiers.fc_net"]
-    fc_net.write_text("from cs231n.fast_layers import conv_forward_fast\n" + fc_net.read_text())
-    optim = package / pack.modules["optim"]
-    optim.write_text(optim.read_text() + "\ndef broken(:\n    pass\n")
-    layers = package / pack.modules["layers"]
-    text = layers.read_text()
     body = '    """Elementwise ``max(0, x)``."""\n'
-    assert body in text
-    layers.write_text(text.replace(body, body + "    print('relu sees', x.shape)\n"))
-    options = GradingOptions(course_root=COURSE, notebooks=False,
-                             sandbox="bwrap" if bwrap_works() else "subprocess")
-    result, _ = grade_submission(submission, pack, options)
+    result = graded_solution(tmp_path / "faults", {
+        "classifiers.fc_net": ("", "from cs231n.fast_layers import conv_forward_fast\n"),
+        "optim": ("", "def broken(:\n    pass\n"),
+        "layers": (body, body + "    print('relu sees', x.shape)\n"),
+    })
 
     by_part: dict[str, list] = {}
     for test in result.tests:
