@@ -210,3 +210,27 @@ def test_failures_say_what_happened_once_and_keep_what_the_code_printed(
     assert relu and all(t.status == "passed" for t in relu)
     assert all("relu sees (" in t.output for t in relu)
     assert not any(t.output for t in result.tests if t.part == "optim")
+
+
+LOG_SUM_EXP = """    shifted = x - x.max(axis=1, keepdims=True)
+    log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    loss = -log_probs[rows, y].sum() / N
+    dx = np.exp(log_probs)
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("shift", "lost"), [
+    ("x - x.max(axis=1, keepdims=True)", []),  # the notebook's classic form, correct
+    ("x", ["test_layers.py::test_losses_match_reference_including_extreme_scores"
+           "[offset 1000-softmax_loss]"]),  # no max shift: overflows
+])
+def test_a_classic_softmax_is_judged_by_its_max_shift(tmp_path: Path, shift: str,
+                                                     lost: list[str]) -> None:
+    classic = (f"    probs = np.exp({shift})\n"
+               "    probs /= probs.sum(axis=1, keepdims=True)\n"
+               "    loss = -np.log(probs[rows, y]).sum() / N\n"
+               "    dx = probs.copy()\n")
+    result = graded_solution(tmp_path / "classic", {"layers": (LOG_SUM_EXP, classic)})
+    failed = [t.name for t in result.tests if t.status != "passed" and t.part == "layers"]
+    assert failed == lost
