@@ -24,7 +24,7 @@ from gradekit.gradient_check import (
     rel_error,
 )
 from gradekit.harness.models import model_gradient
-from gradekit.sandbox.mutations import Observed, observing
+from gradekit.sandbox.mutations import Observed, deep_copy, observing
 
 
 def _as_array(value: Any, what: str) -> np.ndarray:
@@ -153,17 +153,6 @@ def assert_model_gradients(
 
 # -- in-place modification ------------------------------------------------------------
 
-def _snapshot(value: Any) -> Any:
-    """A deep copy of the arrays, numbers and containers in ``value``; other objects as-is."""
-    if isinstance(value, np.ndarray):
-        return value.copy()
-    if isinstance(value, tuple | list):
-        return [_snapshot(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _snapshot(v) for k, v in value.items()}
-    return value
-
-
 def _changes(before: Any, after: Any, path: str) -> Iterator[str]:
     """Describe where ``after`` differs from the snapshot ``before``."""
     if isinstance(before, np.ndarray):
@@ -206,7 +195,7 @@ def unchanged(**named: Any) -> Iterator[None]:
     A sandboxed call's changes to arrays are never written into the grader's objects (see
     :mod:`gradekit.sandbox.mutations`), so they are read from what the call was seen doing.
     """
-    before = {name: _snapshot(value) for name, value in named.items()}
+    before = {name: deep_copy(value) for name, value in named.items()}
     with observing() as seen:
         yield
     problems = [p for name, value in named.items()

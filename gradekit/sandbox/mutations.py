@@ -93,14 +93,16 @@ def is_state(value: Any) -> bool:
     return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
 
 
-def _copy(value: Any) -> Any:
+def deep_copy(value: Any) -> Any:
     """A deep copy of the arrays and containers in ``value``; other objects are shared."""
     if isinstance(value, np.ndarray):
         return value.copy()
     if isinstance(value, dict):
-        return {key: _copy(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return type(value)(_copy(item) for item in value)
+        return {key: deep_copy(item) for key, item in value.items()}
+    if isinstance(value, tuple):  # named tuples too: compared as tuples
+        return tuple(deep_copy(item) for item in value)
+    if isinstance(value, list):
+        return [deep_copy(item) for item in value]
     return value
 
 
@@ -124,7 +126,7 @@ def apply_updates(call: str, args: Sequence[Any], kwargs: Mapping[str, Any],
         except (LookupError, TypeError, ValueError):
             continue
         if is_state(current) and is_state(value) and type(current) is type(value):
-            _pristine.setdefault(id(current), (current, _copy(current)))
+            _pristine.setdefault(id(current), (current, deep_copy(current)))
             _assign(current, value)
             seen.append(Observed(call, argument, tuple(keys), value, applied=True))
         elif isinstance(value, np.ndarray | dict | list):
@@ -159,7 +161,7 @@ def pristine(value: Any) -> Any:
     inside was written); what a reference computation is handed."""
     entry = _pristine.get(id(value))
     if entry is not None and entry[0] is value:
-        return _copy(entry[1])
+        return deep_copy(entry[1])
     if not _pristine or not isinstance(value, dict | list | tuple):
         return value
     items = list(value.items()) if isinstance(value, dict) else list(enumerate(value))
