@@ -130,7 +130,7 @@ def test_test_mode_disables_dropout(impl, ref, rng, make_params):
         [20, 20], input_dim=5, num_classes=3, dtype=np.float64)
     load_params(plain, params)
     X = rng.randn(6, 5)
-    assert_rel_close(model.loss(X), plain.loss(X), 1e-12,
+    assert_rel_close(model.loss(X), plain.loss(X), 1e-9,
                      what="test-mode scores with dropout vs the same net without dropout")
 
 
