@@ -17,11 +17,14 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
 from gradekit.plugin_manager import get_plugin_manager, is_submission
+
+if TYPE_CHECKING:
+    from gradekit.versions import Dialect
 
 SOURCES = ("impl", "ref", "mixed")
 
@@ -42,13 +45,15 @@ class Components:
     """Implementations of one assignment API, from one source."""
 
     def __init__(
-        self, api: str = "cs231n", source: str = "ref", pm: pluggy.PluginManager | None = None
+        self, api: str = "cs231n", source: str = "ref", pm: pluggy.PluginManager | None = None,
+        dialect: Dialect | None = None,
     ) -> None:
         if source not in SOURCES and not source.startswith("plugin:"):
             raise ValueError(f"unknown source {source!r}: use one of {SOURCES} or 'plugin:NAME'")
         self.api = api
         self.source = source
         self.pm = pm or get_plugin_manager()
+        self.dialect = dialect  # the pack version's API, when it is not the canonical one
 
     # -- which plugins speak for this source -------------------------------------------
     def _included(self, name: str) -> bool:
@@ -91,7 +96,20 @@ class Components:
         return sorted(found)
 
     def get(self, name: str) -> Any:
-        """The implementation of ``name``; :class:`MissingComponent` if the source lacks it."""
+        """The implementation of ``name``, called in the canonical API (the pack version's
+        dialect translates); :class:`MissingComponent` if the source lacks it,
+        :class:`~gradekit.versions.NotInVersion` if the version does not grade it."""
+        if self.dialect is not None:
+            self.dialect.version.check_available(name, self.source)
+        result = self.raw(name)
+        if self.dialect is None:
+            return result
+        if self.source == "ref":
+            return self.dialect.reference(name, result)
+        return self.dialect.student(name, result) if self.source == "impl" else result
+
+    def raw(self, name: str) -> Any:
+        """The implementation of ``name`` in the version's own API, untranslated."""
         result = self._caller()(api=self.api, name=name)
         if result is None:
             raise self._missing(name)

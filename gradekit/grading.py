@@ -118,6 +118,7 @@ def grade_submission(path: Path, pack: AssignmentPack, options: GradingOptions,
     from gradekit.sandbox.client import WorkerClient
     from gradekit.sandbox.plugin import SubmissionPlugin
     from gradekit.submission import SubmissionError, load_submission
+    from gradekit.versions import Version
 
     timings = Timings()
     tests = test_folders(pack, options)  # before any work: missing tests are not the student's
@@ -159,7 +160,7 @@ def grade_submission(path: Path, pack: AssignmentPack, options: GradingOptions,
                                assignment=pack.name, part_points=pack.part_points,
                                part_titles=pack.part_titles,
                                rubric=rubric, notebooks=notebooks, output=client.capture,
-                               show_output=options.show_output)
+                               show_output=options.show_output, version=Version.of(pack))
             timings.tests = time.perf_counter() - clock
             output = client.output()
             result.notebooks = _notebook_reports(pack, submission.id, notebooks, result, options)

@@ -67,9 +67,31 @@ class NotebookSpec:
         return Path(self.path).name
 
 
+# Every key ``assignment.toml`` may hold, by table: a misspelt key is an error that names it,
+# never a setting silently ignored (docs/packs.md documents each one).
+KEYS: dict[str, frozenset[str]] = {
+    "": frozenset({"name", "title", "description", "extends", "api", "package", "modules",
+                   "release", "conventions", "components", "parts", "notebooks", "accuracy",
+                   "limits"}),
+    "release": frozenset({"given"}),
+    "components": frozenset({"given", "absent"}),
+    "conventions": frozenset({"dropout_p", "state_keys", "adam_first_t", "keywords", "shapes",
+                              "regularization", "weight_init"}),
+    "parts": frozenset({"name", "title", "points"}),
+    "notebooks": frozenset({"path", "cell_timeout", "timeout", "artifacts"}),
+    "accuracy": frozenset({"rubric", "held_out"}),
+    "limits": frozenset({"call_timeout", "submission_timeout", "memory_mb", "cpu_seconds",
+                         "disk_mb", "processes"}),
+}
+
+
 @dataclass(frozen=True)
 class AssignmentPack:
-    """The parsed ``assignment.toml`` of one pack."""
+    """The parsed ``assignment.toml`` of one pack, with what it inherits already merged in.
+
+    ``lineage`` is the pack's own folder, then the folder of the pack it extends, and so on:
+    tests, goldens and notebooks a version does not override are found further up.
+    """
 
     name: str
     title: str
@@ -83,12 +105,24 @@ class AssignmentPack:
     limits: dict[str, Any] = field(default_factory=dict)
     notebooks: tuple[NotebookSpec, ...] = ()
     rubric: str | dict[str, Any] | None = None  # the accuracy rubric (see harness.rubrics)
-    extra: dict[str, Any] = field(default_factory=dict)
+    description: str = ""
+    extends: str | None = None
+    given_components: tuple[str, ...] = ()  # the course gave them: never charged
+    absent_components: tuple[str, ...] = ()  # not part of this version: their tests do not run
+    lineage: tuple[tuple[str, Path], ...] = ()  # (name, folder): this pack, then its bases
+    data: dict[str, Any] = field(default_factory=dict, repr=False)  # the merged toml
+
+    def _first(self, relative: str) -> Path:
+        """``relative`` inside the nearest folder of the lineage that has it."""
+        for _, folder in self.lineage or ((self.name, self.path),):
+            if (folder / relative).exists():
+                return folder / relative
+        return self.path / relative
 
     @property
     def visible_tests(self) -> Path:
-        """Visible tests ship with the student release."""
-        return self.path / "tests"
+        """Visible tests ship with the student release (inherited unless overridden)."""
+        return self._first("tests")
 
     @property
     def golden_cases(self) -> Path:
@@ -100,13 +134,20 @@ class AssignmentPack:
         """Expected values recorded from the reference for the visible tests."""
         return self.visible_tests / "goldens.npz"
 
+    def _course_folder(self, course_root: Path, kind: Path) -> Path:
+        names = [name for name, _ in self.lineage] or [self.name]
+        for name in names:
+            if (course_root / kind / name).is_dir():
+                return course_root / kind / name
+        return course_root / kind / self.name
+
     def hidden_tests(self, course_root: Path) -> Path:
-        """Instructor-only tests of this pack inside the course repository."""
-        return course_root / "hidden_tests" / self.name
+        """Instructor-only tests of this pack (or of the pack it extends) in the course."""
+        return self._course_folder(course_root, Path("hidden_tests"))
 
     def solution_notebooks(self, course_root: Path) -> Path:
         """Where the solution versions of the pack's notebooks live (instructor material)."""
-        return course_root / "reference" / "notebooks" / self.name
+        return self._course_folder(course_root, Path("reference", "notebooks"))
 
     def part(self, name: str) -> Part:
         for part in self.parts:
@@ -129,28 +170,37 @@ class AssignmentPack:
         """Each part's title, which feedback shows students instead of its name."""
         return {p.name: p.title for p in self.parts}
 
+    @property
+    def family(self) -> str:
+        """The name of the pack at the root of this pack's lineage (itself if it extends none)."""
+        return self.lineage[-1][0] if self.lineage else self.name
+
     @classmethod
     def load(cls, path: Path) -> AssignmentPack:
-        """Parse ``path/assignment.toml``; errors name the file and the offending key."""
-        path = Path(path)
+        """Parse ``path/assignment.toml`` and what it extends; errors name the file and key."""
+        path = Path(path).resolve()
+        data, lineage = _read_lineage(path)
         file = path / PACK_FILE
-        if not file.is_file():
-            raise PackError(f"{path} is not an assignment pack: {PACK_FILE} is missing")
-        try:
-            data = tomllib.loads(file.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
-            raise PackError(f"{file}: {exc}") from exc
 
         def need(key: str, kind: type) -> Any:
             if not isinstance(data.get(key), kind):
                 raise PackError(f"{file}: '{key}' must be a {kind.__name__}")
-            return data.pop(key)
+            return data[key]
 
-        name = data.pop("name", path.name)
-        parts = tuple(
-            Part(str(p["name"]), str(p.get("title", p["name"])), float(p["points"]))
-            for p in need("parts", list)
-        )
+        def strings(table: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
+            value = table.get(key, ())
+            if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+                raise PackError(f"{file}: '{where}.{key}' must be a list of strings")
+            return tuple(value)
+
+        try:
+            parts = tuple(
+                Part(str(p["name"]), str(p.get("title", p["name"])), float(p["points"]))
+                for p in need("parts", list)
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise PackError(f"{file}: each [[parts]] entry needs a 'name' and a number of "
+                            f"'points' ({exc})") from exc
         if len({p.name for p in parts}) != len(parts):
             raise PackError(f"{file}: part names must be unique")
         try:
@@ -158,26 +208,113 @@ class AssignmentPack:
                 NotebookSpec(str(n["path"]), float(n.get("cell_timeout", 120)),
                              float(n.get("timeout", 900)),
                              tuple(str(a) for a in n.get("artifacts", ())))
-                for n in data.pop("notebooks", ())
+                for n in data.get("notebooks", ())
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise PackError(f"{file}: each [[notebooks]] entry needs a 'path', and numbers "
                             f"for 'timeout' and 'cell_timeout' ({exc})") from exc
+        components = data.get("components", {})
         return cls(
-            name=name,
+            name=str(data.get("name", path.name)),
             title=need("title", str),
-            path=path.resolve(),
+            path=path,
             api=need("api", str),
             package=need("package", str),
             modules={str(k): str(v) for k, v in need("modules", dict).items()},
             parts=parts,
-            given=tuple(data.pop("release", {}).get("given", ())),
-            conventions=data.pop("conventions", {}),
-            limits=data.pop("limits", {}),
+            given=strings(data.get("release", {}), "given", "release"),
+            conventions=dict(data.get("conventions", {})),
+            limits=dict(data.get("limits", {})),
             notebooks=notebooks,
-            rubric=data.pop("accuracy", {}).get("rubric"),
-            extra=data,
+            rubric=data.get("accuracy", {}).get("rubric"),
+            description=str(data.get("description", "")),
+            extends=data.get("extends"),
+            given_components=strings(components, "given", "components"),
+            absent_components=strings(components, "absent", "components"),
+            lineage=tuple(lineage),
+            data=data,
         )
+
+
+def _read_toml(folder: Path) -> dict[str, Any]:
+    """One ``assignment.toml`` as written, its keys checked against :data:`KEYS`."""
+    file = folder / PACK_FILE
+    if not file.is_file():
+        raise PackError(f"{folder} is not an assignment pack: {PACK_FILE} is missing")
+    try:
+        data = tomllib.loads(file.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise PackError(f"{file}: {exc}") from exc
+    _check_keys(file, data)
+    return data
+
+
+def _check_keys(file: Path, data: dict[str, Any]) -> None:
+    def check(where: str, table: Any) -> None:
+        if not isinstance(table, dict):
+            raise PackError(f"{file}: '{where}' must be a table")
+        unknown = sorted(set(table) - KEYS[where])
+        if unknown:
+            raise PackError(f"{file}: unknown key '{where + '.' if where else ''}{unknown[0]}' "
+                            f"(known keys{' of [' + where + ']' if where else ''}: "
+                            f"{', '.join(sorted(KEYS[where]))}; see docs/packs.md)")
+
+    check("", data)
+    for table in ("release", "components", "conventions", "accuracy", "limits"):
+        if table in data:
+            check(table, data[table])
+    for array in ("parts", "notebooks"):
+        entries = data.get(array, [])
+        if not isinstance(entries, list):
+            raise PackError(f"{file}: '{array}' must be an array of tables ([[{array}]])")
+        for entry in entries:
+            check(array, entry)
+
+
+def merged(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """``override`` on top of ``base``: tables merge key by key, anything else (arrays of
+    parts or notebooks, strings, numbers) is replaced whole."""
+    out = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merged(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _read_lineage(path: Path) -> tuple[dict[str, Any], list[tuple[str, Path]]]:
+    """The merged toml of the pack at ``path`` and its lineage, own folder first.
+
+    A base is named by ``extends`` and found beside the pack (``../<base>``), where a
+    course keeps its packs; a cycle or a missing base is an error that names it.
+    """
+    chain: list[tuple[dict[str, Any], Path]] = []
+    folder = path
+    while True:
+        data = _read_toml(folder)
+        if any(folder == seen for _, seen in chain):
+            names = " -> ".join(seen.name for _, seen in chain)
+            raise PackError(f"{path / PACK_FILE}: 'extends' goes round in a circle ({names})")
+        chain.append((data, folder))
+        base = data.get("extends")
+        if base is None:
+            break
+        if not isinstance(base, str) or not base or is_pack_path(base):
+            raise PackError(f"{folder / PACK_FILE}: 'extends' must name a pack beside it, "
+                            f"e.g. extends = \"fc_nets\"")
+        folder = folder.parent / base
+        if not (folder / PACK_FILE).is_file():
+            raise PackError(f"{chain[-1][1] / PACK_FILE}: extends {base!r}, but there is no "
+                            f"pack {folder}; put the base pack beside it")
+    data: dict[str, Any] = {}
+    for layer, _ in reversed(chain):
+        data = merged(data, layer)
+    data.pop("name", None)
+    data["name"] = chain[0][0].get("name", path.name)
+    data["extends"] = chain[0][0].get("extends")
+    lineage = [(layer.get("name", folder.name), folder) for layer, folder in chain]
+    return data, lineage
 
 
 class CoursePacks:
@@ -292,12 +429,24 @@ def pack_fit(pack: AssignmentPack, files: Iterable[str]) -> tuple[int, int]:
 
 def best_fit(files: Iterable[str], packs: Iterable[AssignmentPack]) -> AssignmentPack | None:
     """The one pack that fits ``files`` best (:func:`pack_fit`); ``None`` when no pack's
-    module files are there at all or several packs fit equally well."""
+    module files are there at all or several packs fit equally well.
+
+    Ties are broken by name, never by content: first by the package folder the files sit in
+    (``cs682/``, ``nndl/``), then, among versions of one pack that still tie, by taking the
+    pack they all extend (the grade then hints at the version, see :mod:`gradekit.versions`).
+    """
     files = list(files)
     fits = [(pack_fit(pack, files), pack) for pack in packs]
     best = max((fit for fit, _ in fits), default=(0, 0))
     winners = [pack for fit, pack in fits if fit == best]
-    return winners[0] if best[0] and len(winners) == 1 else None
+    if not best[0]:
+        return None
+    folders = {part for f in files for part in f.split("/")[:-1]}
+    named = [pack for pack in winners if pack.package in folders]
+    winners = named or winners
+    if len({pack.family for pack in winners}) == 1:
+        winners = [min(winners, key=lambda pack: len(pack.lineage))]
+    return winners[0] if len(winners) == 1 else None
 
 
 def detect_pack(submissions: Sequence[Path], packs: Iterable[AssignmentPack]) -> AssignmentPack:

@@ -21,6 +21,11 @@ with its message; a :class:`gradekit.components.MissingComponent` is ``failed`` 
 sandbox's) is ``failed``; an exception from the sandbox is ``error`` with its own message
 (it already names what the student's code raised); any other exception is ``error`` with
 its type and message. What the student's code printed during a test is kept beside it.
+
+Tests are written in the canonical API of their pack family; under a pack version the views
+translate (:mod:`gradekit.versions`), and a test that asks for something the version does not
+grade (a given component, an option the version lacks) is *not applicable*: ``skipped``,
+worth 0 points, and saying why.
 """
 
 from __future__ import annotations
@@ -46,6 +51,7 @@ from gradekit.harness.rubrics import Rubric
 from gradekit.harness.scoring import check_fraction, status_for
 from gradekit.notebooks import ArtifactError
 from gradekit.sandbox.errors import CallTimeout, SandboxError, StudentError
+from gradekit.versions import Dialect, DropoutReading, NotInVersion, Version
 
 if TYPE_CHECKING:
     from gradekit.notebooks.runner import SubmissionNotebooks
@@ -210,6 +216,7 @@ class _Outcome:
     duration: float = 0.0
     cause: Cause | None = None
     output_mark: tuple[int, int] | None = None
+    applicable: bool = True
 
 
 CREDIT_KEY = pytest.StashKey[Credit]()
@@ -233,6 +240,7 @@ class GradekitPlugin:
         rubric: Rubric | None = None,
         notebooks: SubmissionNotebooks | None = None,
         output: PrintedOutput | None = None,
+        version: Version | None = None,
     ) -> None:
         if isinstance(visibilities, str):
             visibilities = (visibilities,)
@@ -247,6 +255,8 @@ class GradekitPlugin:
         self.pack_rubric = rubric
         self.notebooks = notebooks
         self.output = output
+        self.pack_version = version or Version()
+        self.dialect = Dialect(self.pack_version, self._student_dropout_reading)
         self.results: list[TestResult] = []
         self.problems: list[str] = []  # mistakes in the tests themselves
         self._graded: dict[str, GradedTest] = {}
@@ -299,17 +309,35 @@ class GradekitPlugin:
     @pytest.fixture(scope="session")
     def impl(self) -> Components:
         """The submission's components only: a missing one fails the test."""
-        return Components(self.api, "impl", self.pm)
+        return Components(self.api, "impl", self.pm, self.dialect)
 
     @pytest.fixture(scope="session")
     def ref(self) -> Components:
         """The reference components only."""
-        return Components(self.api, "ref", self.pm)
+        return Components(self.api, "ref", self.pm, self.dialect)
 
     @pytest.fixture(scope="session")
     def mixed(self) -> Components:
         """The submission's components where present, the reference elsewhere."""
-        return Components(self.api, "mixed", self.pm)
+        return Components(self.api, "mixed", self.pm, self.dialect)
+
+    @pytest.fixture(scope="session")
+    def version(self) -> Version:
+        """The pack version's conventions, for a test whose check depends on one."""
+        return self.pack_version
+
+    def _student_dropout_reading(self) -> DropoutReading:
+        """Whether the student's ``dropout_forward`` keeps or drops a share ``p``, for a
+        version whose course says both (UCLA's docstring drops, its code keeps)."""
+        import numpy as np
+
+        try:
+            forward = Components(self.api, "impl", self.pm).get("layers.dropout_forward")
+            out, _ = forward(np.ones((100, 100)), {"mode": "train", "p": 0.25, "seed": 0})
+            kept = float(np.mean(np.asarray(out) != 0))
+        except Exception:  # not there or broken: its own tests say so
+            return "keep"
+        return "drop" if abs(kept - 0.75) < abs(kept - 0.25) else "keep"
 
     @pytest.fixture
     def credit(self, request: pytest.FixtureRequest) -> Credit:
@@ -389,14 +417,17 @@ class GradekitPlugin:
             elif report.failed and call.excinfo is not None:
                 outcome.status, outcome.cause, outcome.message = self._classify(
                     call.excinfo, call.when)
+                outcome.applicable = not isinstance(call.excinfo.value, NotInVersion)
         if call.when == "teardown":
             self.results.append(self._result(item, self._outcomes.pop(item.nodeid)))
         return report
 
     def _classify(self, excinfo: pytest.ExceptionInfo[BaseException],
-                  when: str) -> tuple[str, Cause, str]:
+                  when: str) -> tuple[str, Cause | None, str]:
         """Status, cause and message of a test that raised ``excinfo`` in phase ``when``."""
         error = excinfo.value
+        if isinstance(error, NotInVersion):
+            return "skipped", None, f"not graded in this version: {error}"
         if isinstance(error, MissingComponent):
             if not error.known:
                 return _said("error", Cause("grader-error", error.name,
@@ -438,11 +469,12 @@ class GradekitPlugin:
             status = status_for(fraction)
             message = awarded.reason or ("" if status == "passed" else f"{fraction:.0%} credit")
             cause = None if status == "passed" else Cause("wrong-result")
+        points = graded.points if outcome.applicable else 0.0
         return TestResult(
             name=self.name_of(item),
             part=graded.part,
-            score=graded.points * fraction,
-            max_score=graded.points,
+            score=points * fraction,
+            max_score=points,
             status=status,
             message=message,
             visibility=graded.visibility,

@@ -24,6 +24,7 @@ import pluggy
 import pytest
 
 from gradekit.harness.pytest_plugin import GradekitPlugin, PrintedOutput
+from gradekit.versions import Version
 from gradekit.harness.results import VISIBILITIES, Finding, SubmissionResult
 from gradekit.harness.rubrics import Rubric
 
@@ -129,6 +130,7 @@ def run_tests(
     notebooks: SubmissionNotebooks | None = None,
     output: PrintedOutput | None = None,
     show_output: bool = False,
+    version: Version | None = None,
 ) -> SubmissionResult:
     """Run the tests under ``test_paths`` against the components ``pm`` provides.
 
@@ -136,7 +138,8 @@ def run_tests(
     ``part_points`` are the parts' points a pack declares (``part_titles`` their titles)
     and ``rubric`` its accuracy rubric (the ``rubric`` fixture), ``notebooks`` the executed
     notebooks (the ``notebook`` fixture), ``output`` what the student's code prints (kept
-    beside each test). Raises :class:`TestSuiteError` when a test module cannot be
+    beside each test), ``version`` the pack version whose API the student wrote to (see
+    :mod:`gradekit.versions`). Raises :class:`TestSuiteError` when a test module cannot be
     collected or misuses a marker.
     """
     paths = [Path(p).resolve() for p in test_paths]
@@ -146,7 +149,7 @@ def run_tests(
                                 "pass the folders or files holding the test modules")
     plugin = GradekitPlugin(pm, api=api, visibilities=visibility,
                             default_timeout=default_timeout, roots=paths, rubric=rubric,
-                            notebooks=notebooks, output=output)
+                            notebooks=notebooks, output=output, version=version)
     start = time.perf_counter()
     with _without_pytest_environment():
         for root, inside in _sessions(paths).items():
