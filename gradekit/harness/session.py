@@ -24,9 +24,9 @@ import pluggy
 import pytest
 
 from gradekit.harness.pytest_plugin import GradekitPlugin, PrintedOutput
-from gradekit.versions import Version
 from gradekit.harness.results import VISIBILITIES, Finding, SubmissionResult
 from gradekit.harness.rubrics import Rubric
+from gradekit.versions import Version
 
 if TYPE_CHECKING:
     from gradekit.notebooks.runner import SubmissionNotebooks
