@@ -23,6 +23,8 @@ from gradekit.packs import AssignmentPack, PackError
 from gradekit.submission.findings import NOTHING_TO_GRADE
 
 if TYPE_CHECKING:
+    import pluggy
+
     from gradekit.notebooks.runner import SubmissionNotebooks
     from gradekit.sandbox.confinement import Confinement
     from gradekit.sandbox.errors import ImportFailure
@@ -35,7 +37,7 @@ EVERYTHING = ("visible", "hidden", "after_due_date")
 #: graded (bad input), the grader failed, the data was missing, or it is another pack's
 #: homework. ``grade`` exits 1 when a row has one, so staff look at it.
 NEEDS_ATTENTION = frozenset({"unreadable", "grader-error", "data-missing", "other-pack",
-                             *NOTHING_TO_GRADE})
+                             "other-version", *NOTHING_TO_GRADE})
 
 
 @dataclass(frozen=True)
@@ -137,6 +139,7 @@ def grade_submission(path: Path, pack: AssignmentPack, options: GradingOptions,
             first = sorted(findings, key=lambda f: f.kind not in NOTHING_TO_GRADE)
             return failed_row(submission.id, pack, first), timings
         pm = create_plugin_manager(options.course_root)
+        findings += _version_findings(pack, submission, pm)
         rubric = make_rubric(pm, pack.rubric) if pack.rubric is not None else None
 
         with ExitStack() as running:
@@ -170,6 +173,24 @@ def grade_submission(path: Path, pack: AssignmentPack, options: GradingOptions,
         return result, timings
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _version_findings(pack: AssignmentPack, submission: Submission,
+                      pm: pluggy.PluginManager) -> list[Finding]:
+    """A hint when another version of the pack fits the submission's signatures better."""
+    from gradekit.packs import find_packs
+    from gradekit.submission.version_fit import better_versions
+
+    sources = [submission.root / (dotted_name.replace(".", "/") + ".py")
+               for dotted_name in submission.modules.values()]
+    winners, seen = better_versions(pack, find_packs(pm), sources, submission.package)
+    if not winners:
+        return []
+    names = " or ".join(p.name for p in winners)
+    return [Finding("other-version", (
+        f"this submission looks written for {names}, not {pack.name}: its code has "
+        f"{', '.join(seen)}. Its tests ran in {pack.name}'s API; if that is the course's "
+        f"version, grade it again with --assignment {winners[0].name}"))]
 
 
 def _import_findings(failures: Iterable[ImportFailure],

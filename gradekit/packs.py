@@ -73,7 +73,7 @@ KEYS: dict[str, frozenset[str]] = {
     "": frozenset({"name", "title", "description", "extends", "api", "package", "modules",
                    "release", "conventions", "components", "parts", "notebooks", "accuracy",
                    "limits"}),
-    "release": frozenset({"given"}),
+    "release": frozenset({"given", "layout"}),
     "components": frozenset({"given", "absent"}),
     "conventions": frozenset({"dropout_p", "state_keys", "adam_first_t", "keywords", "shapes",
                               "regularization", "weight_init"}),
@@ -101,6 +101,9 @@ class AssignmentPack:
     modules: dict[str, str]
     parts: tuple[Part, ...]
     given: tuple[str, ...] = ()
+    # given file (as the reference names it) -> where the course puts it, from the
+    # submission's top (UCLA keeps solver.py in utils/, beside its package)
+    layout: dict[str, str] = field(default_factory=dict)
     conventions: dict[str, Any] = field(default_factory=dict)
     limits: dict[str, Any] = field(default_factory=dict)
     notebooks: tuple[NotebookSpec, ...] = ()
@@ -223,6 +226,7 @@ class AssignmentPack:
             modules={str(k): str(v) for k, v in need("modules", dict).items()},
             parts=parts,
             given=strings(data.get("release", {}), "given", "release"),
+            layout={str(k): str(v) for k, v in data.get("release", {}).get("layout", {}).items()},
             conventions=dict(data.get("conventions", {})),
             limits=dict(data.get("limits", {})),
             notebooks=notebooks,

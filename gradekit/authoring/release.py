@@ -8,8 +8,12 @@ pack's ``assignment.toml`` and its visible tests with their recorded goldens, so
 
 from __future__ import annotations
 
+import ast
+import re
 import shutil
 from pathlib import Path
+
+import tomli_w
 
 from gradekit.authoring.notebooks import write_stripped_notebook
 from gradekit.authoring.strip import strip_solutions
@@ -29,13 +33,76 @@ def reference_package(pack: AssignmentPack, course_root: Path) -> Path:
     return folder
 
 
-def starter_files(pack: AssignmentPack) -> list[str]:
-    """Files of the student package, relative to it, in a stable order."""
-    files = set(pack.modules.values()) | set(pack.given)
-    for file in list(files):  # every package folder needs its __init__.py
-        for parent in Path(file).parents:
-            files.add(str(parent / "__init__.py") if str(parent) != "." else "__init__.py")
-    return sorted(files)
+def placement(pack: AssignmentPack) -> dict[str, str]:
+    """Each file of the starter, as the reference names it, and where it goes in a submission
+    (relative to its top), in a stable order.
+
+    A module's reference file follows its component prefix (``classifiers.fc_net`` is
+    ``classifiers/fc_net.py``) and lands where the pack's ``[modules]`` puts it; a given
+    file lands at the same path inside the package unless ``[release] layout`` moves it
+    (UCLA's ``utils/solver.py``). Folders get their ``__init__.py`` from :func:`inits`.
+    """
+    files = {prefix.replace(".", "/") + ".py": f"{pack.package}/{rel}"
+             for prefix, rel in pack.modules.items()}
+    for rel in pack.given:
+        files[rel] = pack.layout.get(rel, f"{pack.package}/{rel}")
+    return dict(sorted(files.items(), key=lambda item: item[1]))
+
+
+def inits(pack: AssignmentPack, files: dict[str, str]) -> dict[str, str]:
+    """The ``__init__.py`` of every folder the starter's files land in, each with the
+    reference file it is copied from (the same folder's inside the package; none, an
+    empty file, outside it)."""
+    found = {}
+    for dest in files.values():
+        for folder in Path(dest).parents:
+            parts = folder.parts
+            if not parts:
+                continue
+            inside = parts[0] == pack.package
+            source = "/".join((*parts[1:], "__init__.py")) if inside else ""
+            found.setdefault(str(folder / "__init__.py"), source)
+    return {dest: found[dest] for dest in sorted(found)}
+
+
+def _module_of(path: str) -> list[str]:
+    parts = list(Path(path).with_suffix("").parts)
+    return parts[:-1] if parts[-1] == "__init__" else parts
+
+
+def relocate_imports(text: str, source: str, dest: str, files: dict[str, str]) -> str:
+    """``text`` of the reference file ``source`` with its relative imports rewritten for its
+    place ``dest`` in the submission (``files`` is :func:`placement`): a flattened
+    ``fc_net.py`` imports ``.layers``, not ``..layers``, and a file outside the package
+    imports the package by name."""
+    lines = text.splitlines(keepends=True)
+    home = list(Path(source).parent.parts)
+    where = list(Path(dest).parent.parts)
+    for node in ast.walk(ast.parse(text)):
+        if not isinstance(node, ast.ImportFrom) or not node.level:
+            continue
+        base = home[: len(home) - (node.level - 1)]
+        target = base + (node.module.split(".") if node.module else [])
+        candidates = [target] if node.module else [[*target, a.name] for a in node.names]
+        placed = []
+        for module in candidates:
+            stem = "/".join(module)
+            found = files.get(stem + ".py") or files.get(stem + "/__init__.py")
+            if found is None:
+                break
+            placed.append(_module_of(found))
+        else:
+            moved = placed[0] if node.module else placed[0][:-1]
+            common = 0
+            while (common < min(len(moved), len(where))
+                   and moved[common] == where[common]):
+                common += 1
+            written = ("." * (len(where) - common + 1) + ".".join(moved[common:]) if common
+                       else ".".join(moved))
+            line = lines[node.lineno - 1]
+            lines[node.lineno - 1] = re.sub(r"^(\s*from\s+)\.+[\w.]*(\s+import\b)",
+                                            rf"\g<1>{written}\g<2>", line)
+    return "".join(lines)
 
 
 def build_starter(pack: AssignmentPack, course_root: Path, dest: Path, *,
@@ -47,17 +114,23 @@ def build_starter(pack: AssignmentPack, course_root: Path, dest: Path, *,
     ``dest/`` beside the package, stripped the same way.
     """
     source = reference_package(pack, course_root)
-    target = dest / pack.package
-    for rel in starter_files(pack):
+    files = placement(pack)
+    for where, rel in inits(pack, files).items():
+        out = dest / where
+        out.parent.mkdir(parents=True, exist_ok=True)
+        init = source / rel if rel else None
+        out.write_text(init.read_text(encoding="utf-8") if init and init.is_file() else "",
+                       encoding="utf-8")
+    for rel, where in files.items():
+        out = dest / where
         src = source / rel
         if not src.is_file():
             raise ReleaseError(f"pack {pack.name!r} lists {rel}, but {src} does not exist")
-        out = target / rel
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(strip_solutions(src.read_text(encoding="utf-8"), str(src),
-                                       keep_solutions=keep_solutions), encoding="utf-8")
+        text = strip_solutions(src.read_text(encoding="utf-8"), str(src),
+                               keep_solutions=keep_solutions)
+        out.write_text(relocate_imports(text, rel, where, files), encoding="utf-8")
     build_notebooks(pack, course_root, dest, keep_solutions=keep_solutions)
-    return target
+    return dest / pack.package
 
 
 def build_notebooks(pack: AssignmentPack, course_root: Path, dest: Path, *,
@@ -84,7 +157,16 @@ def build_release(pack: AssignmentPack, course_root: Path, out: Path) -> Path:
                            f"{pack.name}' first")
     out.mkdir(parents=True, exist_ok=True)
     build_starter(pack, course_root, out)
-    shutil.copy2(pack.path / PACK_FILE, out / PACK_FILE)
+    (out / PACK_FILE).write_text(release_toml(pack), encoding="utf-8")
     shutil.copytree(pack.visible_tests, out / "tests",
                     ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     return out
+
+
+def release_toml(pack: AssignmentPack) -> str:
+    """The ``assignment.toml`` a student bundle carries: the version's own settings with what
+    it inherits merged in, so the bundle stands alone (no ``extends`` to a pack it lacks)."""
+    data = {key: value for key, value in pack.data.items()
+            if key != "extends" and value is not None}
+    return (f"# {pack.title}: generated from the course's pack {pack.name!r}\n"
+            + tomli_w.dumps(data))

@@ -13,10 +13,11 @@ def assignments() -> None:
 
     from gradekit.packs import find_packs
 
-    table = Table(title="assignment packs")
-    for column in ("name", "title", "api", "parts", "points", "folder"):
+    table = Table(title="assignment packs (a version grades one course's year of its family)")
+    for column in ("name", "version of", "what it is", "package", "points"):
         table.add_column(column)
     for pack in find_packs().values():
-        table.add_row(pack.name, pack.title, pack.api, ", ".join(p.name for p in pack.parts),
-                      f"{pack.max_score:g}", str(pack.path))
+        family = " > ".join(name for name, _ in pack.lineage[1:]) or "-"
+        table.add_row(pack.name, family, pack.description or pack.title, pack.package,
+                      f"{pack.max_score:g}")
     Console().print(table)

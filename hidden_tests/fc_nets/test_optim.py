@@ -11,6 +11,8 @@ pytestmark = [pytest.mark.part("optim"), pytest.mark.visibility("hidden")]
 RULES = {
     "sgd_momentum": lambda rng, shape: {"learning_rate": 3e-2, "momentum": 0.8,
                                         "velocity": rng.randn(*shape)},
+    "sgd_nesterov_momentum": lambda rng, shape: {"learning_rate": 3e-2, "momentum": 0.8,
+                                                 "velocity": rng.randn(*shape)},
     "rmsprop": lambda rng, shape: {"learning_rate": 5e-3, "decay_rate": 0.95,
                                    "cache": rng.rand(*shape) + 0.1},
     "adam": lambda rng, shape: {"learning_rate": 2e-3, "beta1": 0.85, "beta2": 0.99,
