@@ -234,3 +234,27 @@ def test_a_classic_softmax_is_judged_by_its_max_shift(tmp_path: Path, shift: str
     result = graded_solution(tmp_path / "classic", {"layers": (LOG_SUM_EXP, classic)})
     failed = [t.name for t in result.tests if t.status != "passed" and t.part == "layers"]
     assert failed == lost
+
+
+@pytest.mark.slow
+def test_a_submission_of_another_version_gets_the_hint_and_its_own_version_full_marks(
+        tmp_path: Path) -> None:
+    from examples.versions import write_version_example
+    from gradekit.packs import find_packs
+
+    packs = find_packs()
+    options = GradingOptions(course_root=COURSE, notebooks=False,
+                             sandbox="bwrap" if bwrap_works() else "subprocess")
+    write_version_example(packs["cs231n_2017"], COURSE, tmp_path / "of2017")
+    result, _ = grade_submission(tmp_path / "of2017", packs["fc_nets"], options)
+    [hint] = [f for f in result.findings if f.kind == "other-version"]
+    assert "looks written for cs231n_2016 or cs231n_2017, not fc_nets" in hint.message
+    assert "'use_batchnorm'" in hint.message and "--assignment cs231n_2016" in hint.message
+
+    write_version_example(packs["ucla_hw4"], COURSE, tmp_path / "ucla")  # nndl/fc_net.py
+    result, _ = grade_submission(tmp_path / "ucla", packs["ucla_hw4"], options)
+    assert not [f for f in result.findings if f.kind == "other-version"]
+    for name, total in result.parts.items():
+        if name != "accuracy":
+            assert total.score == pytest.approx(total.max_score), name
+    assert result.parts["optim"].max_score == 30
