@@ -181,3 +181,64 @@ def test_a_bare_name_never_means_a_folder_in_the_working_directory(tmp_path, mon
         get_pack("mine", pm)
     with pytest.raises(PackChoiceError, match=r"has no assignment\.toml"):
         get_pack("./nowhere", pm)
+
+
+def _pack(folder: Path, text: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "assignment.toml").write_text(text)
+    return folder
+
+
+def test_a_version_merges_tables_replaces_arrays_and_inherits_tests(tmp_path):
+    base = _pack(tmp_path / "base", MINIMAL + '[conventions]\ndropout_p = "keep"\n'
+                 '[conventions.state_keys]\nadam = { m = "m" }\n')
+    (base / "tests").mkdir()
+    version = _pack(tmp_path / "v2", 'extends = "base"\ndescription = "year two"\n'
+                    'package = "nndl"\n[conventions.state_keys]\nrmsprop = { cache = "a" }\n'
+                    '[[parts]]\nname = "layers"\npoints = 4\n')
+    pack = AssignmentPack.load(version)
+    assert pack.name == "v2" and pack.extends == "base" and pack.family == "base"
+    assert pack.package == "nndl" and pack.title == "T" and pack.description == "year two"
+    assert pack.conventions["dropout_p"] == "keep"
+    assert pack.conventions["state_keys"] == {"adam": {"m": "m"}, "rmsprop": {"cache": "a"}}
+    assert pack.part_points == {"layers": 4.0}
+    assert pack.visible_tests == base.resolve() / "tests"
+    assert [name for name, _ in pack.lineage] == ["v2", "base"]
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ('extends = "base"\ntittle = "typo"\n', "unknown key 'tittle'"),
+    ('extends = "base"\n[conventions]\ndropout = "keep"\n', "unknown key 'conventions.dropout'"),
+    ('extends = "base"\n[[parts]]\nname = "x"\npoints = 1\nweight = 2\n',
+     "unknown key 'parts.weight'"),
+    ('extends = "nowhere"\n', "extends 'nowhere', but there is no pack"),
+    ('extends = "../base"\n', "'extends' must name a pack beside it"),
+])
+def test_a_mistake_in_a_version_names_the_key(tmp_path, text, message):
+    _pack(tmp_path / "base", MINIMAL)
+    with pytest.raises(PackError, match=message):
+        AssignmentPack.load(_pack(tmp_path / "v", text))
+
+
+def test_extends_in_a_circle_is_an_error(tmp_path):
+    _pack(tmp_path / "a", 'extends = "b"\n' + MINIMAL)
+    _pack(tmp_path / "b", 'extends = "a"\n')
+    with pytest.raises(PackError, match="goes round in a circle"):
+        AssignmentPack.load(tmp_path / "a")
+
+
+def test_versions_of_one_family_tie_to_their_root_unless_the_package_names_one(tmp_path):
+    packs = list(find_packs(create_plugin_manager(entry_points=False)).values())
+    canonical = ["cs231n/layers.py", "cs231n/optim.py", "cs231n/classifiers/fc_net.py"]
+    assert detect_pack([_files(tmp_path / "s", canonical)], packs).name == "fc_nets"
+    cs682 = [f.replace("cs231n/", "cs682/") for f in canonical]
+    assert detect_pack([_files(tmp_path / "t", cs682)], packs).name == "cs682"
+    nndl = ["nndl/layers.py", "nndl/optim.py", "nndl/fc_net.py", "nndl/layer_utils.py"]
+    assert detect_pack([_files(tmp_path / "u", nndl)], packs).name == "ucla_hw4"
+
+
+def _files(folder: Path, names: list[str]) -> Path:
+    for name in names:
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text("")
+    return folder
