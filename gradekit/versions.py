@@ -48,15 +48,16 @@ class Keyword:
     values: Mapping[str, Any] | None = None
     dropout: bool = False
 
-    def translate(self, value: Any, reading: str, component: str) -> Any:
+    def translate(self, value: Any, reading: str, component: str, canonical: str) -> Any:
         if self.dropout:
             return value if reading == "keep" else 1 - value
         if self.values is None:
             return value
         key = "none" if value is None else str(value)
         if key not in self.values:
-            raise NotInVersion(f"{self.name}={value!r} is not part of this version's "
-                               f"{component.rsplit('.', 1)[-1]}", component)
+            raise NotInVersion(f"{canonical}={value!r} is not part of this version's "
+                               f"{component.rsplit('.', 1)[-1]} (its {self.name} takes "
+                               f"{', '.join(map(repr, self.values.values()))})", component)
         return self.values[key]
 
 
@@ -165,7 +166,7 @@ def _with_keywords(cls: Any, name: str, keywords: Mapping[str, Keyword],
                 translated[key] = value
             else:
                 translated[keyword.name] = keyword.translate(value, dialect.dropout_reading(),
-                                                             name)
+                                                             name, key)
         return cls(*args, **translated)
 
     return build
