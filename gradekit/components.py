@@ -26,7 +26,7 @@ from gradekit.plugin_manager import get_plugin_manager, is_submission
 if TYPE_CHECKING:
     from gradekit.versions import Dialect
 
-SOURCES = ("impl", "ref", "mixed")
+SOURCES = ("impl", "ref", "mixed", "isolated")
 
 
 class MissingComponent(LookupError):  # noqa: N818 - reads as the outcome a test reports
@@ -59,7 +59,7 @@ class Components:
     def _included(self, name: str) -> bool:
         if self.source == "mixed":
             return True
-        if self.source == "impl":
+        if self.source in ("impl", "isolated"):
             return is_submission(name)
         if self.source == "ref":
             return not is_submission(name)
@@ -100,13 +100,36 @@ class Components:
         dialect translates); :class:`MissingComponent` if the source lacks it,
         :class:`~gradekit.versions.NotInVersion` if the version does not grade it."""
         if self.dialect is not None:
-            self.dialect.version.check_available(name, self.source)
+            self.dialect.version.check_available(
+                name, "impl" if self.source == "isolated" else self.source)
         result = self.raw(name)
+        if self.source == "isolated":
+            result = self._isolated(name, result)
         if self.dialect is None:
             return result
         if self.source == "ref":
             return self.dialect.reference(name, result)
-        return self.dialect.student(name, result) if self.source == "impl" else result
+        return self.dialect.student(name, result) if self.source != "mixed" else result
+
+    def _isolated(self, name: str, student: Any) -> Any:
+        """The student's ``name`` with the reference standing in for the submission's
+        components of every *other* module, so a composite's test charges the composite
+        alone. Only a sandboxed submission can be isolated; otherwise (no reference, as in
+        a student's own check) it is the student's code as it is."""
+        from gradekit.sandbox.proxies import RemoteObject, with_standins
+        from gradekit.versions import Dialect, Version
+
+        if not isinstance(student, RemoteObject):
+            return student
+        reference = Components(self.api, "ref", self.pm)
+        available = set(reference.names())
+        dialect = self.dialect or Dialect(Version())
+        own = name.rsplit(".", 1)[0]
+        standins = {}
+        for other in self.names():
+            if other.rsplit(".", 1)[0] != own and other in available:
+                standins[other] = _lazy(reference, dialect, other)
+        return with_standins(student, standins) if standins else student
 
     def raw(self, name: str) -> Any:
         """The implementation of ``name`` in the version's own API, untranslated."""
@@ -147,6 +170,15 @@ class Components:
 
     def __repr__(self) -> str:
         return f"Components(api={self.api!r}, source={self.source!r})"
+
+
+def _lazy(reference: Components, dialect: Dialect, name: str) -> Callable[..., Any]:
+    """The reference's ``name`` in the course's API, looked up when first called."""
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        return dialect.course(name, reference.raw(name))(*args, **kwargs)
+
+    return call
 
 
 @functools.cache

@@ -9,10 +9,12 @@ Markers::
     @pytest.mark.timeout(5)             # wall-clock limit of the test body, in seconds
 
 Fixtures: ``notebook`` gives the submission's executed notebooks (artifacts predict in the
-sandbox); ``impl``, ``ref`` and ``mixed`` are :class:`gradekit.components.Components` views
-of the grading session's plugin manager. A test earns a fraction of its points by returning
-it (``return 0.5``) or through the ``credit`` fixture (``credit.award(0.5, "why")``);
-``rubric`` is the pack's accuracy rubric, for ``credit.award_accuracy(accuracy, rubric)``.
+sandbox); ``impl``, ``ref``, ``mixed`` and ``isolated`` (the student's component on the
+reference's lower-level ones: one bug, one deduction) are
+:class:`gradekit.components.Components` views of the grading session's plugin manager.
+A test earns a fraction of its points by returning it (``return 0.5``) or through the
+``credit`` fixture (``credit.award(0.5, "why")``); ``rubric`` is the pack's accuracy
+rubric, for ``credit.award_accuracy(accuracy, rubric)``.
 
 Outcomes become :class:`gradekit.harness.results.TestResult` with a
 :class:`gradekit.harness.results.Cause`: a failed assertion is ``failed`` (wrong result)
@@ -292,6 +294,9 @@ class GradekitPlugin:
                 dropped.append(item)
         if dropped:
             config.hook.pytest_deselected(items=dropped)
+        # Tests with stand-ins run last: what the reference answered a stand-in can then
+        # never be replayed by the submission's own code in a later test.
+        kept.sort(key=lambda item: "isolated" in getattr(item, "fixturenames", ()))
         items[:] = kept
 
     def name_of(self, item: pytest.Item) -> str:
@@ -320,6 +325,14 @@ class GradekitPlugin:
     def mixed(self) -> Components:
         """The submission's components where present, the reference elsewhere."""
         return Components(self.api, "mixed", self.pm, self.dialect)
+
+    @pytest.fixture(scope="session")
+    def isolated(self) -> Components:
+        """The submission's components, each running with the reference standing in for
+        the submission's components of every other module: a net's test on it charges the
+        net's own code, not a layer bug the layers' tests already charge. Tests that use it
+        run after all the others."""
+        return Components(self.api, "isolated", self.pm, self.dialect)
 
     @pytest.fixture(scope="session")
     def version(self) -> Version:

@@ -18,7 +18,7 @@ import sys
 import tempfile
 import time
 import weakref
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -38,9 +38,19 @@ from gradekit.sandbox.errors import (
 from gradekit.sandbox.launcher import enlarge_pipe, plan_worker, prepare_workdir
 from gradekit.sandbox.limits import Limits
 from gradekit.sandbox.mutations import apply_updates
-from gradekit.sandbox.proxies import RemoteObject, wrap
+from gradekit.sandbox.proxies import RemoteObject, Requester, wrap
 from gradekit.sandbox.rng import adopt, global_state, same_state
-from gradekit.sandbox.worker import Session, serve_one
+from gradekit.sandbox.worker import Session, StandInRefusedError, serve_one
+
+
+def _holds_handle(value: Any) -> bool:
+    if isinstance(value, Handle):
+        return True
+    if isinstance(value, list | tuple):
+        return any(_holds_handle(v) for v in value)
+    if isinstance(value, dict):
+        return any(_holds_handle(k) or _holds_handle(v) for k, v in value.items())
+    return False
 
 
 def describe_exit(returncode: int | None, mode: str, limits: Limits) -> str:
@@ -103,6 +113,7 @@ class WorkerClient:
         self._channel: Channel | None = None
         self._session: Session | None = None
         self._kinds: dict[str, str] = {}
+        self._standins: dict[str, Callable[..., Any]] = {}  # of the call in progress
         self._last_id = 0
         self._worker_rng: tuple[Any, ...] | None = None  # the worker's global random state
         self._loaded: list[str] = []
@@ -157,18 +168,34 @@ class WorkerClient:
         :mod:`gradekit.sandbox.mutations`)."""
         return self.request("call", name, args=list(args), kwargs=kwargs)
 
-    def request(self, op: str, target: str | Handle, **fields: Any) -> Any:
-        """Run one worker operation on a component name or handle (used by the proxies)."""
+    def request(self, op: str, target: str | Handle, *,
+                standins: Mapping[str, Callable[..., Any]] | None = None,
+                via: Requester | None = None, **fields: Any) -> Any:
+        """Run one worker operation on a component name or handle (used by the proxies).
+
+        ``standins`` answer, for a call, the submission's components of those names (see
+        :mod:`gradekit.sandbox.worker`); proxies in the result go through ``via``, so the
+        methods of a model built with stand-ins have them too.
+        """
         if isinstance(target, Handle):
             self._check_fresh(target)
+        requester = via or self
         what = target if isinstance(target, str) else f"a {target.type_name} object"
         context = f"calling {what}" if op == "call" else f"{op} on {what}"
         if op != "call":
-            return wrap(self, self._request({"op": op, "target": target, **fields}, context))
+            return wrap(requester, self._request({"op": op, "target": target, **fields},
+                                                 context))
         state = global_state()
         generation = self.generation
         fields["rng"] = None if same_state(state, self._worker_rng) else state
-        value = wrap(self, self._request({"op": op, "target": target, **fields}, context))
+        if standins:
+            fields["standins"] = sorted(standins)
+        self._standins = dict(standins or {})
+        try:
+            value = wrap(requester, self._request({"op": op, "target": target, **fields},
+                                                  context))
+        finally:
+            self._standins = {}
         if not (isinstance(value, dict) and isinstance(value.get("updates"), list)):
             raise WireError(f"{context}: the worker sent a malformed reply")
         apply_updates(what, fields["args"], fields["kwargs"], value["updates"])
@@ -195,6 +222,10 @@ class WorkerClient:
         try:
             write_all(channel.write_fd, pieces, deadline)
             reply = channel.receive(deadline)
+            while isinstance(reply, dict) and "standin" in reply:
+                write_all(channel.write_fd, self._encoder().encode(self._stand_in(reply)),
+                          deadline)
+                reply = channel.receive(deadline)
         except TimeoutError:
             self._stop(grace=0)
             if time.monotonic() < deadline:  # someone else's deadline (a test's alarm)
@@ -237,6 +268,28 @@ class WorkerClient:
             raise StaleHandleError(f"{context}: {message}")
         raise WireError(f"{context}: {message}")
 
+    def _stand_in(self, request: dict[str, Any]) -> dict[str, Any]:
+        """The grader's answer to a stand-in the worker asks for: only a name this call
+        declared, only plain values (a stand-in never reaches back into the worker), and
+        the reference's exception as a type and message, never its traceback."""
+        name, args, kwargs = request.get("standin"), request.get("args"), request.get("kwargs")
+        answer = self._standins.get(name) if isinstance(name, str) else None
+        if answer is None:
+            raise WireError(f"the code asked the grader for {name!r}, which this call does not "
+                            "stand in for; the worker was restarted")
+        if not (isinstance(args, list) and isinstance(kwargs, dict)) or _holds_handle(
+                (args, kwargs)):
+            return {"op": "answer", "ok": False,
+                    "message": f"{name}: its stand-in takes arrays, numbers, strings and "
+                               "containers of them"}
+        try:
+            result = answer(*args, **kwargs)
+        except Exception as exc:
+            return {"op": "answer", "ok": False, "message": f"{type(exc).__name__}: {exc}"}
+        return {"op": "answer", "ok": True, "result": result,
+                "arg_dicts": [[i, a] for i, a in enumerate(args) if isinstance(a, dict)],
+                "kwarg_dicts": [[k, v] for k, v in kwargs.items() if isinstance(v, dict)]}
+
     # -- handles on the grader side ----------------------------------------------------------
     def _handle_of(self, obj: Any) -> Handle | None:
         if not isinstance(obj, RemoteObject):
@@ -258,11 +311,22 @@ class WorkerClient:
     # -- in-process mode ------------------------------------------------------------------
     def _in_process(self, message: dict[str, Any]) -> Any:
         if self._session is None:
-            self._session = Session(self.generation)
+            self._session = Session(self.generation, self._ask_in_process)
             sys.path.insert(0, str(self._workdir))
         request = loopback(self._encoder(), Decoder(self.caps), message)
         reply = serve_one(self._session, request)
         return loopback(Encoder(self.caps, self._session.keep), Decoder(self.caps), reply)
+
+    def _ask_in_process(self, name: str, args: list[Any],
+                        kwargs: dict[str, Any]) -> tuple[Any, list[Any], list[Any]]:
+        """A stand-in's question and answer, copied across as over the pipe."""
+        assert self._session is not None
+        request = loopback(Encoder(self.caps, self._session.keep), Decoder(self.caps),
+                           {"standin": name, "args": args, "kwargs": kwargs})
+        answer = loopback(self._encoder(), Decoder(self.caps), self._stand_in(request))
+        if not answer["ok"]:
+            raise StandInRefusedError(answer["message"])
+        return answer["result"], answer["arg_dicts"], answer["kwarg_dicts"]
 
     # -- process lifecycle ------------------------------------------------------------------
     def _ensure_started(self) -> Channel:

@@ -9,7 +9,7 @@ dict because attribute reads return containers as remote handles. Results arrive
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Protocol
 
 from gradekit.sandbox.codec import Handle
@@ -92,6 +92,27 @@ class RemoteObject:
         target = self._target
         name = target if isinstance(target, str) else f"{target.type_name} object"
         return f"<remote {name}>"
+
+
+class WithStandIns:
+    """Requests through ``client`` whose calls have ``standins`` answer for some of the
+    submission's components; the proxies they return keep them (a model's methods too)."""
+
+    def __init__(self, client: Any, standins: Mapping[str, Callable[..., Any]]) -> None:
+        self.client = client
+        self.standins = dict(standins)
+
+    def request(self, op: str, target: str | Handle, **fields: Any) -> Any:
+        return self.client.request(op, target, standins=self.standins, via=self, **fields)
+
+
+def with_standins(remote: RemoteObject,
+                  standins: Mapping[str, Callable[..., Any]]) -> RemoteObject:
+    """``remote`` whose calls run with ``standins`` (see :mod:`gradekit.sandbox.worker`)."""
+    client = object.__getattribute__(remote, "_client")
+    client = getattr(client, "client", client)  # never stand-ins on stand-ins
+    return RemoteObject(WithStandIns(client, standins), object.__getattribute__(remote,
+                                                                                 "_target"))
 
 
 def fetch(remote: RemoteObject) -> Any:

@@ -9,6 +9,12 @@ Results go back by value where the codec allows; anything else (models, caches, 
 methods) stays here in a handle table and travels as an opaque :class:`Handle`. Attribute and
 item reads return mutable containers as handles too, so ``net.params['W1'] = w`` in the
 grader changes the dict in here.
+
+A call may name *stand-ins*: components of the submission that the grader answers instead,
+for that call only (a net's test then runs the student's net on the reference's layers, so
+a layer bug costs the layer's tests alone). Each name the student's modules bind to such a
+component is pointed at a stub that asks the grader over the pipe and waits; the names are
+restored when the call returns, and a stub kept past its call gets no answer.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ import json
 import os
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from gradekit.providers import public_names
@@ -30,15 +36,26 @@ from gradekit.sandbox.errors import SandboxError, StaleHandleError, WireError
 from gradekit.sandbox.mutations import ArgumentWatch
 from gradekit.sandbox.rng import adopt, global_state, same_state
 
+#: ``ask(name, args, kwargs) -> (result, arg_dicts, kwarg_dicts)``: the grader's answer for
+#: a stood-in component, with the new contents of the dicts it was handed.
+Ask = Callable[[str, list[Any], dict[str, Any]], tuple[Any, list[Any], list[Any]]]
+
+
+class StandInRefusedError(RuntimeError):
+    """The grader did not answer a stand-in (raised inside the student's code)."""
+
 
 class Session:
     """The submission's components and the objects handed out as handles."""
 
-    def __init__(self, generation: int) -> None:
+    def __init__(self, generation: int, ask: Ask | None = None) -> None:
         self.generation = generation
         self.components: dict[str, Any] = {}
+        self.modules: list[Any] = []
         self.objects: dict[int, Any] = {}
         self.rng = global_state()  # NumPy's global random state as of the last call
+        self.ask = ask
+        self.active: frozenset[str] = frozenset()  # stand-ins of the call being served
 
     # -- handles ------------------------------------------------------------------------
     def keep(self, obj: Any) -> Handle:
@@ -77,6 +94,7 @@ class Session:
     # -- operations ---------------------------------------------------------------------
     def load(self, prefix: str, module: str) -> dict[str, str]:
         loaded = importlib.import_module(module)
+        self.modules.append(loaded)
         kinds = {}
         for name in public_names(loaded):
             obj = getattr(loaded, name)
@@ -85,17 +103,55 @@ class Session:
         return kinds
 
     def call(self, target: Any, args: list[Any], kwargs: dict[str, Any],
-             rng: Any) -> dict[str, Any]:
+             rng: Any, standins: list[str] | None = None) -> dict[str, Any]:
         function = self._lookup(target)
         resolved_args, resolved_kwargs = self._resolve(args), self._resolve(kwargs)
         watch = ArgumentWatch(args, kwargs, resolved_args, resolved_kwargs)
         if rng is not None and adopt(rng):  # None: the grader's state is the one we have
             self.rng = rng
-        result = function(*resolved_args, **resolved_kwargs)
+        with self._standing_in(standins or []):
+            result = function(*resolved_args, **resolved_kwargs)
         after = global_state()
         changed = not same_state(after, self.rng)
         self.rng = after
         return {"result": result, "updates": watch.updates(), "rng": after if changed else None}
+
+    @contextlib.contextmanager
+    def _standing_in(self, names: list[str]) -> Iterator[None]:
+        """Point every module-level name bound to one of ``names``' components at a stub."""
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            raise WireError("stand-ins must be a list of component names")
+        originals = {id(self.components[n]): n for n in names if n in self.components}
+        self.active = frozenset(originals.values())
+        patched = []
+        for module in self.modules:
+            space = vars(module)
+            for key, value in list(space.items()):
+                name = originals.get(id(value))
+                if name is not None:
+                    space[key] = self._stub(name, value)
+                    patched.append((space, key, value))
+        try:
+            yield
+        finally:
+            self.active = frozenset()
+            for space, key, value in patched:
+                space[key] = value
+
+    def _stub(self, name: str, original: Any) -> Callable[..., Any]:
+        def stand_in(*args: Any, **kwargs: Any) -> Any:
+            if self.ask is None or name not in self.active:
+                raise StandInRefusedError(f"{name}: a stand-in answers only during the grader's "
+                                     "call it was made for")
+            result, arg_dicts, kwarg_dicts = self.ask(name, list(args), kwargs)
+            for index, contents in arg_dicts:  # what the grader's version wrote into them
+                _refill(args[index], contents)
+            for key, contents in kwarg_dicts:
+                _refill(kwargs[key], contents)
+            return result
+
+        stand_in.__name__ = getattr(original, "__name__", name.rsplit(".", 1)[-1])
+        return stand_in
 
     def getattr(self, target: Any, attr: str) -> Any:
         return self._shared(getattr(self._lookup(target), attr))
@@ -131,6 +187,12 @@ class Session:
         if op not in OPERATIONS:
             raise LookupError(f"unknown operation {op!r}")
         return getattr(self, op)
+
+
+def _refill(target: Any, contents: Any) -> None:
+    if isinstance(target, dict) and isinstance(contents, dict):
+        target.clear()
+        target.update(contents)
 
 
 OPERATIONS = frozenset({"load", "call", "getattr", "setattr", "getitem", "setitem", "delitem",
@@ -174,10 +236,21 @@ def serve_one(session: Session, request: dict[str, Any]) -> dict[str, Any]:
 
 def serve(config: dict[str, Any]) -> None:
     """Answer requests until the grader closes the pipe."""
-    session = Session(config["generation"])
     caps = Caps(*config["caps"])
-    encoder = Encoder(caps, session.keep)
     channel = Channel(config["request_fd"], config["response_fd"], caps)
+
+    def ask(name: str, args: list[Any], kwargs: dict[str, Any]) -> tuple[Any, list, list]:
+        write_all(channel.write_fd, encoder.encode({"standin": name, "args": args,
+                                                    "kwargs": kwargs}))
+        answer = channel.receive()
+        if not isinstance(answer, dict) or answer.get("op") != "answer":
+            raise WireError("the grader sent something other than a stand-in's answer")
+        if not answer.get("ok"):
+            raise StandInRefusedError(str(answer.get("message", "")))
+        return answer.get("result"), answer.get("arg_dicts", []), answer.get("kwarg_dicts", [])
+
+    session = Session(config["generation"], ask)
+    encoder = Encoder(caps, session.keep)
     pid = os.getpid()
     while True:
         try:

@@ -1,4 +1,9 @@
-"""Hidden checks of TwoLayerNet and FullyConnectedNet."""
+"""Hidden checks of TwoLayerNet and FullyConnectedNet.
+
+The nets' computations are checked on ``isolated``: the student's net on the reference's
+layers, so a layer bug costs the layers' tests and not these (the visible tests check the
+net on the student's own layers).
+"""
 
 import numpy as np
 import pytest
@@ -29,9 +34,9 @@ def test_two_layer_net_initialisation(impl):
 
 
 @pytest.mark.parametrize("reg", [0.0, 0.7])
-def test_two_layer_net_loss_and_gradients(impl, ref, rng, make_params, reg):
+def test_two_layer_net_loss_and_gradients(isolated, ref, rng, make_params, reg):
     kwargs = {"input_dim": 6, "hidden_dim": 9, "num_classes": 4, "reg": reg}
-    model, reference = _pair(impl, ref, "classifiers.fc_net.TwoLayerNet", **kwargs)
+    model, reference = _pair(isolated, ref, "classifiers.fc_net.TwoLayerNet", **kwargs)
     params = make_params([6, 9, 4], None)
     load_params(model, params)
     load_params(reference, params)
@@ -70,10 +75,10 @@ def test_fc_net_initialisation(impl, normalization, dtype):
 
 @pytest.mark.parametrize("normalization", NORMALIZATIONS)
 @pytest.mark.parametrize("reg", [0.0, 1.3])
-def test_fc_net_matches_reference(impl, ref, rng, make_params, normalization, reg):
+def test_fc_net_matches_reference(isolated, ref, rng, make_params, normalization, reg):
     kwargs = {"hidden_dims": [8, 7], "input_dim": 6, "num_classes": 5, "reg": reg,
               "normalization": normalization, "dtype": np.float64}
-    model, reference = _pair(impl, ref, "classifiers.fc_net.FullyConnectedNet", **kwargs)
+    model, reference = _pair(isolated, ref, "classifiers.fc_net.FullyConnectedNet", **kwargs)
     params = make_params([6, 8, 7, 5], normalization)
     load_params(model, params)
     load_params(reference, params)
@@ -87,8 +92,8 @@ def test_fc_net_matches_reference(impl, ref, rng, make_params, normalization, re
         assert_rel_close(grads[name], expected, 1e-6, what=f"{what} grad {name}")
 
 
-def test_fc_net_with_dropout_passes_a_gradient_check(impl, rng, make_params):
-    model = impl.get("classifiers.fc_net.FullyConnectedNet")(
+def test_fc_net_with_dropout_passes_a_gradient_check(isolated, rng, make_params):
+    model = isolated.get("classifiers.fc_net.FullyConnectedNet")(
         [6, 5], input_dim=4, num_classes=3, dropout_keep_ratio=0.7, seed=123,
         dtype=np.float64, reg=0.1)
     load_params(model, make_params([4, 6, 5, 3], None))
@@ -99,10 +104,10 @@ def test_fc_net_with_dropout_passes_a_gradient_check(impl, rng, make_params):
                          what=f"dropout net grad {name} vs numerical gradient")
 
 
-def test_test_mode_batchnorm_uses_running_statistics(impl, ref, rng, make_params):
+def test_test_mode_batchnorm_uses_running_statistics(isolated, ref, rng, make_params):
     kwargs = {"hidden_dims": [8], "input_dim": 5, "num_classes": 3,
               "normalization": "batchnorm", "dtype": np.float64}
-    model, reference = _pair(impl, ref, "classifiers.fc_net.FullyConnectedNet", **kwargs)
+    model, reference = _pair(isolated, ref, "classifiers.fc_net.FullyConnectedNet", **kwargs)
     params = make_params([5, 8, 3], "batchnorm")
     load_params(model, params)
     load_params(reference, params)
@@ -121,8 +126,8 @@ def test_test_mode_batchnorm_uses_running_statistics(impl, ref, rng, make_params
                      what="test-mode scores twice in a row (running stats changed in test mode?)")
 
 
-def test_test_mode_disables_dropout(impl, ref, rng, make_params):
-    model = impl.get("classifiers.fc_net.FullyConnectedNet")(
+def test_test_mode_disables_dropout(isolated, ref, rng, make_params):
+    model = isolated.get("classifiers.fc_net.FullyConnectedNet")(
         [20, 20], input_dim=5, num_classes=3, dropout_keep_ratio=0.5, dtype=np.float64)
     params = make_params([5, 20, 20, 3], None)
     load_params(model, params)
@@ -135,9 +140,9 @@ def test_test_mode_disables_dropout(impl, ref, rng, make_params):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_fc_net_computes_in_its_dtype(impl, ref, rng, make_params, dtype):
+def test_fc_net_computes_in_its_dtype(isolated, ref, rng, make_params, dtype):
     kwargs = {"hidden_dims": [7], "input_dim": 4, "num_classes": 3, "dtype": dtype}
-    model, reference = _pair(impl, ref, "classifiers.fc_net.FullyConnectedNet", **kwargs)
+    model, reference = _pair(isolated, ref, "classifiers.fc_net.FullyConnectedNet", **kwargs)
     params = {name: value.astype(dtype) for name, value in make_params([4, 7, 3]).items()}
     load_params(model, params)
     load_params(reference, params)
