@@ -162,6 +162,13 @@ MUTANTS = (
     Mutant("nesterov-plain-momentum", "ucla_hw4", "optim",
            (("return w - mu * v_prev + (1 + mu) * v, config", "return w + v, config"),),
            frozenset({"optim"})),
+    Mutant("keepdims on dgamma and dbeta (accepted: the notebook's rel_error accepts it)",
+           "cs231n_2018", "layers",
+           (("    dbeta = dout.sum(axis=0)\n    dgamma = (dout * x_hat).sum(axis=0)\n"
+             "    return _normalise_backward",
+             "    dbeta = dout.sum(axis=0, keepdims=True)\n"
+             "    dgamma = (dout * x_hat).sum(axis=0, keepdims=True)\n"
+             "    return _normalise_backward"),), frozenset()),
     Mutant("relu-backward-in-place", "cs231n_2018", "layers",
            (("    return dout * (cache > 0)\n", "    dout[cache <= 0] = 0\n    return dout\n"),),
            frozenset({"layers"})),

@@ -39,7 +39,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -219,6 +219,7 @@ class _Outcome:
     cause: Cause | None = None
     output_mark: tuple[int, int] | None = None
     applicable: bool = True
+    notes: list[str] = field(default_factory=list)  # remarks of checks that passed
 
 
 CREDIT_KEY = pytest.StashKey[Credit]()
@@ -402,12 +403,17 @@ class GradekitPlugin:
     # -- running ------------------------------------------------------------------------
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_call(self, item: pytest.Item) -> Any:
+        from gradekit.harness import checks
         from gradekit.sandbox.mutations import restore_pristine
 
+        notes = self._outcomes.setdefault(item.nodeid, _Outcome()).notes
+        shapes, noted = checks.SHAPES.set(self.pack_version.shapes), checks.NOTES.set(notes)
         try:
             with deadline(self._graded[item.nodeid].timeout):
                 return (yield)
         finally:  # state a student call wrote into never reaches the next test
+            checks.NOTES.reset(noted)
+            checks.SHAPES.reset(shapes)
             restore_pristine()
 
     @pytest.hookimpl(tryfirst=True)
@@ -483,6 +489,8 @@ class GradekitPlugin:
             message = awarded.reason or ("" if status == "passed" else f"{fraction:.0%} credit")
             cause = None if status == "passed" else Cause("wrong-result")
         points = graded.points if outcome.applicable else 0.0
+        if outcome.notes and status == "passed":
+            message = "; ".join(filter(None, (message, *outcome.notes)))
         return TestResult(
             name=self.name_of(item),
             part=graded.part,

@@ -123,3 +123,10 @@ def test_the_ucla_example_answers_the_seed_adam_check_in_its_own_keys(tmp_path):
     assert config["v"][0, 0] == pytest.approx(0.48)       # first moment
     assert config["a"][0, 0] == pytest.approx(0.69966)    # second moment
     assert next_w[0, 0] == pytest.approx(-0.40094747)
+
+
+def test_an_accepted_keepdims_shape_is_named_in_the_feedback(tmp_path):
+    [mutant] = [m for m in MUTANTS if m.name.startswith("keepdims")]
+    result = grade(PACKS[mutant.version], tmp_path, mutant)
+    noted = [t.message for t in result.tests if "expected (" in t.message]
+    assert any("dgamma has shape (1, 5), expected (5,): accepted" in m for m in noted), noted

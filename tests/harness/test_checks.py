@@ -7,6 +7,7 @@ from gradekit.harness.checks import (
     assert_faster,
     assert_gradient_matches,
     assert_model_gradients,
+    assert_norm_close,
     assert_not_mutated,
     assert_rel_close,
     assert_shape,
@@ -207,3 +208,31 @@ def test_assert_faster_measures_the_speedup():
     assert assert_faster(vectorised, loop, x, at_least=5) > 5
     with fails(r"^loop: only \d+\.\dx faster than vectorised .* needs 1e\+06x$"):
         assert_faster(loop, vectorised, x, at_least=1e6, repeat=1)
+
+
+def test_a_keepdims_shape_fails_when_strict_and_says_why():
+    from gradekit.harness import checks
+
+    with pytest.raises(AssertionError, match=r"dgamma: shape \(1, 3\), expected \(3,\) "
+                                             r"\(the same number of values: a keepdims"):
+        assert_rel_close(np.ones((1, 3)), np.ones(3), 1e-9, what="dgamma")
+    assert checks.SHAPES.get() == "strict"
+
+
+def test_a_keepdims_shape_passes_when_lenient_with_a_note():
+    from gradekit.harness import checks
+
+    notes: list[str] = []
+    shapes, noted = checks.SHAPES.set("lenient"), checks.NOTES.set(notes)
+    try:
+        assert_rel_close(np.full((1, 3), 2.0), np.full(3, 2.0), 1e-9, what="dgamma")
+        assert_norm_close(np.ones((3, 1)), np.ones(3), 1e-9, what="dbeta")
+        with pytest.raises(AssertionError, match="relative error"):  # values still count
+            assert_rel_close(np.full((1, 3), 2.5), np.full(3, 2.0), 1e-9, what="dgamma")
+        with pytest.raises(AssertionError, match=r"shape \(2, 3\), expected \(3,\)$"):
+            assert_rel_close(np.ones((2, 3)), np.ones(3), 1e-9, what="dgamma")
+    finally:
+        checks.NOTES.reset(noted)
+        checks.SHAPES.reset(shapes)
+    assert notes[0].startswith("dgamma has shape (1, 3), expected (3,): accepted")
+    assert len(notes) == 2 and "dbeta has shape (3, 1)" in notes[1]
