@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import inspect
 from collections.abc import Mapping
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -25,6 +26,23 @@ def public_names(module: ModuleType) -> list[str]:
         if getattr(obj, "__module__", None) == module.__name__:
             names.append(name)
     return sorted(names)
+
+
+def modules_of(package: str, folder: str | Path) -> dict[str, str]:
+    """The module map of a whole package: ``{"layers": "<package>.layers",
+    "classifiers.fc_net": "<package>.classifiers.fc_net", ...}`` for every module file under
+    ``folder`` (the package's own folder), so a new module needs no list edited by hand.
+    Nothing is imported to find them; private modules (``_x.py``) are left out."""
+    folder = Path(folder)
+    found = {}
+    for path in folder.rglob("*.py"):
+        parts = path.relative_to(folder).with_suffix("").parts
+        if any(part.startswith("_") for part in parts):
+            continue
+        if all((folder.joinpath(*parts[:i]) / "__init__.py").is_file()
+               for i in range(1, len(parts))):  # inside packages only
+            found[".".join(parts)] = f"{package}.{'.'.join(parts)}"
+    return dict(sorted(found.items()))
 
 
 class ModuleProvider:

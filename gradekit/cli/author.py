@@ -61,3 +61,30 @@ def release(pack: str, out: Path) -> None:
     assignment, root = _pack_and_root(pack)
     folder = build_release(assignment, root, out)
     click.echo(f"student release of {assignment.name} written to {folder}")
+
+
+@author.command()
+@click.argument("name")
+@click.option("--extends", "base", default=None, metavar="BASE",
+              help="Make NAME a version of the pack BASE: only what differs is written.")
+def new(name: str, base: str | None) -> None:
+    """Scaffold the pack NAME (toml, visible tests and goldens, hidden tests, notebook
+    folder), or with --extends a version of BASE."""
+    from gradekit.authoring.scaffold import scaffold
+    from gradekit.course import find_course_root
+    from gradekit.packs import PackError
+
+    root = find_course_root()
+    if root is None:
+        raise click.ClickException(
+            "no course repository found (a folder with reference/ and assignments/); run "
+            "this inside it or set GRADEKIT_COURSE")
+    try:
+        written = scaffold(root, name, base)
+    except PackError as exc:
+        raise click.ClickException(str(exc)) from exc
+    for path in written:
+        click.echo(f"wrote {path.relative_to(root)}")
+    if base is None:
+        click.echo(f"next: edit assignments/{name}/assignment.toml, then "
+                   f"'gradekit author goldens {name}'")
