@@ -79,7 +79,10 @@ def _state_adapter(rule: str, keys: dict[str, str], first_t: int) -> str:
             f"    config = {{}} if config is None else config{start}\n"
             f"    ours = {{{back!r}.get(k, k): v for k, v in config.items()}}\n"
             f"    next_w, ours = _canonical_{rule}(w, dw, ours)\n"
-            f"    return next_w, {{{keys!r}.get(k, k): v for k, v in ours.items()}}\n")
+            f"    theirs = {{{keys!r}.get(k, k): v for k, v in ours.items()}}\n"
+            f"    config.clear()  # the notebooks read the state from the dict they passed\n"
+            f"    config.update(theirs)\n"
+            f"    return next_w, config\n")
 
 
 def adapters(pack: AssignmentPack, reading: str | None = None) -> dict[str, str]:

@@ -274,3 +274,34 @@ def test_a_layer_bug_costs_the_layers_tests_not_the_nets_built_on_it(tmp_path: P
     hidden_nets = [t for t in result.tests if t.name.startswith("test_fc_net.py")]
     assert hidden_nets and all(t.status == "passed" for t in hidden_nets if t.max_score)
     assert result.parts["fc_net"].score >= 0.9 * result.parts["fc_net"].max_score
+
+
+@pytest.mark.slow
+def test_the_ucla_notebooks_run_in_the_sandbox_and_reproduce_the_seed_checks(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import re
+
+    from examples.versions import write_version_example
+    from gradekit.packs import find_packs
+
+    data = Path(os.environ.get("GRADEKIT_DATA", COURSE.parent / "shared" / "data"))
+    if not (data / "cifar-10-subset").is_dir():
+        pytest.skip(f"CIFAR-10 subset not found under {data}; set GRADEKIT_DATA to run this")
+    monkeypatch.setenv("GRADEKIT_DATA", str(data))
+    pack = find_packs()["ucla_hw4"]
+    write_version_example(pack, COURSE, tmp_path / "ucla")
+    options = GradingOptions(course_root=COURSE, output_dir=tmp_path / "out",
+                             sandbox="bwrap" if bwrap_works() else "subprocess")
+    result, _ = grade_submission(tmp_path / "ucla", pack, options)
+    assert [(n.name, n.status) for n in result.notebooks] == [
+        ("Optimization.ipynb", "completed"), ("BatchNormalization.ipynb", "completed"),
+        ("Dropout.ipynb", "completed")]
+    [accuracy] = [t for t in result.tests if t.part == "accuracy"]
+    assert "rubric: min(floor((X - 32%)) / 23%, 1)" in accuracy.message
+    executed = nbformat.read(next((tmp_path / "out").rglob("Optimization.ipynb")), 4)
+    printed = "".join(o.get("text", "") for c in executed.cells if c.cell_type == "code"
+                      for o in c.outputs)
+    errors = re.findall(r"^(next_w|velocity|cache|a|v) error: (\S+)$", printed, re.M)
+    assert [name for name, _ in errors] == [  # momentum, Nesterov, RMSProp, Adam
+        "next_w", "velocity", "next_w", "velocity", "next_w", "cache", "next_w", "a", "v"]
+    assert max(float(value) for _, value in errors) < 2e-7  # seed 000's arrays, UCLA's keys
