@@ -26,8 +26,8 @@ its type and message. What the student's code printed during a test is kept besi
 
 Tests are written in the canonical API of their pack family; under a pack version the views
 translate (:mod:`gradekit.versions`), and a test that asks for something the version does not
-grade (a given component, an option the version lacks) is *not applicable*: ``skipped``,
-worth 0 points, and saying why.
+grade (a given component, an option the version lacks) is *not applicable*: it has no result
+row, as a test the version does not have.
 """
 
 from __future__ import annotations
@@ -218,7 +218,7 @@ class _Outcome:
     duration: float = 0.0
     cause: Cause | None = None
     output_mark: tuple[int, int] | None = None
-    applicable: bool = True
+    not_in_version: bool = False  # it asked for something this version does not grade
     notes: list[str] = field(default_factory=list)  # remarks of checks that passed
 
 
@@ -436,17 +436,17 @@ class GradekitPlugin:
             elif report.failed and call.excinfo is not None:
                 outcome.status, outcome.cause, outcome.message = self._classify(
                     call.excinfo, call.when)
-                outcome.applicable = not isinstance(call.excinfo.value, NotInVersion)
+                outcome.not_in_version = isinstance(call.excinfo.value, NotInVersion)
         if call.when == "teardown":
-            self.results.append(self._result(item, self._outcomes.pop(item.nodeid)))
+            done = self._outcomes.pop(item.nodeid)
+            if not done.not_in_version:
+                self.results.append(self._result(item, done))
         return report
 
     def _classify(self, excinfo: pytest.ExceptionInfo[BaseException],
-                  when: str) -> tuple[str, Cause | None, str]:
+                  when: str) -> tuple[str, Cause, str]:
         """Status, cause and message of a test that raised ``excinfo`` in phase ``when``."""
         error = excinfo.value
-        if isinstance(error, NotInVersion):
-            return "skipped", None, f"not graded in this version: {error}"
         if isinstance(error, MissingComponent):
             if not error.known:
                 return _said("error", Cause("grader-error", error.name,
@@ -488,7 +488,7 @@ class GradekitPlugin:
             status = status_for(fraction)
             message = awarded.reason or ("" if status == "passed" else f"{fraction:.0%} credit")
             cause = None if status == "passed" else Cause("wrong-result")
-        points = graded.points if outcome.applicable else 0.0
+        points = graded.points
         if outcome.notes and status == "passed":
             message = "; ".join(filter(None, (message, *outcome.notes)))
         return TestResult(
