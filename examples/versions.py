@@ -152,8 +152,11 @@ class Mutant:
 MUTANTS = (
     Mutant("adam-t-from-0", "cs231n_2017", "optim",
            (("config.setdefault('t', 1)", "config.setdefault('t', 0)"),), frozenset({"optim"})),
-    Mutant("bn-never-in-test-mode", "cs231n_2016", "classifiers.fc_net",
+    Mutant("bn-never-in-test-mode", "cs231n_2017", "classifiers.fc_net",
            (('bn_param["mode"] = mode', "bn_param[mode] = mode"),), frozenset({"fc_net"})),
+    Mutant("bn-never-in-test-mode (the 2016 starter's own line: waived)", "cs231n_2016",
+           "classifiers.fc_net", (('bn_param["mode"] = mode', "bn_param[mode] = mode"),),
+           frozenset()),
     Mutant("softmax-without-max-shift (given)", "cs682", "layers",
            (("shifted = x - x.max(axis=1, keepdims=True)", "shifted = x"),), frozenset()),
     Mutant("svm-off-by-one (not in 2021)", "cs231n_2021", "layers",

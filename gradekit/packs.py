@@ -72,7 +72,7 @@ class NotebookSpec:
 KEYS: dict[str, frozenset[str]] = {
     "": frozenset({"name", "title", "description", "extends", "api", "package", "modules",
                    "release", "conventions", "components", "parts", "notebooks", "accuracy",
-                   "limits"}),
+                   "limits", "waivers"}),
     "release": frozenset({"given", "layout"}),
     "components": frozenset({"given", "absent"}),
     "conventions": frozenset({"dropout_p", "state_keys", "adam_first_t", "keywords", "shapes",
@@ -264,6 +264,11 @@ def _check_keys(file: Path, data: dict[str, Any]) -> None:
                             f"{', '.join(sorted(KEYS[where]))}; see docs/packs.md)")
 
     check("", data)
+    waivers = data.get("waivers", {})
+    if not isinstance(waivers, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) and v for k, v in waivers.items()):
+        raise PackError(f"{file}: '[waivers]' maps a test (\"file.py::test_name\") to why it "
+                        "is not charged, both strings")
     for table in ("release", "components", "conventions", "accuracy", "limits"):
         if table in data:
             check(table, data[table])

@@ -74,6 +74,7 @@ class Version:
     shapes: Literal["strict", "lenient"] = "strict"
     given: frozenset[str] = frozenset()
     absent: frozenset[str] = frozenset()
+    waivers: Mapping[str, str] = field(default_factory=dict)  # test -> why it is not charged
 
     @classmethod
     def of(cls, pack: AssignmentPack) -> Version:
@@ -94,7 +95,14 @@ class Version:
                                for rule, keys in conventions.get("state_keys", {}).items()},
                    adam_first_t=int(conventions.get("adam_first_t", 0)), keywords=keywords,
                    shapes=shapes, given=frozenset(pack.given_components),
-                   absent=frozenset(pack.absent_components))
+                   absent=frozenset(pack.absent_components),
+                   waivers=dict(pack.data.get("waivers", {})))
+
+    def waiver(self, test: str) -> str | None:
+        """Why ``test`` (``file::name``, parameters and all) is run but not charged in this
+        version: the course's own given code fails it (``[waivers]`` names the test without
+        its parameters to waive them all)."""
+        return self.waivers.get(test) or self.waivers.get(test.split("[", 1)[0])
 
     def check_available(self, name: str, source: str) -> None:
         """Raise :class:`NotInVersion` when a test asks ``source`` for ``name`` and this

@@ -213,6 +213,7 @@ def test_a_version_merges_tables_replaces_arrays_and_inherits_tests(tmp_path):
      "unknown key 'parts.weight'"),
     ('extends = "nowhere"\n', "extends 'nowhere', but there is no pack"),
     ('extends = "../base"\n', "'extends' must name a pack beside it"),
+    ('extends = "base"\n[waivers]\n"t.py::x" = 3\n', r"'\[waivers\]' maps a test"),
 ])
 def test_a_mistake_in_a_version_names_the_key(tmp_path, text, message):
     _pack(tmp_path / "base", MINIMAL)

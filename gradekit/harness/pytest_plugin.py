@@ -491,8 +491,13 @@ class GradekitPlugin:
         points = graded.points
         if outcome.notes and status == "passed":
             message = "; ".join(filter(None, (message, *outcome.notes)))
+        name = self.name_of(item)
+        waived = self.pack_version.waiver(name)
+        if waived is not None:  # reported as it is, worth nothing
+            points = 0.0
+            message = "; ".join(filter(None, (message, f"not charged: {waived}")))
         return TestResult(
-            name=self.name_of(item),
+            name=name,
             part=graded.part,
             score=points * fraction,
             max_score=points,

@@ -382,7 +382,7 @@ class WorkerClient:
         self._stop(grace=self.limits.kill_grace_seconds)
         self.capture.join(self.limits.kill_grace_seconds)
         if self._session is not None:  # forget the student's modules, for the next submission
-            sys.path.remove(str(self._workdir))
+            sys.path[:] = [p for p in sys.path if not p.startswith(str(self._workdir))]
             for name, module in list(sys.modules.items()):
                 if str(getattr(module, "__file__", "")).startswith(str(self._workdir)):
                     del sys.modules[name]

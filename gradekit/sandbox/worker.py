@@ -10,6 +10,10 @@ methods) stays here in a handle table and travels as an opaque :class:`Handle`. 
 item reads return mutable containers as handles too, so ``net.params['W1'] = w`` in the
 grader changes the dict in here.
 
+Modules are imported as parts of their package, and their folders are also searched last, so
+the Python 2-era sibling imports of a flat submission (``from layers import *`` beside
+``layers.py``) resolve as they did in the student's notebook.
+
 A call may name *stand-ins*: components of the submission that the grader answers instead,
 for that call only (a net's test then runs the student's net on the reference's layers, so
 a layer bug costs the layer's tests alone). Each name the student's modules bind to such a
@@ -93,6 +97,11 @@ class Session:
 
     # -- operations ---------------------------------------------------------------------
     def load(self, prefix: str, module: str) -> dict[str, str]:
+        parts = module.split(".")
+        for depth in {1, len(parts) - 1} - {0}:  # the package's folder, the module's own
+            folder = os.path.join(os.getcwd(), *parts[:depth])
+            if os.path.isdir(folder) and folder not in sys.path:
+                sys.path.append(folder)  # after everything else: it shadows nothing
         loaded = importlib.import_module(module)
         self.modules.append(loaded)
         kinds = {}

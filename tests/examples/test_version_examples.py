@@ -95,7 +95,16 @@ def test_what_a_version_does_not_grade_is_left_out(tmp_path):
     assert not [t.name for t in result.tests if "layernorm" in t.name]
     nesterov = [t for t in result.tests if "nesterov" in t.name]
     assert nesterov and all(t.status == "passed" and t.max_score > 0 for t in nesterov)
-    assert all(t.max_score > 0 for t in result.tests if t.part != "layers")
+    assert all(t.max_score > 0 for t in result.tests
+               if t.part != "layers" and "not charged" not in t.message)
+
+
+def test_a_waived_test_runs_and_says_why_it_costs_nothing(tmp_path):
+    [mutant] = [m for m in MUTANTS if m.version == "cs231n_2016"]
+    result = grade(PACKS["cs231n_2016"], tmp_path, mutant)
+    [waived] = [t for t in result.tests if "test_mode_batchnorm" in t.name]
+    assert waived.status == "failed" and waived.max_score == 0
+    assert "not charged: the course's starter sets bn_param[mode]" in waived.message
 
 
 def test_the_ucla_example_answers_the_seed_adam_check_in_its_own_keys(tmp_path):
