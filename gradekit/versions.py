@@ -127,8 +127,8 @@ def _keyword(component: str, canonical: str, spec: Any) -> Keyword:
 class Dialect:
     """One grading session's translation between the canonical API and a version's.
 
-    ``student_dropout`` is how the student's own ``dropout_forward`` reads ``p`` when the
-    version allows either reading; it is asked once, the first time it matters.
+    ``probe`` says how the student's own ``dropout_forward`` reads ``p``; it is asked once,
+    the first time it matters.
     """
 
     def __init__(self, version: Version, probe: Callable[[], DropoutReading] | None = None):
@@ -137,8 +137,16 @@ class Dialect:
         self._reading: DropoutReading | None = None
 
     def dropout_reading(self) -> DropoutReading:
+        """How the version reads ``p``: as it declares, or as the student's code does when
+        it allows either."""
         if self.version.dropout_p != "either":
             return self.version.dropout_p
+        return self.student_reading()
+
+    def student_reading(self) -> DropoutReading:
+        """How the student's own ``dropout_forward`` reads ``p``, asked once. A stand-in for
+        it follows this, so a net that hands its own layer the share that layer expects is
+        not charged again for the layer's reading."""
         if self._reading is None:
             self._reading = self._probe() if self._probe is not None else "keep"
         return self._reading
@@ -170,7 +178,7 @@ class Dialect:
         if name.startswith("optim.") and rule in self.version.state_keys:
             keys = self.version.state_keys[rule]
             return _with_state_keys(obj, {theirs: ours for ours, theirs in keys.items()})
-        if name == "layers.dropout_forward" and self.dropout_reading() == "drop":
+        if name == "layers.dropout_forward" and self.student_reading() == "drop":
             return _with_drop_probability(obj)  # 1 - p both ways
         return obj
 

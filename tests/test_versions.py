@@ -109,3 +109,17 @@ def test_a_malformed_convention_names_itself(conventions, message):
     Pack.conventions = conventions
     with pytest.raises(ValueError, match=message):
         Version.of(Pack())
+
+
+def test_a_dropout_stand_in_reads_p_as_the_students_own_layer_does():
+    seen = []
+
+    def forward(x, param):
+        seen.append(param["p"])
+        return x, None
+
+    for declared, probed, handed in (("drop", "keep", 0.7), ("drop", "drop", 0.3),
+                                     ("keep", "drop", 0.3), ("either", "keep", 0.7)):
+        stand_in = Dialect(Version(dropout_p=declared), probe=lambda probed=probed: probed)
+        stand_in.course("layers.dropout_forward", forward)(np.ones(2), {"p": 0.7})
+        assert seen.pop() == pytest.approx(handed), (declared, probed)
