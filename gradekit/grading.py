@@ -138,6 +138,7 @@ def grade_submission(path: Path, pack: AssignmentPack, options: GradingOptions,
         if not submission.gradable:  # the reason first, no wall of "not implemented"
             first = sorted(findings, key=lambda f: f.kind not in NOTHING_TO_GRADE)
             return failed_row(submission.id, pack, first), timings
+        findings += _supplied_findings(pack, submission, options)
         pm = create_plugin_manager(options.course_root)
         findings += _version_findings(pack, submission, pm)
         rubric = make_rubric(pm, pack.rubric) if pack.rubric is not None else None
@@ -173,6 +174,20 @@ def grade_submission(path: Path, pack: AssignmentPack, options: GradingOptions,
         return result, timings
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _supplied_findings(pack: AssignmentPack, submission: Submission,
+                       options: GradingOptions) -> list[Finding]:
+    """Supply the files the course gave that the submission lacks, and say so once."""
+    from gradekit.authoring.release import supply_given
+
+    if options.course_root is None or not submission.package:
+        return []
+    supplied = supply_given(pack, options.course_root, submission.root, submission.package)
+    if not supplied:
+        return []
+    return [Finding("supplied", f"not in the submission, so the course's copy was used: "
+                                f"{', '.join(supplied)}")]
 
 
 def _version_findings(pack: AssignmentPack, submission: Submission,

@@ -151,11 +151,14 @@ def test_rewriting_every_argument_earns_no_more_than_the_starter(tmp_path: Path)
     assert set(passed["cheat"]) <= set(passed["starter"])
 
 
-def graded_solution(folder: Path, edits: dict[str, tuple[str, str]]) -> SubmissionResult:
+def graded_solution(folder: Path, edits: dict[str, tuple[str, str]],
+                    drop: tuple[str, ...] = ()) -> SubmissionResult:
     """The reference solution with ``edits`` (module -> (text, replacement); an empty text
-    prepends), graded without notebooks."""
+    prepends) and without the package's files ``drop``, graded without notebooks."""
     pack = AssignmentPack.load(COURSE / "assignments" / "fc_nets")
     build_starter(pack, COURSE, folder, keep_solutions=True)
+    for rel in drop:
+        (folder / pack.package / rel).unlink()
     for module, (old, new) in edits.items():
         path = folder / pack.package / pack.modules[module]
         text = path.read_text()
@@ -184,7 +187,7 @@ def test_failures_say_what_happened_once_and_keep_what_the_code_printed(
         tmp_path: Path) -> None:
     body = '    """Elementwise ``max(0, x)``."""\n'
     result = graded_solution(tmp_path / "faults", {
-        "classifiers.fc_net": ("", "from cs231n.fast_layers import conv_forward_fast\n"),
+        "classifiers.fc_net": ("", "from cs231n.im2col_cython import col2im_cython\n"),
         "optim": ("", "def broken(:\n    pass\n"),
         "layers": (body, body + "    print('relu sees', x.shape)\n"),
     })
@@ -193,7 +196,7 @@ def test_failures_say_what_happened_once_and_keep_what_the_code_printed(
     for test in result.tests:
         by_part.setdefault(test.part, []).append(test)
     missing = ("cs231n/classifiers/fc_net.py failed to import: ModuleNotFoundError: "
-               "No module named 'cs231n.fast_layers'")
+               "No module named 'cs231n.im2col_cython'")
     assert {(t.status, t.message, t.cause.kind) for t in by_part["fc_net"]} == {
         ("failed", missing, "import-failed")}
     optim_messages = {t.message for t in by_part["optim"]}
@@ -304,3 +307,15 @@ def test_the_ucla_notebooks_run_in_the_sandbox_and_reproduce_the_seed_checks(
     assert [name for name, _ in errors] == [  # momentum, Nesterov, RMSProp, Adam
         "next_w", "velocity", "next_w", "velocity", "next_w", "cache", "next_w", "a", "v"]
     assert max(float(value) for _, value in errors) < 2e-7  # seed 000's arrays, UCLA's keys
+
+
+@pytest.mark.slow
+def test_files_the_course_gave_are_supplied_when_a_repository_lacks_them(
+        tmp_path: Path) -> None:
+    result = graded_solution(tmp_path / "edited-only", {
+        "layer_utils": ("", "from cs231n.fast_layers import conv_forward_fast\n")},
+        drop=("fast_layers.py", "solver.py"))
+    [supplied] = [f for f in result.findings if f.kind == "supplied"]
+    assert supplied.message == ("not in the submission, so the course's copy was used: "
+                                "cs231n/solver.py, cs231n/fast_layers.py")
+    assert all(t.status == "passed" for t in result.tests if t.part == "layers")

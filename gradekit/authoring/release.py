@@ -123,14 +123,42 @@ def build_starter(pack: AssignmentPack, course_root: Path, dest: Path, *,
                        encoding="utf-8")
     for rel, where in files.items():
         out = dest / where
-        src = source / rel
-        if not src.is_file():
-            raise ReleaseError(f"pack {pack.name!r} lists {rel}, but {src} does not exist")
-        text = strip_solutions(src.read_text(encoding="utf-8"), str(src),
-                               keep_solutions=keep_solutions)
-        out.write_text(relocate_imports(text, rel, where, files), encoding="utf-8")
+        out.write_text(starter_text(pack, source, rel, files, keep_solutions=keep_solutions),
+                       encoding="utf-8")
     build_notebooks(pack, course_root, dest, keep_solutions=keep_solutions)
     return dest / pack.package
+
+
+def starter_text(pack: AssignmentPack, source: Path, rel: str, files: dict[str, str], *,
+                 keep_solutions: bool = False) -> str:
+    """The starter's text of the reference file ``rel`` (under ``source``), stripped of its
+    solutions unless ``keep_solutions``, its imports fitted to where ``files`` puts it."""
+    src = source / rel
+    if not src.is_file():
+        raise ReleaseError(f"pack {pack.name!r} lists {rel}, but {src} does not exist")
+    text = strip_solutions(src.read_text(encoding="utf-8"), str(src),
+                           keep_solutions=keep_solutions)
+    return relocate_imports(text, rel, files[rel], files)
+
+
+def supply_given(pack: AssignmentPack, course_root: Path, root: Path,
+                 package: str) -> list[str]:
+    """Write into the submission at ``root`` (its package installed as ``package``) each
+    file the course gave that it lacks, as the release has it; return their paths. A
+    repository that commits only the files its student edited still imports."""
+    source = reference_package(pack, course_root)
+    files = placement(pack)
+    supplied = []
+    for rel in pack.given:
+        parts = Path(files[rel]).parts
+        where = Path(package, *parts[1:]) if parts[0] == pack.package else Path(*parts)
+        out = root / where
+        if out.exists():
+            continue
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(starter_text(pack, source, rel, files), encoding="utf-8")
+        supplied.append(where.as_posix())
+    return supplied
 
 
 def build_notebooks(pack: AssignmentPack, course_root: Path, dest: Path, *,
