@@ -129,6 +129,8 @@ class Components:
         for other in self.names():
             if other.rsplit(".", 1)[0] != own and other in available:
                 standins[other] = _lazy(reference, dialect, other)
+        if "layers.dropout_forward" in standins:
+            dialect.student_reading()  # asks the student's layer now, never mid-call
         return with_standins(student, standins) if standins else student
 
     def raw(self, name: str) -> Any:
