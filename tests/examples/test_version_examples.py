@@ -35,9 +35,21 @@ _unique = itertools.count()
 pytestmark = pytest.mark.slow
 
 
+_graded: dict[tuple[str, str, str | None], SubmissionResult] = {}
+
+
 def grade(pack: AssignmentPack, tmp_path: Path, mutant: Mutant | None = None,
           reading: str | None = None) -> SubmissionResult:
-    """Grade a generated submission to ``pack`` (with ``mutant`` applied) in-process."""
+    """Grade a generated submission to ``pack`` (with ``mutant`` applied) in-process, once
+    per case for the whole module."""
+    key = (pack.name, mutant.name if mutant else "", reading)
+    if key not in _graded:
+        _graded[key] = _grade(pack, tmp_path, mutant, reading)
+    return _graded[key]
+
+
+def _grade(pack: AssignmentPack, tmp_path: Path, mutant: Mutant | None,
+           reading: str | None) -> SubmissionResult:
     assert COURSE is not None
     top = tmp_path / f"submission_{next(_unique)}"
     package = write_version_example(pack, COURSE, top, reading)
