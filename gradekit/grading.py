@@ -138,7 +138,7 @@ def grade_submission(path: Path, pack: AssignmentPack, options: GradingOptions,
         if not submission.gradable:  # the reason first, no wall of "not implemented"
             first = sorted(findings, key=lambda f: f.kind not in NOTHING_TO_GRADE)
             return failed_row(submission.id, pack, first), timings
-        findings += _supplied_findings(pack, submission, options)
+        findings = _supplied_findings(pack, submission, options, findings)
         pm = create_plugin_manager(options.course_root)
         findings += _version_findings(pack, submission, pm)
         rubric = make_rubric(pm, pack.rubric) if pack.rubric is not None else None
@@ -177,17 +177,27 @@ def grade_submission(path: Path, pack: AssignmentPack, options: GradingOptions,
 
 
 def _supplied_findings(pack: AssignmentPack, submission: Submission,
-                       options: GradingOptions) -> list[Finding]:
-    """Supply the files the course gave that the submission lacks, and say so once."""
+                       options: GradingOptions, findings: list[Finding]) -> list[Finding]:
+    """Supply the files the course gave that the submission lacks or broke, and say so once;
+    a syntax error the loader found in a file now replaced is no longer the submission's."""
     from gradekit.authoring.release import supply_given
 
     if options.course_root is None or not submission.package:
-        return []
+        return findings
     supplied = supply_given(pack, options.course_root, submission.root, submission.package)
     if not supplied:
-        return []
-    return [Finding("supplied", f"not in the submission, so the course's copy was used: "
-                                f"{', '.join(supplied)}")]
+        return findings
+    given = [path.split("/", 1)[-1] for path in supplied]
+    def replaced(finding: Finding) -> bool:
+        path = finding.message.split(":", 1)[0]
+        return finding.kind == "syntax-error" and any(
+            path == rel or path.endswith("/" + rel) for rel in given)
+
+    kept = [f for f in findings if not replaced(f)]
+    said = ", ".join(path if why == "missing" else f"{path} ({why})"
+                     for path, why in supplied.items())
+    return [*kept, Finding("supplied", f"files the course gave, used from the course's copy: "
+                                       f"{said}")]
 
 
 def _version_findings(pack: AssignmentPack, submission: Submission,

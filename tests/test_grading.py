@@ -316,6 +316,22 @@ def test_files_the_course_gave_are_supplied_when_a_repository_lacks_them(
         "layer_utils": ("", "from cs231n.fast_layers import conv_forward_fast\n")},
         drop=("fast_layers.py", "solver.py"))
     [supplied] = [f for f in result.findings if f.kind == "supplied"]
-    assert supplied.message == ("not in the submission, so the course's copy was used: "
+    assert supplied.message == ("files the course gave, used from the course's copy: "
                                 "cs231n/solver.py, cs231n/fast_layers.py")
+    assert all(t.status == "passed" for t in result.tests if t.part == "layers")
+
+
+@pytest.mark.slow
+def test_a_given_file_the_submission_broke_is_replaced_and_said_so(tmp_path: Path) -> None:
+    folder = tmp_path / "broken-solver"
+    result = graded_solution(folder, {"layer_utils": ("", "from cs231n import solver\n")})
+    assert not [f for f in result.findings if f.kind == "supplied"]
+    (folder / "cs231n" / "solver.py").write_text("def train(:\n")
+    pack = AssignmentPack.load(COURSE / "assignments" / "fc_nets")
+    options = GradingOptions(course_root=COURSE, notebooks=False,
+                             sandbox="bwrap" if bwrap_works() else "subprocess")
+    result = grade_submission(folder, pack, options)[0]
+    [supplied] = [f for f in result.findings if f.kind == "supplied"]
+    assert supplied.message.endswith("cs231n/solver.py (its copy does not parse (line 1))")
+    assert not [f for f in result.findings if f.kind == "syntax-error"]
     assert all(t.status == "passed" for t in result.tests if t.part == "layers")

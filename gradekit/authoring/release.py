@@ -142,23 +142,38 @@ def starter_text(pack: AssignmentPack, source: Path, rel: str, files: dict[str, 
 
 
 def supply_given(pack: AssignmentPack, course_root: Path, root: Path,
-                 package: str) -> list[str]:
+                 package: str) -> dict[str, str]:
     """Write into the submission at ``root`` (its package installed as ``package``) each
-    file the course gave that it lacks, as the release has it; return their paths. A
-    repository that commits only the files its student edited still imports."""
+    file the course gave that it lacks, or whose copy Python cannot even parse, as the
+    release has it; return each path written with why. A repository that commits only the
+    files its student edited still imports, and a broken copy of given code costs nothing."""
     source = reference_package(pack, course_root)
     files = placement(pack)
-    supplied = []
+    supplied = {}
     for rel in pack.given:
         parts = Path(files[rel]).parts
         where = Path(package, *parts[1:]) if parts[0] == pack.package else Path(*parts)
         out = root / where
-        if out.exists():
-            continue
+        if out.is_file():
+            why = _unparsable(out)
+            if why is None:
+                continue
+        else:
+            why = "missing"
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(starter_text(pack, source, rel, files), encoding="utf-8")
-        supplied.append(where.as_posix())
+        supplied[where.as_posix()] = why
     return supplied
+
+
+def _unparsable(path: Path) -> str | None:
+    """Why Python cannot parse ``path``, or ``None`` when it can."""
+    try:
+        ast.parse(path.read_bytes())
+    except (SyntaxError, ValueError) as exc:
+        line = getattr(exc, "lineno", None)
+        return f"its copy does not parse{f' (line {line})' if line else ''}"
+    return None
 
 
 def build_notebooks(pack: AssignmentPack, course_root: Path, dest: Path, *,

@@ -145,6 +145,14 @@ def sgd_momentum(c):
     return {"next_w": next_w, "velocity": config["velocity"]}
 
 
+@cases.case("optim.sgd_nesterov_momentum", part="optim", tol=1e-8)
+def sgd_nesterov_momentum(c):
+    w, dw, N, D = _optim_inputs()
+    config = {"learning_rate": 1e-3, "velocity": _linspace(0.6, 0.9, (N, D))}
+    next_w, config = c.get("optim.sgd_nesterov_momentum")(w, dw, config=config)
+    return {"next_w": next_w, "velocity": config["velocity"]}
+
+
 @cases.case("optim.rmsprop", part="optim", tol=1e-7)
 def rmsprop(c):
     w, dw, N, D = _optim_inputs()
