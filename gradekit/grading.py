@@ -194,10 +194,34 @@ def _supplied_findings(pack: AssignmentPack, submission: Submission,
             path == rel or path.endswith("/" + rel) for rel in given)
 
     kept = [f for f in findings if not replaced(f)]
+    wanted = _imported_names(submission)
     said = ", ".join(path if why == "missing" else f"{path} ({why})"
-                     for path, why in supplied.items())
+                     for path, why in supplied.items()
+                     if why != "missing" or Path(path).stem in wanted)
+    if not said:  # supplied for completeness; nothing of the submission's asks for them
+        return kept
     return [*kept, Finding("supplied", f"files the course gave, used from the course's copy: "
                                        f"{said}")]
+
+
+def _imported_names(submission: Submission) -> set[str]:
+    """Every module name the submission's graded modules import (each dotted part)."""
+    import ast
+
+    names: set[str] = set()
+    for dotted_name in submission.modules.values():
+        path = submission.root / (dotted_name.replace(".", "/") + ".py")
+        try:
+            tree = ast.parse(path.read_bytes())
+        except (OSError, SyntaxError, ValueError):
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names.update(part for alias in node.names for part in alias.name.split("."))
+            elif isinstance(node, ast.ImportFrom):
+                names.update((node.module or "").split("."))
+                names.update(alias.name for alias in node.names)
+    return names
 
 
 def _version_findings(pack: AssignmentPack, submission: Submission,
