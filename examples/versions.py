@@ -26,8 +26,8 @@ from gradekit.course import find_course_root
 from gradekit.packs import AssignmentPack, find_packs
 from gradekit.versions import Keyword, Version
 
-VERSIONS = ("fc_nets", "cs231n_2016", "cs231n_2017", "cs231n_2018", "cs231n_2021", "cs682",
-            "ucla_hw4")
+VERSIONS = ("fc_nets", "cs231n_2016", "cs231n_2017", "cs231n_2018", "cs231n_2020",
+            "cs231n_2021", "cs682", "ucla_hw4")
 
 
 def _course_value(keyword: Keyword, canonical: object, reading: str) -> object:

@@ -76,7 +76,7 @@ def test_a_2018_submission_graded_as_2017_or_2021_gets_the_2018_hint(tmp_path):
     files = sources(tmp_path, fc_net=CS231N_2018_FC_NET, optim=CS231N_OPTIM)
     for graded in ("cs231n_2017", "cs231n_2021", "ucla_hw4"):
         winners, _ = better_versions(PACKS[graded], PACKS, files, "cs231n")
-        assert [p.name for p in winners] == ["cs231n_2018"], graded
+        assert [p.name for p in winners] == ["cs231n_2018", "cs231n_2020"], graded
     winners, seen = better_versions(PACKS["cs231n_2018"], PACKS, files, "cs682")
     assert [p.name for p in winners] == ["cs682"] and seen == ["package 'cs682'"]
 
@@ -84,6 +84,7 @@ def test_a_2018_submission_graded_as_2017_or_2021_gets_the_2018_hint(tmp_path):
 def test_no_hint_when_the_graded_version_fits_as_well_as_any(tmp_path):
     files = sources(tmp_path, fc_net=CS231N_2018_FC_NET, optim=CS231N_OPTIM)
     assert better_versions(PACKS["cs231n_2018"], PACKS, files, "cs231n") == ([], [])
+    assert better_versions(PACKS["cs231n_2020"], PACKS, files, "cs231n") == ([], [])
     nothing = sources(tmp_path, layers="def affine_forward(x, w, b):\n    pass\n")
     assert better_versions(PACKS["cs231n_2018"], PACKS, nothing, "cs231n") == ([], [])
 
