@@ -254,8 +254,14 @@ def test_notebook_fast_vs_naive_cell():
         assert rel_error(naive_grad, fast_grad) < NOTEBOOK_TOLERANCE
 
 
+# The naive layers are what costs here: 12 images still span 4 of the fast layers' chunks for
+# the two larger kernels, while the first shape needs all 100 to span 2.
+MATCH_SHAPES = [ISSUE_CONV_SHAPES[0], *(((12, *x[1:]), w, s, p)
+                                        for x, w, s, p in ISSUE_CONV_SHAPES[1:])]
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize(("x_shape", "w_shape", "stride", "pad"), ISSUE_CONV_SHAPES)
+@pytest.mark.parametrize(("x_shape", "w_shape", "stride", "pad"), MATCH_SHAPES)
 def test_benchmark_shapes_match_naive(x_shape, w_shape, stride, pad):
     """Conv and both pools on the benchmark's shapes, with the compiled kernels."""
     rng = np.random.default_rng(231)
