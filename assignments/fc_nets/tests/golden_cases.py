@@ -137,20 +137,21 @@ def _optim_inputs():
     return _linspace(-0.4, 0.6, (N, D)), _linspace(-0.6, 0.4, (N, D)), N, D
 
 
-@cases.case("optim.sgd_momentum", part="optim", tol=1e-8)
-def sgd_momentum(c):
+def _momentum_step(c, rule: str):
     w, dw, N, D = _optim_inputs()
     config = {"learning_rate": 1e-3, "velocity": _linspace(0.6, 0.9, (N, D))}
-    next_w, config = c.get("optim.sgd_momentum")(w, dw, config=config)
+    next_w, config = c.get(f"optim.{rule}")(w, dw, config=config)
     return {"next_w": next_w, "velocity": config["velocity"]}
+
+
+@cases.case("optim.sgd_momentum", part="optim", tol=1e-8)
+def sgd_momentum(c):
+    return _momentum_step(c, "sgd_momentum")
 
 
 @cases.case("optim.sgd_nesterov_momentum", part="optim", tol=1e-8)
 def sgd_nesterov_momentum(c):
-    w, dw, N, D = _optim_inputs()
-    config = {"learning_rate": 1e-3, "velocity": _linspace(0.6, 0.9, (N, D))}
-    next_w, config = c.get("optim.sgd_nesterov_momentum")(w, dw, config=config)
-    return {"next_w": next_w, "velocity": config["velocity"]}
+    return _momentum_step(c, "sgd_nesterov_momentum")
 
 
 @cases.case("optim.rmsprop", part="optim", tol=1e-7)
