@@ -188,6 +188,7 @@ def _supplied_findings(pack: AssignmentPack, submission: Submission,
     if not supplied:
         return findings
     given = [path.split("/", 1)[-1] for path in supplied]
+
     def replaced(finding: Finding) -> bool:
         path = finding.message.split(":", 1)[0]
         return finding.kind == "syntax-error" and any(
@@ -204,13 +205,18 @@ def _supplied_findings(pack: AssignmentPack, submission: Submission,
                                        f"{said}")]
 
 
+def _module_sources(submission: Submission) -> list[Path]:
+    """The files of the submission's graded modules, in its working copy."""
+    return [submission.root / (dotted_name.replace(".", "/") + ".py")
+            for dotted_name in submission.modules.values()]
+
+
 def _imported_names(submission: Submission) -> set[str]:
     """Every module name the submission's graded modules import (each dotted part)."""
     import ast
 
     names: set[str] = set()
-    for dotted_name in submission.modules.values():
-        path = submission.root / (dotted_name.replace(".", "/") + ".py")
+    for path in _module_sources(submission):
         try:
             tree = ast.parse(path.read_bytes())
         except (OSError, SyntaxError, ValueError):
@@ -230,9 +236,8 @@ def _version_findings(pack: AssignmentPack, submission: Submission,
     from gradekit.packs import find_packs
     from gradekit.submission.version_fit import better_versions
 
-    sources = [submission.root / (dotted_name.replace(".", "/") + ".py")
-               for dotted_name in submission.modules.values()]
-    winners, seen = better_versions(pack, find_packs(pm), sources, submission.package)
+    winners, seen = better_versions(pack, find_packs(pm), _module_sources(submission),
+                                    submission.package)
     if not winners:
         return []
     names = " or ".join(p.name for p in winners)

@@ -209,7 +209,6 @@ def build_release(pack: AssignmentPack, course_root: Path, out: Path) -> Path:
 def release_toml(pack: AssignmentPack) -> str:
     """The ``assignment.toml`` a student bundle carries: the version's own settings with what
     it inherits merged in, so the bundle stands alone (no ``extends`` to a pack it lacks)."""
-    data = {key: value for key, value in pack.data.items()
-            if key != "extends" and value is not None}
+    data = {key: value for key, value in pack.data.items() if key != "extends"}
     return (f"# {pack.title}: generated from the course's pack {pack.name!r}\n"
             + tomli_w.dumps(data))

@@ -110,7 +110,8 @@ def with_standins(remote: RemoteObject,
                   standins: Mapping[str, Callable[..., Any]]) -> RemoteObject:
     """``remote`` whose calls run with ``standins`` (see :mod:`gradekit.sandbox.worker`)."""
     client = object.__getattribute__(remote, "_client")
-    client = getattr(client, "client", client)  # never stand-ins on stand-ins
+    if isinstance(client, WithStandIns):  # never stand-ins on stand-ins
+        client = client.client
     return RemoteObject(WithStandIns(client, standins), object.__getattribute__(remote,
                                                                                  "_target"))
 

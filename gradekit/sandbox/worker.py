@@ -150,8 +150,8 @@ class Session:
     def _stub(self, name: str, original: Any) -> Callable[..., Any]:
         def stand_in(*args: Any, **kwargs: Any) -> Any:
             if self.ask is None or name not in self.active:
-                raise StandInRefusedError(f"{name}: a stand-in answers only during the grader's "
-                                     "call it was made for")
+                raise StandInRefusedError(f"{name}: a stand-in answers only during the "
+                                          "grader's call it was made for")
             result, arg_dicts, kwarg_dicts = self.ask(name, list(args), kwargs)
             for index, contents in arg_dicts:  # what the grader's version wrote into them
                 _refill(args[index], contents)
