@@ -54,6 +54,7 @@ class Components:
         self.source = source
         self.pm = pm or get_plugin_manager()
         self.dialect = dialect  # the pack version's API, when it is not the canonical one
+        self._stood_in: set[str] = set()  # what "isolated" had the reference answer for
 
     # -- which plugins speak for this source -------------------------------------------
     def _included(self, name: str) -> bool:
@@ -121,6 +122,10 @@ class Components:
 
         if not isinstance(student, RemoteObject):
             return student
+        if name in self._stood_in:  # the submission may have kept what the reference said
+            raise MissingComponent(f"{name!r} was stood in for by the reference in an earlier "
+                                   "isolated test, so it cannot be graded through 'isolated' "
+                                   "after it: grade it with 'impl'", name, known=False)
         reference = Components(self.api, "ref", self.pm)
         available = set(reference.names())
         dialect = self.dialect or Dialect(Version())
@@ -131,6 +136,7 @@ class Components:
                 standins[other] = _lazy(reference, dialect, other)
         if "layers.dropout_forward" in standins:
             dialect.student_reading()  # asks the student's layer now, never mid-call
+        self._stood_in.update(standins)
         return with_standins(student, standins) if standins else student
 
     def raw(self, name: str) -> Any:

@@ -442,7 +442,8 @@ def best_fit(files: Iterable[str], packs: Iterable[AssignmentPack]) -> Assignmen
 
     Ties are broken by name, never by content: first by the package folder the files sit in
     (``cs682/``, ``nndl/``), then, among versions of one pack that still tie, by taking the
-    pack they all extend (the grade then hints at the version, see :mod:`gradekit.versions`).
+    pack they all extend (the grade then hints at the version, see :mod:`gradekit.versions`);
+    versions that tie with no base among them are for staff to choose between.
     """
     files = list(files)
     fits = [(pack_fit(pack, files), pack) for pack in packs]
@@ -454,7 +455,8 @@ def best_fit(files: Iterable[str], packs: Iterable[AssignmentPack]) -> Assignmen
     named = [pack for pack in winners if pack.package in folders]
     winners = named or winners
     if len({pack.family for pack in winners}) == 1:
-        winners = [min(winners, key=lambda pack: len(pack.lineage))]
+        shortest = min(len(pack.lineage) for pack in winners)
+        winners = [pack for pack in winners if len(pack.lineage) == shortest]
     return winners[0] if len(winners) == 1 else None
 
 

@@ -78,3 +78,19 @@ def test_providers_only_answer_for_their_api(pm):
     other = Components(api="asu_mlp", source="ref", pm=pm)
     assert other.names() == []
     assert "layers.affine_forward" in Components(source="ref", pm=pm).names()
+
+
+def test_isolated_never_grades_what_it_had_the_reference_answer_for(pm):
+    from gradekit.sandbox.proxies import RemoteObject
+
+    class Requester:
+        def request(self, op, target, **fields):
+            return None
+
+    isolated = Components(source="isolated", pm=pm)
+    isolated.raw = lambda name: RemoteObject(Requester(), name)  # as a sandboxed submission
+    isolated.names = lambda: ["layers.affine_forward", "classifiers.fc_net.FullyConnectedNet"]
+    isolated.get("classifiers.fc_net.FullyConnectedNet")  # affine_forward stood in
+    with pytest.raises(MissingComponent, match="stood in for by the reference") as raised:
+        isolated.get("layers.affine_forward")
+    assert not raised.value.known  # a mistake in the tests, not the student's

@@ -335,3 +335,14 @@ def test_a_given_file_the_submission_broke_is_replaced_and_said_so(tmp_path: Pat
     assert supplied.message.endswith("cs231n/solver.py (its copy does not parse (line 1))")
     assert not [f for f in result.findings if f.kind == "syntax-error"]
     assert all(t.status == "passed" for t in result.tests if t.part == "layers")
+
+
+@pytest.mark.slow
+def test_a_student_exception_named_like_the_versions_cannot_drop_a_test(tmp_path: Path) -> None:
+    """Only the grader's own NotInVersion leaves a test out; the student's is an error."""
+    body = '    """Compute ``x.reshape(N, D) @ w + b`` for x of shape (N, d_1, ..., d_k)."""\n'
+    result = graded_solution(tmp_path / "dodge", {"layers": (
+        body, body + "    class NotInVersion(LookupError):\n        pass\n\n"
+                     "    raise NotInVersion('not part of this version')\n")})
+    affine = [t for t in result.tests if t.name.startswith("test_layers.py::test_affine_forward")]
+    assert affine and all(t.status != "passed" and t.max_score > 0 for t in affine)

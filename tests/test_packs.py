@@ -243,3 +243,11 @@ def _files(folder: Path, names: list[str]) -> Path:
         (folder / name).parent.mkdir(parents=True, exist_ok=True)
         (folder / name).write_text("")
     return folder
+
+
+def test_versions_that_tie_with_no_base_among_them_are_for_staff_to_choose(tmp_path):
+    packs = [p for p in find_packs(create_plugin_manager(entry_points=False)).values()
+             if p.name in ("cs231n_2017", "cs231n_2018")]
+    canonical = ["cs231n/layers.py", "cs231n/optim.py", "cs231n/classifiers/fc_net.py"]
+    with pytest.raises(PackChoiceError, match="several packs fit it equally well"):
+        detect_pack([_files(tmp_path / "s", canonical)], packs)

@@ -154,14 +154,19 @@ def supply_given(pack: AssignmentPack, course_root: Path, root: Path,
         parts = Path(files[rel]).parts
         where = Path(package, *parts[1:]) if parts[0] == pack.package else Path(*parts)
         out = root / where
-        if out.is_file():
+        if out.is_file() and not out.is_symlink():
             why = _unparsable(out)
             if why is None:
                 continue
+        elif out.exists() or out.is_symlink():
+            continue  # a folder or link of that name is the submission's: its imports say so
         else:
             why = "missing"
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(starter_text(pack, source, rel, files), encoding="utf-8")
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(starter_text(pack, source, rel, files), encoding="utf-8")
+        except (FileExistsError, NotADirectoryError):
+            continue  # a file where the course has a folder: left as the submission has it
         supplied[where.as_posix()] = why
     return supplied
 
