@@ -248,8 +248,9 @@ def grading_digest(pack: AssignmentPack, options: GradingOptions) -> str:
 
     course = options.course_root
     material = {
-        "pack": content_digest(pack.path),
-        "hidden": content_digest(pack.hidden_tests(course)) if course else "",
+        "pack": [content_digest(folder) for _, folder in pack.chain],
+        "hidden": [content_digest(course / "hidden_tests" / name)
+                   for name, _ in pack.chain] if course else "",
         "reference": content_digest(course / "reference") if course else "",
         "gradekit": content_digest(Path(gradekit.__file__).parent),
         "options": [sorted(options.visibility), options.notebooks, options.sandbox],

@@ -91,14 +91,15 @@ def test_folders(pack: AssignmentPack, options: GradingOptions) -> list[Path]:
     visible-only one. Without a course root there are none to find (a library caller's own
     pack); class grading (:mod:`gradekit.batch`) insists on the course.
     """
-    folders = [pack.visible_tests]
+    folders = pack.visible_test_paths()
     if wants_hidden_tests(options) and options.course_root is not None:
-        hidden = pack.hidden_tests(options.course_root)
-        if not hidden.is_dir():
+        hidden = pack.hidden_test_paths(options.course_root)
+        if not hidden:
+            where = pack.hidden_tests(options.course_root)
             raise PackError(f"the hidden tests of pack {pack.name!r} are missing: there is no "
-                            f"folder {hidden}; restore it (grading without it would give "
+                            f"folder {where}; restore it (grading without it would give "
                             "visible-only grades)")
-        folders.append(hidden)
+        folders += hidden
     return folders
 
 
@@ -142,6 +143,10 @@ def grade_submission(path: Path, pack: AssignmentPack, options: GradingOptions,
         pm = create_plugin_manager(options.course_root)
         findings += _version_findings(pack, submission, pm)
         rubric = make_rubric(pm, pack.rubric) if pack.rubric is not None else None
+        note = pack.data.get("accuracy", {}).get("note")
+        if rubric is not None and note:  # which of a handout's targets is graded, in words
+            rubric = replace(rubric, description=f"{rubric.description}; {note}")
+        rubrics = {name: make_rubric(pm, spec) for name, spec in pack.rubrics.items()}
 
         with ExitStack() as running:
             confinement = running.enter_context(_confinement(pack, submission, options))
@@ -164,10 +169,12 @@ def grade_submission(path: Path, pack: AssignmentPack, options: GradingOptions,
                                assignment=pack.name, part_points=pack.part_points,
                                part_titles=pack.part_titles,
                                rubric=rubric, notebooks=notebooks, output=client.capture,
-                               show_output=options.show_output, version=Version.of(pack))
+                               show_output=options.show_output, version=Version.of(pack),
+                               rubrics=rubrics)
             timings.tests = time.perf_counter() - clock
             output = client.output()
             result.notebooks = _notebook_reports(pack, submission.id, notebooks, result, options)
+        result.not_applicable = dict(pack.not_applicable)
         result.findings = findings + result.findings + _data_findings(result)
         if output:
             result.findings.append(Finding("output", _tail(output)))
@@ -324,7 +331,8 @@ def failed_row(submission: str, pack: AssignmentPack,
     and the findings say why."""
     return SubmissionResult(submission=submission, assignment=pack.name,
                             findings=list(findings), part_points=pack.part_points,
-                            part_titles=pack.part_titles)
+                            part_titles=pack.part_titles,
+                            not_applicable=dict(pack.not_applicable))
 
 
 def needs_attention(result: SubmissionResult) -> bool:

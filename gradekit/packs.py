@@ -72,14 +72,14 @@ class NotebookSpec:
 KEYS: dict[str, frozenset[str]] = {
     "": frozenset({"name", "title", "description", "extends", "api", "package", "modules",
                    "release", "conventions", "components", "parts", "notebooks", "accuracy",
-                   "limits", "waivers"}),
-    "release": frozenset({"given", "layout"}),
+                   "limits", "waivers", "not_applicable"}),
+    "release": frozenset({"given", "layout", "pinned"}),
     "components": frozenset({"given", "absent"}),
     "conventions": frozenset({"dropout_p", "state_keys", "adam_first_t", "keywords", "shapes",
                               "regularization", "weight_init"}),
     "parts": frozenset({"name", "title", "points"}),
     "notebooks": frozenset({"path", "cell_timeout", "timeout", "artifacts"}),
-    "accuracy": frozenset({"rubric", "held_out"}),
+    "accuracy": frozenset({"rubric", "held_out", "note", "rubrics"}),
     "limits": frozenset({"call_timeout", "submission_timeout", "memory_mb", "cpu_seconds",
                          "disk_mb", "processes"}),
 }
@@ -113,11 +113,14 @@ class AssignmentPack:
     given_components: tuple[str, ...] = ()  # the course gave them: never charged
     absent_components: tuple[str, ...] = ()  # not part of this version: their tests do not run
     lineage: tuple[tuple[str, Path], ...] = ()  # (name, folder): this pack, then its bases
+    pinned: tuple[str, ...] = ()  # given files graded from the course's copy, always
+    not_applicable: dict[str, str] = field(default_factory=dict)  # part -> why it is not here
+    rubrics: dict[str, Any] = field(default_factory=dict)  # more accuracy rubrics, by name
     data: dict[str, Any] = field(default_factory=dict, repr=False)  # the merged toml
 
     def _first(self, relative: str) -> Path:
         """``relative`` inside the nearest folder of the lineage that has it."""
-        for _, folder in self.lineage or ((self.name, self.path),):
+        for _, folder in self.chain:
             if (folder / relative).exists():
                 return folder / relative
         return self.path / relative
@@ -138,8 +141,7 @@ class AssignmentPack:
         return self.visible_tests / "goldens.npz"
 
     def _course_folder(self, course_root: Path, kind: Path) -> Path:
-        names = [name for name, _ in self.lineage] or [self.name]
-        for name in names:
+        for name, _ in self.chain:
             if (course_root / kind / name).is_dir():
                 return course_root / kind / name
         return course_root / kind / self.name
@@ -147,6 +149,21 @@ class AssignmentPack:
     def hidden_tests(self, course_root: Path) -> Path:
         """Instructor-only tests of this pack (or of the pack it extends) in the course."""
         return self._course_folder(course_root, Path("hidden_tests"))
+
+    def visible_test_paths(self) -> list[Path]:
+        """The visible tests of the whole lineage (see :func:`overlay`)."""
+        return overlay([folder / "tests" for _, folder in self.chain])
+
+    def hidden_test_paths(self, course_root: Path) -> list[Path]:
+        """The course's hidden tests of the whole lineage (see :func:`overlay`): a pack that
+        adds components to its base (conv layers to the fully-connected nets) adds its own
+        tests and keeps the base's."""
+        return overlay([course_root / "hidden_tests" / name for name, _ in self.chain])
+
+    @property
+    def chain(self) -> tuple[tuple[str, Path], ...]:
+        """:attr:`lineage`, or the pack alone when it was built without one."""
+        return self.lineage or ((self.name, self.path),)
 
     def solution_notebooks(self, course_root: Path) -> Path:
         """Where the solution versions of the pack's notebooks live (instructor material)."""
@@ -165,8 +182,9 @@ class AssignmentPack:
 
     @property
     def part_points(self) -> dict[str, float]:
-        """Declared points per part, as the harness scales parts by them."""
-        return {p.name: p.points for p in self.parts}
+        """Declared points per part, as the harness scales parts by them; a part that is not
+        applicable in this version is worth nothing, whatever a test of it would earn."""
+        return {p.name: p.points for p in self.parts} | dict.fromkeys(self.not_applicable, 0.0)
 
     @property
     def part_titles(self) -> dict[str, str]:
@@ -217,6 +235,20 @@ class AssignmentPack:
             raise PackError(f"{file}: each [[notebooks]] entry needs a 'path', and numbers "
                             f"for 'timeout' and 'cell_timeout' ({exc})") from exc
         components = data.get("components", {})
+        release = data.get("release", {})
+        not_applicable = data.get("not_applicable", {})
+        if not all(isinstance(v, str) and v for v in not_applicable.values()) or any(
+                p.name in not_applicable for p in parts):
+            raise PackError(f"{file}: '[not_applicable]' maps a part that this version lacks "
+                            "(not one of its [[parts]]) to why, e.g. dropout = \"part 2\"")
+        given = strings(release, "given", "release")
+        pinned = strings(release, "pinned", "release")
+        if set(pinned) - set(given):
+            raise PackError(f"{file}: 'release.pinned' may only name given files; "
+                            f"{sorted(set(pinned) - set(given))[0]} is not in release.given")
+        rubrics = data.get("accuracy", {}).get("rubrics", {})
+        if not isinstance(rubrics, dict):
+            raise PackError(f"{file}: 'accuracy.rubrics' must be a table of name = rubric")
         return cls(
             name=str(data.get("name", path.name)),
             title=need("title", str),
@@ -225,8 +257,8 @@ class AssignmentPack:
             package=need("package", str),
             modules={str(k): str(v) for k, v in need("modules", dict).items()},
             parts=parts,
-            given=strings(data.get("release", {}), "given", "release"),
-            layout={str(k): str(v) for k, v in data.get("release", {}).get("layout", {}).items()},
+            given=given,
+            layout={str(k): str(v) for k, v in release.get("layout", {}).items()},
             conventions=dict(data.get("conventions", {})),
             limits=dict(data.get("limits", {})),
             notebooks=notebooks,
@@ -236,6 +268,9 @@ class AssignmentPack:
             given_components=strings(components, "given", "components"),
             absent_components=strings(components, "absent", "components"),
             lineage=tuple(lineage),
+            pinned=pinned,
+            not_applicable={str(k): v for k, v in not_applicable.items()},
+            rubrics=dict(rubrics),
             data=data,
         )
 
@@ -324,6 +359,25 @@ def _read_lineage(path: Path) -> tuple[dict[str, Any], list[tuple[str, Path]]]:
     data["extends"] = chain[0][0].get("extends")
     lineage = [(layer.get("name", folder.name), folder) for layer, folder in chain]
     return data, lineage
+
+
+def overlay(folders: Iterable[Path]) -> list[Path]:
+    """The test folders of a lineage, nearest first, as the paths to run.
+
+    Every folder that exists runs with its own ``conftest.py``; a test module
+    (``test_*.py``) of a nearer folder replaces the module at the same place in a base
+    folder, whose other modules still run (then the base is given as its files).
+    """
+    paths: list[Path] = []
+    seen: set[Path] = set()
+    for folder in folders:
+        if not folder.is_dir():
+            continue
+        modules = sorted(f.relative_to(folder) for f in folder.rglob("test_*.py"))
+        kept = [m for m in modules if m not in seen]
+        paths += [folder] if kept == modules else [folder / m for m in kept]
+        seen.update(modules)
+    return paths
 
 
 class CoursePacks:

@@ -41,14 +41,22 @@ class Keyword:
     ``name`` is the version's keyword; ``values`` maps canonical values (``None`` written as
     ``"none"``) to the version's (``{"batchnorm": True, "none": False}``), and a canonical
     value it does not list is not in the version; ``dropout`` marks a keep probability the
-    version writes in its own dropout reading (keep, or drop = 1 - keep).
+    version writes in its own dropout reading (keep, or drop = 1 - keep); ``only`` lists the
+    canonical values the version has at all (``normalization`` only ``None`` in a course
+    without normalization), passed on as they are.
     """
 
     name: str
     values: Mapping[str, Any] | None = None
     dropout: bool = False
+    only: tuple[Any, ...] | None = None
 
     def translate(self, value: Any, reading: str, component: str, canonical: str) -> Any:
+        if self.only is not None and value not in self.only:
+            shown = ", ".join("None" if v is None else repr(v) for v in self.only)
+            raise NotInVersion(f"{canonical}={value!r} is not part of this version's "
+                               f"{component.rsplit('.', 1)[-1]} (it only has {canonical}="
+                               f"{shown})", component)
         if self.dropout:
             return value if reading == "keep" else 1 - value
         if self.values is None:
@@ -116,12 +124,14 @@ class Version:
 def _keyword(component: str, canonical: str, spec: Any) -> Keyword:
     if isinstance(spec, str):
         return Keyword(spec)
+    if isinstance(spec, Mapping) and isinstance(spec.get("only"), list) and set(spec) == {"only"}:
+        return Keyword(canonical, only=tuple(None if v == "none" else v for v in spec["only"]))
     if isinstance(spec, Mapping) and isinstance(spec.get("as"), str):
         values = spec.get("values")
         return Keyword(spec["as"], dict(values) if values is not None else None,
                        bool(spec.get("dropout", False)))
-    raise ValueError(f"conventions.keywords.{component}.{canonical} must be a keyword name or "
-                     "a table {{ as = \"name\", values = {{...}} }}")
+    raise ValueError(f"conventions.keywords.{component}.{canonical} must be a keyword name, "
+                     "a table {{ as = \"name\", values = {{...}} }} or {{ only = [...] }}")
 
 
 class Dialect:

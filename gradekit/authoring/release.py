@@ -146,7 +146,8 @@ def supply_given(pack: AssignmentPack, course_root: Path, root: Path,
     """Write into the submission at ``root`` (its package installed as ``package``) each
     file the course gave that it lacks, or whose copy Python cannot even parse, as the
     release has it; return each path written with why. A repository that commits only the
-    files its student edited still imports, and a broken copy of given code costs nothing."""
+    files its student edited still imports, and a broken copy of given code costs nothing.
+    A ``pinned`` file is the course's copy whatever the submission's says."""
     source = reference_package(pack, course_root)
     files = placement(pack)
     supplied = {}
@@ -154,17 +155,21 @@ def supply_given(pack: AssignmentPack, course_root: Path, root: Path,
         parts = Path(files[rel]).parts
         where = Path(package, *parts[1:]) if parts[0] == pack.package else Path(*parts)
         out = root / where
+        text = starter_text(pack, source, rel, files)
         if out.is_file() and not out.is_symlink():
             why = _unparsable(out)
+            if why is None and rel in pack.pinned and out.read_bytes() != text.encode():
+                why = "the course's copy is always graded"
             if why is None:
                 continue
+            out.unlink()  # written anew: never through a hard link to a file elsewhere
         elif out.exists() or out.is_symlink():
             continue  # a folder or link of that name is the submission's: its imports say so
         else:
             why = "missing"
         try:
             out.parent.mkdir(parents=True, exist_ok=True)
-            out.write_text(starter_text(pack, source, rel, files), encoding="utf-8")
+            out.write_text(text, encoding="utf-8")
         except (FileExistsError, NotADirectoryError):
             continue  # a file where the course has a folder: left as the submission has it
         supplied[where.as_posix()] = why
@@ -200,15 +205,40 @@ def build_release(pack: AssignmentPack, course_root: Path, out: Path) -> Path:
     """Write the whole student bundle of ``pack`` to ``out`` (which must not exist)."""
     if out.exists() and any(out.iterdir()):
         raise ReleaseError(f"{out} is not empty: choose a new folder for the release")
-    if not pack.goldens.is_file():
-        raise ReleaseError(f"{pack.goldens} is missing: run 'gradekit author goldens "
-                           f"{pack.name}' first")
+    for name, folder in pack.chain:
+        if (folder / "tests" / "golden_cases.py").is_file() and not (
+                folder / "tests" / "goldens.npz").is_file():
+            raise ReleaseError(f"{folder / 'tests' / 'goldens.npz'} is missing: run "
+                               f"'gradekit author goldens {name}' first")
     out.mkdir(parents=True, exist_ok=True)
     build_starter(pack, course_root, out)
     (out / PACK_FILE).write_text(release_toml(pack), encoding="utf-8")
-    shutil.copytree(pack.visible_tests, out / "tests",
-                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    copy_visible_tests(pack, out / "tests")
     return out
+
+
+def copy_visible_tests(pack: AssignmentPack, dest: Path) -> None:
+    """The visible tests of ``pack``'s lineage into one folder: the nearest pack's tests at
+    the top, a base's in a subfolder of its name, without the modules a nearer pack replaces
+    (:func:`gradekit.packs.overlay`), so ``gradekit check`` runs them as the grader does."""
+    paths = pack.visible_test_paths()
+    top = None
+    for name, folder in pack.chain:
+        tests = folder / "tests"
+        kept = {p for p in paths if p == tests or p.parent.is_relative_to(tests)}
+        if not kept:
+            continue
+
+        def ignore(where: str, names: list[str], tests=tests, kept=kept) -> set[str]:
+            dropped = {n for n in names if n in ("__pycache__", ".pytest_cache")
+                       or n.endswith(".pyc")}
+            if tests not in kept:
+                dropped |= {n for n in names if n.startswith("test_") and n.endswith(".py")
+                            and Path(where, n) not in kept}
+            return dropped
+
+        top = top or tests
+        shutil.copytree(tests, dest if tests == top else dest / name, ignore=ignore)
 
 
 def release_toml(pack: AssignmentPack) -> str:

@@ -37,7 +37,7 @@ import numbers
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -168,6 +168,14 @@ class Credit:
         return fraction
 
 
+class _Rubrics(dict):
+    """Named rubrics; a name the pack lacks is an error that says where to declare it."""
+
+    def __missing__(self, name: str) -> Rubric:
+        raise LookupError(f"this assignment declares no accuracy rubric {name!r}; add it to "
+                          f"the pack as [accuracy.rubrics] {name} = {{ kind = ..., ... }}")
+
+
 @contextmanager
 def deadline(seconds: float | None) -> Iterator[None]:
     """Raise :class:`TestTimeout` in the block after ``seconds`` of wall-clock time.
@@ -244,6 +252,7 @@ class GradekitPlugin:
         notebooks: SubmissionNotebooks | None = None,
         output: PrintedOutput | None = None,
         version: Version | None = None,
+        rubrics: Mapping[str, Rubric] | None = None,
     ) -> None:
         if isinstance(visibilities, str):
             visibilities = (visibilities,)
@@ -256,6 +265,7 @@ class GradekitPlugin:
         self.default_timeout = default_timeout
         self.roots = [Path(r).resolve() for r in roots]
         self.pack_rubric = rubric
+        self.pack_rubrics = dict(rubrics or {})
         self.notebooks = notebooks
         self.output = output
         self.pack_version = version or Version()
@@ -389,6 +399,12 @@ class GradekitPlugin:
             raise LookupError("this assignment declares no accuracy rubric; add one to the "
                               "pack (e.g. rubric = \"min(floor((X - 32%)) / 23%, 1)\")")
         return self.pack_rubric
+
+    @pytest.fixture
+    def rubrics(self) -> Mapping[str, Rubric]:
+        """The pack's further accuracy rubrics by name (``[accuracy.rubrics]``), for tests
+        of more than one trained model: ``rubrics["conv_one_epoch"]``."""
+        return _Rubrics(self.pack_rubrics)
 
     @pytest.fixture
     def notebook(self, request: pytest.FixtureRequest) -> SubmissionNotebooks:

@@ -179,6 +179,7 @@ class SubmissionResult:
     part_points: dict[str, float] = field(default_factory=dict)
     notebooks: list[NotebookReport] = field(default_factory=list)
     part_titles: dict[str, str] = field(default_factory=dict)  # from the pack, for feedback
+    not_applicable: dict[str, str] = field(default_factory=dict)  # part -> why, worth nothing
     graded_at: str = field(default_factory=_now)  # ISO 8601, when the result was made
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -211,7 +212,9 @@ class SubmissionResult:
             "max_score": self.max_score,
             "duration": self.duration,
             "graded_at": self.graded_at,
-            "parts": {name: {**total.to_dict(), **_title(self.part_titles, name)}
+            "parts": {name: {**total.to_dict(), **_title(self.part_titles, name),
+                             **({"not_applicable": self.not_applicable[name]}
+                                if name in self.not_applicable else {})}
                       for name, total in self.parts.items()},
             "tests": [t.to_dict() for t in self.tests],
             "findings": [f.to_dict() for f in self.findings],
@@ -234,6 +237,9 @@ class SubmissionResult:
             part_titles={name: part["title"] for name, part in data.get("parts", {}).items()
                          if part.get("title")},
             graded_at=data.get("graded_at", ""),
+            not_applicable={name: part["not_applicable"]
+                            for name, part in data.get("parts", {}).items()
+                            if part.get("not_applicable")},
         )
 
     def title_of(self, part: str) -> str:

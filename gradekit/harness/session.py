@@ -131,12 +131,14 @@ def run_tests(
     output: PrintedOutput | None = None,
     show_output: bool = False,
     version: Version | None = None,
+    rubrics: Mapping[str, Rubric] | None = None,
 ) -> SubmissionResult:
     """Run the tests under ``test_paths`` against the components ``pm`` provides.
 
     ``visibility`` selects which tests run (``"visible"`` for a student's own check).
     ``part_points`` are the parts' points a pack declares (``part_titles`` their titles)
-    and ``rubric`` its accuracy rubric (the ``rubric`` fixture), ``notebooks`` the executed
+    and ``rubric`` its accuracy rubric (the ``rubric`` fixture; ``rubrics`` its named further
+    ones), ``notebooks`` the executed
     notebooks (the ``notebook`` fixture), ``output`` what the student's code prints (kept
     beside each test), ``version`` the pack version whose API the student wrote to (see
     :mod:`gradekit.versions`). Raises :class:`TestSuiteError` when a test module cannot be
@@ -149,7 +151,8 @@ def run_tests(
                                 "pass the folders or files holding the test modules")
     plugin = GradekitPlugin(pm, api=api, visibilities=visibility,
                             default_timeout=default_timeout, roots=paths, rubric=rubric,
-                            notebooks=notebooks, output=output, version=version)
+                            notebooks=notebooks, output=output, version=version,
+                            rubrics=rubrics)
     start = time.perf_counter()
     with _without_pytest_environment():
         for root, inside in _sessions(paths).items():

@@ -1,27 +1,29 @@
 """Layer "sandwiches": common stacks of reference layers as one forward/backward pair.
 
-Each sandwich only chains functions from :mod:`reference.cs231n.layers`; its cache is
-the tuple of the inner caches, unwound in reverse by the backward pass. The conv
-sandwiches use the naive conv and pool layers so they do not depend on the
-compiled fast layers.
+Each sandwich only chains layer functions; its cache is the tuple of the inner caches,
+unwound in reverse by the backward pass. The conv sandwiches use the fast conv and pool
+layers (:mod:`gradekit.fast_layers`, as the course's given ``layer_utils.py`` does), so a
+ThreeLayerConvNet trains at notebook scale; the naive layers stay the student's task.
 """
 
 from typing import Any
 
 import numpy as np
 
+from .fast_layers import (
+    conv_backward_fast,
+    conv_forward_fast,
+    max_pool_backward_fast,
+    max_pool_forward_fast,
+)
 from .layers import (
     Cache,
     affine_backward,
     affine_forward,
     batchnorm_backward_alt,
     batchnorm_forward,
-    conv_backward_naive,
-    conv_forward_naive,
     layernorm_backward,
     layernorm_forward,
-    max_pool_backward_naive,
-    max_pool_forward_naive,
     relu_backward,
     relu_forward,
     spatial_batchnorm_backward,
@@ -87,7 +89,7 @@ def conv_relu_forward(
     x: np.ndarray, w: np.ndarray, b: np.ndarray, conv_param: dict[str, int]
 ) -> tuple[np.ndarray, Cache]:
     """conv -> ReLU."""
-    a, conv_cache = conv_forward_naive(x, w, b, conv_param)
+    a, conv_cache = conv_forward_fast(x, w, b, conv_param)
     out, relu_cache = relu_forward(a)
     return out, (conv_cache, relu_cache)
 
@@ -95,7 +97,7 @@ def conv_relu_forward(
 def conv_relu_backward(dout: np.ndarray, cache: Cache) -> Grads:
     """Return ``(dx, dw, db)`` for :func:`conv_relu_forward`."""
     conv_cache, relu_cache = cache
-    return conv_backward_naive(relu_backward(dout, relu_cache), conv_cache)
+    return conv_backward_fast(relu_backward(dout, relu_cache), conv_cache)
 
 
 def conv_relu_pool_forward(
@@ -107,14 +109,14 @@ def conv_relu_pool_forward(
 ) -> tuple[np.ndarray, Cache]:
     """conv -> ReLU -> max pool."""
     a, conv_relu_cache = conv_relu_forward(x, w, b, conv_param)
-    out, pool_cache = max_pool_forward_naive(a, pool_param)
+    out, pool_cache = max_pool_forward_fast(a, pool_param)
     return out, (conv_relu_cache, pool_cache)
 
 
 def conv_relu_pool_backward(dout: np.ndarray, cache: Cache) -> Grads:
     """Return ``(dx, dw, db)`` for :func:`conv_relu_pool_forward`."""
     conv_relu_cache, pool_cache = cache
-    return conv_relu_backward(max_pool_backward_naive(dout, pool_cache), conv_relu_cache)
+    return conv_relu_backward(max_pool_backward_fast(dout, pool_cache), conv_relu_cache)
 
 
 def conv_bn_relu_forward(
@@ -127,7 +129,7 @@ def conv_bn_relu_forward(
     bn_param: dict[str, Any],
 ) -> tuple[np.ndarray, Cache]:
     """conv -> spatial batchnorm -> ReLU."""
-    a, conv_cache = conv_forward_naive(x, w, b, conv_param)
+    a, conv_cache = conv_forward_fast(x, w, b, conv_param)
     an, bn_cache = spatial_batchnorm_forward(a, gamma, beta, bn_param)
     out, relu_cache = relu_forward(an)
     return out, (conv_cache, bn_cache, relu_cache)
@@ -138,5 +140,5 @@ def conv_bn_relu_backward(dout: np.ndarray, cache: Cache) -> NormGrads:
     conv_cache, bn_cache, relu_cache = cache
     dan = relu_backward(dout, relu_cache)
     da, dgamma, dbeta = spatial_batchnorm_backward(dan, bn_cache)
-    dx, dw, db = conv_backward_naive(da, conv_cache)
+    dx, dw, db = conv_backward_fast(da, conv_cache)
     return dx, dw, db, dgamma, dbeta

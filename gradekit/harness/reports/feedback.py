@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from gradekit.harness.results import SubmissionResult, TestResult
 
 NO_TEST = "no test of this part ran"
+NOT_APPLICABLE = "not applicable in this version"
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,9 @@ def line_items(result: SubmissionResult) -> list[LineItem]:
         for test in members:
             score, max_score = total.points_of(test)
             items.append(LineItem(part, describe(test.name), score, max_score, test))
-        if not members or total.scale == 0:  # the part's points, carried by no test
+        if part in result.not_applicable:
+            items.append(LineItem(part, f"{NOT_APPLICABLE}: {result.not_applicable[part]}",
+                                  0.0, 0.0))
+        elif not members or total.scale == 0:  # the part's points, carried by no test
             items.append(LineItem(part, NO_TEST, total.score, total.max_score))
     return items

@@ -20,7 +20,7 @@ import json
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from gradekit.harness.reports.feedback import NO_TEST, line_items, points
+from gradekit.harness.reports.feedback import line_items, points
 from gradekit.harness.results import SubmissionResult, TestResult
 
 
@@ -54,7 +54,7 @@ def to_gradescope(result: SubmissionResult, *, stdout_visibility: str = "hidden"
             "status": "passed" if item.passed else "failed",
             "name": f"{result.title_of(item.part)}: {item.description}",
             "number": f"{part_numbers[item.part]}.{counters[item.part]}",
-            "output": _output(test) if test is not None else NO_TEST,
+            "output": _output(test) if test is not None else item.description,
             "tags": [item.part],
             "visibility": test.visibility if test is not None else "visible",
         })

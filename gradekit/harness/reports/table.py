@@ -58,6 +58,10 @@ def submission_detail(result: SubmissionResult) -> Table:
     table.add_column("status")
     table.add_column("why", overflow="fold")
     for part, total in result.parts.items():
+        if part in result.not_applicable:
+            _add_row(table, Text(part, style="dim"), "–", "not applicable",
+                     result.not_applicable[part])
+            continue
         _add_row(table, Text(part, style="bold"), _points(total.score, total.max_score),
                  f"{total.passed}/{total.tests} passed", "")
         failures = [t for t in result.failures() if t.part == part]

@@ -33,7 +33,7 @@ class KinkMargin:
     def assert_wider_than(self, distance: float) -> None:
         assert self.value != np.inf, (
             "no ReLU or max-pool input was recorded: the model no longer calls relu_forward / "
-            "max_pool_forward_naive through reference.cs231n.layer_utils; update kink_margin")
+            "max_pool_forward_fast through reference.cs231n.layer_utils; update kink_margin")
         assert self.value > distance, (
             f"an input lies {self.value:.1e} from a ReLU kink or max-pool tie, within "
             f"{distance:.1e}: choose another seed")
@@ -43,7 +43,7 @@ class KinkMargin:
 def kink_margin(monkeypatch: pytest.MonkeyPatch) -> KinkMargin:
     margin = KinkMargin()
     relu_forward = layer_utils.relu_forward
-    max_pool_forward = layer_utils.max_pool_forward_naive
+    max_pool_forward = layer_utils.max_pool_forward_fast
 
     def recording_relu(x):
         margin.see(np.abs(x).min())
@@ -63,7 +63,7 @@ def kink_margin(monkeypatch: pytest.MonkeyPatch) -> KinkMargin:
         return max_pool_forward(x, pool_param)
 
     monkeypatch.setattr(layer_utils, "relu_forward", recording_relu)
-    monkeypatch.setattr(layer_utils, "max_pool_forward_naive", recording_pool)
+    monkeypatch.setattr(layer_utils, "max_pool_forward_fast", recording_pool)
     return margin
 
 
