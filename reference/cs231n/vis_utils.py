@@ -9,7 +9,7 @@ def visualize_grid(Xs: np.ndarray, ubound: float = 255.0, padding: int = 1) -> n
     """Tile ``Xs`` (N, H, W, C) into one (G, G, C) image, each tile scaled to [0, ubound]
     on its own and ``padding`` pixels apart, as ``plt.imshow(grid.astype('uint8'))`` shows."""
     N, H, W, C = Xs.shape
-    side = int(ceil(sqrt(N)))
+    side = ceil(sqrt(N))
     size = side * (H + padding) - padding, side * (W + padding) - padding
     grid = np.zeros((*size, C))
     for index, image in enumerate(Xs):
