@@ -133,10 +133,9 @@ class Components:
         standins = {}
         for other in self.names():
             if other.rsplit(".", 1)[0] != own and other in available:
-                standins[other] = _lazy(reference, dialect, other)
+                standins[other] = _lazy(reference, dialect, other, self._stood_in)
         if "layers.dropout_forward" in standins:
             dialect.student_reading()  # asks the student's layer now, never mid-call
-        self._stood_in.update(standins)
         return with_standins(student, standins) if standins else student
 
     def raw(self, name: str) -> Any:
@@ -180,10 +179,13 @@ class Components:
         return f"Components(api={self.api!r}, source={self.source!r})"
 
 
-def _lazy(reference: Components, dialect: Dialect, name: str) -> Callable[..., Any]:
-    """The reference's ``name`` in the course's API, looked up when first called."""
+def _lazy(reference: Components, dialect: Dialect, name: str,
+          answered: set[str]) -> Callable[..., Any]:
+    """The reference's ``name`` in the course's API, looked up when first called; a call
+    adds ``name`` to ``answered`` (a stand-in never called told the submission nothing)."""
 
     def call(*args: Any, **kwargs: Any) -> Any:
+        answered.add(name)
         return dialect.course(name, reference.raw(name))(*args, **kwargs)
 
     return call

@@ -1,6 +1,7 @@
 """Resolution of component names from the impl / ref / mixed sources."""
 
 import pluggy
+import numpy as np
 import pytest
 
 from gradekit.components import Components, MissingComponent
@@ -90,7 +91,10 @@ def test_isolated_never_grades_what_it_had_the_reference_answer_for(pm):
     isolated = Components(source="isolated", pm=pm)
     isolated.raw = lambda name: RemoteObject(Requester(), name)  # as a sandboxed submission
     isolated.names = lambda: ["layers.affine_forward", "classifiers.fc_net.FullyConnectedNet"]
-    isolated.get("classifiers.fc_net.FullyConnectedNet")  # affine_forward stood in
+    net = isolated.get("classifiers.fc_net.FullyConnectedNet")
+    isolated.get("layers.affine_forward")  # declared as a stand-in, never called: gradable
+    standins = object.__getattribute__(net, "_client").standins
+    standins["layers.affine_forward"](np.ones((1, 2)), np.ones((2, 3)), np.zeros(3))
     with pytest.raises(MissingComponent, match="stood in for by the reference") as raised:
         isolated.get("layers.affine_forward")
     assert not raised.value.known  # a mistake in the tests, not the student's
