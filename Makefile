@@ -16,8 +16,9 @@ $(STAMP): $(SOURCES)
 
 demo: $(STAMP)
 	$(BIN)/python examples/demo.py
-	$(BIN)/python examples/submissions.py
-	$(BIN)/gradekit grade examples/submissions --timings --out examples/graded
+	$(BIN)/python -m examples.submissions
+	$(BIN)/gradekit grade examples/submissions/fc_nets --timings --out examples/graded/fc_nets
+	$(BIN)/gradekit grade examples/submissions/conv_nets --timings --out examples/graded/conv_nets
 
 test: $(STAMP)
 	$(BIN)/ruff check .
@@ -28,6 +29,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/conv.py
+	$(BIN)/python benchmarks/cnn_epoch.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info gradekit/fast_layers/*.so gradekit/fast_layers/*.c

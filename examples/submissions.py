@@ -1,17 +1,21 @@
-"""Write the example submissions of the fc_nets pack to ``examples/submissions/``.
+"""Write the example submissions of the fc_nets and conv_nets packs to ``examples/submissions/``.
+
+For each pack:
 
 * ``correct``: the reference solution as a student would hand it in;
 * ``starter``: the untouched starter code;
-* ``buggy``:   the correct code with six bugs students really make (from the course
-  notebooks): an off-by-one SVM loss, a regulariser without its 0.5, Adam's step counter
-  incremented after the bias correction, batchnorm never switched to test mode
-  (``bn_param[mode]``), a ReLU backward pass that writes into ``dout``, and dropout's ``p``
-  read as the drop probability.
+* ``buggy``:   the correct code with bugs students really make, one per part at most.
+  fc_nets (from the course notebooks): an off-by-one SVM loss, a regulariser without its
+  0.5, Adam's step counter incremented after the bias correction, batchnorm never switched
+  to test mode (``bn_param[mode]``), a ReLU backward pass that writes into ``dout``, and
+  dropout's ``p`` read as the drop probability. conv_nets: a naive convolution that ignores
+  its stride, a max-pool backward pass that gives every tied maximum the whole gradient,
+  and a ThreeLayerConvNet whose loss counts the regulariser twice.
 
-All three are generated from the reference, so they cannot drift from it: each bug is a
-text substitution that must match exactly once. The pack's notebooks come along from the
-release functions: the solution notebook for ``correct`` and ``buggy``, the student one for
-``starter``.
+All are generated from the reference, so they cannot drift from it: each bug is a text
+substitution that must match exactly once. The pack's notebooks come along from the
+release functions: the solution notebooks for ``correct`` and ``buggy``, the student ones
+for ``starter``.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import shutil
 import sys
 from pathlib import Path
 
+from examples.versions import MUTANTS
 from gradekit.authoring.release import build_starter
 from gradekit.course import find_course_root
 from gradekit.packs import get_pack
@@ -27,7 +32,7 @@ from gradekit.packs import get_pack
 HERE = Path(__file__).resolve().parent
 
 #: (file in the package, correct text, buggy text, what the bug is)
-BUGS = [
+FC_NETS_BUGS = [
     ("layers.py", "    margins[rows, y] = 0\n", "",
      "svm_loss counts the correct class's own margin (loss off by one)"),
     ("classifiers/regularization.py", "penalty = 0.5 * reg *", "penalty = reg *",
@@ -44,9 +49,28 @@ BUGS = [
 ]
 
 
-def introduce_bugs(package: Path) -> None:
-    """Apply :data:`BUGS` to a correct package in place."""
-    for rel, correct, buggy, what in BUGS:
+#: the conv_nets example's bugs: three of the single-bug mutants of examples/versions.py
+CONV_NETS_MUTANTS = ("conv-ignores-stride", "pool-ties-get-the-whole-gradient",
+                     "cnn-penalty-twice-in-the-loss")
+
+
+def _mutant_bugs(pack_name: str, names: tuple[str, ...]) -> list[tuple[str, str, str, str]]:
+    """The named mutants of :data:`examples.versions.MUTANTS` as :data:`BUGS` entries."""
+    pack = get_pack(pack_name)
+    mutants = {m.name: m for m in MUTANTS if m.version == pack_name}
+    return [(pack.modules[mutants[name].module], correct, buggy, name)
+            for name in names for correct, buggy in mutants[name].edits]
+
+
+CONV_NETS_BUGS = _mutant_bugs("conv_nets", CONV_NETS_MUTANTS)
+
+#: the buggy example's bugs, by pack
+BUGS = {"fc_nets": FC_NETS_BUGS, "conv_nets": CONV_NETS_BUGS}
+
+
+def introduce_bugs(package: Path, bugs: list[tuple[str, str, str, str]] = FC_NETS_BUGS) -> None:
+    """Apply ``bugs`` (see :data:`BUGS`) to a correct package in place."""
+    for rel, correct, buggy, what in bugs:
         path = package / rel
         text = path.read_text(encoding="utf-8")
         if text.count(correct) != 1:
@@ -55,19 +79,21 @@ def introduce_bugs(package: Path) -> None:
         path.write_text(text.replace(correct, buggy), encoding="utf-8")
 
 
-def write_examples(out: Path) -> list[Path]:
-    """(Re)write the three example submissions under ``out``."""
-    pack, root = get_pack("fc_nets"), find_course_root()
+def write_examples(out: Path, pack_name: str = "fc_nets") -> list[Path]:
+    """(Re)write the three example submissions of ``pack_name`` under ``out``."""
+    pack, root = get_pack(pack_name), find_course_root()
     if root is None:
         raise RuntimeError("the examples are generated from the course repository's reference")
     shutil.rmtree(out, ignore_errors=True)
     build_starter(pack, root, out / "correct", keep_solutions=True)
     build_starter(pack, root, out / "starter")
-    introduce_bugs(build_starter(pack, root, out / "buggy", keep_solutions=True))
+    introduce_bugs(build_starter(pack, root, out / "buggy", keep_solutions=True),
+                   BUGS[pack_name])
     return [out / name for name in ("correct", "starter", "buggy")]
 
 
 if __name__ == "__main__":
     target = Path(sys.argv[1]) if len(sys.argv) > 1 else HERE / "submissions"
-    for folder in write_examples(target):
-        print(f"wrote {folder}")
+    for name in BUGS:
+        for folder in write_examples(target / name, name):
+            print(f"wrote {folder}")

@@ -27,7 +27,7 @@ from gradekit.packs import AssignmentPack, find_packs
 from gradekit.versions import Keyword, Version
 
 VERSIONS = ("fc_nets", "cs231n_2016", "cs231n_2017", "cs231n_2018", "cs231n_2020",
-            "cs231n_2021", "cs682", "ucla_hw4")
+            "cs231n_2021", "cs682", "ucla_hw4", "conv_nets")
 
 
 def _course_value(keyword: Keyword, canonical: object, reading: str) -> object:
@@ -178,6 +178,31 @@ MUTANTS = (
     Mutant("relu-backward-in-place", "cs231n_2018", "layers",
            (("    return dout * (cache > 0)\n", "    dout[cache <= 0] = 0\n    return dout\n"),),
            frozenset({"layers"})),
+    # seed 002's conv nets: each bug costs the conv layers or the conv net, never both
+    Mutant("conv-ignores-stride", "conv_nets", "layers",
+           (("top, left = i * stride, j * stride\n        window = x_pad",
+             "top, left = i, j\n        window = x_pad"),), frozenset({"conv"})),
+    Mutant("conv-pads-one-side", "conv_nets", "layers",
+           (("(pad, pad), (pad, pad)))", "(0, 2 * pad), (0, 2 * pad)))"),), frozenset({"conv"})),
+    Mutant("pool-ties-get-the-whole-gradient", "conv_nets", "layers",
+           (("        row, col = np.unravel_index(np.argmax(window), window.shape)\n"
+             "        dx[n, c, top + row, left + col] += dout[n, c, i, j]\n",
+             "        dx[n, c, top : top + ph, left : left + pw] += "
+             "(window == window.max()) * dout[n, c, i, j]\n"),), frozenset({"conv"})),
+    Mutant("conv-dw-overwritten-not-summed", "conv_nets", "layers",
+           (("dw[f] += dout[n, f, i, j]", "dw[f] = dout[n, f, i, j]"),), frozenset({"conv"})),
+    Mutant("conv-db-averaged-over-the-batch", "conv_nets", "layers",
+           (("db = dout.sum(axis=(0, 2, 3))", "db = dout.sum(axis=(0, 2, 3)) / len(dout)"),),
+           frozenset({"conv"})),
+    Mutant("cnn-without-same-padding", "conv_nets", "classifiers.cnn",
+           (('"pad": (filter_size - 1) // 2', '"pad": 0'),), frozenset({"cnn"})),
+    Mutant("cnn-penalty-twice-in-the-loss", "conv_nets", "classifiers.cnn",
+           (("return loss + penalty, grads", "return loss + 2 * penalty, grads"),),
+           frozenset({"cnn"})),
+    Mutant("cnn-reg-read-in-the-constructor", "conv_nets", "classifiers.cnn",
+           (("self.reg = reg", "self.reg = self._reg = reg"),
+            ('("W1", "W2", "W3"), self.reg)', '("W1", "W2", "W3"), self._reg)')),
+           frozenset({"cnn"})),
 )
 
 #: Correct examples in the other reading of a version that allows both: full marks too.

@@ -494,20 +494,21 @@ def best_fit(files: Iterable[str], packs: Iterable[AssignmentPack]) -> Assignmen
     """The one pack that fits ``files`` best (:func:`pack_fit`); ``None`` when no pack's
     module files are there at all or several packs fit equally well.
 
-    Ties are broken by name, never by content: first by the package folder the files sit in
-    (``cs682/``, ``nndl/``), then, among versions of one pack that still tie, by taking the
+    The package folder the files sit in (``CV7062610/``, ``nndl/``) comes first: packs whose
+    package it is are the only candidates when there are any (a CS231n submission that also
+    holds ``cnn.py`` is not the conv-nets course's). Ties are broken by name, never by
+    content: among versions of one pack that still tie, by taking the
     pack they all extend (the grade then hints at the version, see :mod:`gradekit.versions`);
     versions that tie with no base among them are for staff to choose between.
     """
     files = list(files)
-    fits = [(pack_fit(pack, files), pack) for pack in packs]
-    best = max((fit for fit, _ in fits), default=(0, 0))
-    winners = [pack for fit, pack in fits if fit == best]
-    if not best[0]:
-        return None
+    fits = [(fit, pack) for pack in packs if (fit := pack_fit(pack, files))[0]]
     folders = {part for f in files for part in f.split("/")[:-1]}
-    named = [pack for pack in winners if pack.package in folders]
-    winners = named or winners
+    fits = [(fit, pack) for fit, pack in fits if pack.package in folders] or fits
+    if not fits:
+        return None
+    best = max(fit for fit, _ in fits)
+    winners = [pack for fit, pack in fits if fit == best]
     if len({pack.family for pack in winners}) == 1:
         shortest = min(len(pack.lineage) for pack in winners)
         winners = [pack for pack in winners if len(pack.lineage) == shortest]

@@ -1,7 +1,7 @@
 """Resolution of component names from the impl / ref / mixed sources."""
 
-import pluggy
 import numpy as np
+import pluggy
 import pytest
 
 from gradekit.components import Components, MissingComponent

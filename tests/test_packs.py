@@ -251,3 +251,42 @@ def test_versions_that_tie_with_no_base_among_them_are_for_staff_to_choose(tmp_p
     canonical = ["cs231n/layers.py", "cs231n/optim.py", "cs231n/classifiers/fc_net.py"]
     with pytest.raises(PackChoiceError, match="several packs fit it equally well"):
         detect_pack([_files(tmp_path / "s", canonical)], packs)
+
+
+def test_a_cs231n_submission_holding_cnn_py_is_not_the_conv_nets_course(tmp_path):
+    packs = list(find_packs(create_plugin_manager(entry_points=False)).values())
+    canonical = ["cs231n/layers.py", "cs231n/optim.py", "cs231n/classifiers/fc_net.py",
+                 "cs231n/layer_utils.py", "cs231n/classifiers/cnn.py"]
+    assert detect_pack([_files(tmp_path / "s", canonical)], packs).name == "fc_nets"
+    course = [f.replace("cs231n/", "CV7062610/") for f in canonical]
+    assert detect_pack([_files(tmp_path / "t", course)], packs).name == "conv_nets"
+
+
+def test_a_pack_adding_to_its_base_runs_both_tests_a_nearer_module_replacing_the_base_s(
+        tmp_path):
+    base = _pack(tmp_path / "base", MINIMAL)
+    for name in ("test_a.py", "test_b.py", "conftest.py"):
+        _files(base / "tests", [name])
+    version = _pack(tmp_path / "v", 'extends = "base"\n')
+    _files(version / "tests", ["test_b.py", "test_c.py", "golden_cases.py"])
+    pack = AssignmentPack.load(version)
+    assert pack.visible_test_paths() == [version.resolve() / "tests",
+                                         base.resolve() / "tests" / "test_a.py"]
+    course = _files(tmp_path / "course" / "hidden_tests" / "base", ["test_h.py"])
+    assert pack.hidden_test_paths(tmp_path / "course") == [course]
+    assert AssignmentPack.load(base).visible_test_paths() == [base.resolve() / "tests"]
+
+
+def test_not_applicable_parts_are_worth_nothing_and_pinned_files_must_be_given(tmp_path):
+    _pack(tmp_path / "base", MINIMAL)
+    pack = AssignmentPack.load(_pack(tmp_path / "v", 'extends = "base"\n[not_applicable]\n'
+                                     'dropout = "part 2"\n[release]\ngiven = ["a.py"]\n'
+                                     'pinned = ["a.py"]\n'))
+    assert pack.part_points == {"layers": 10.0, "dropout": 0.0}
+    assert pack.not_applicable == {"dropout": "part 2"} and pack.pinned == ("a.py",)
+    with pytest.raises(PackError, match=r"'release\.pinned' may only name given files"):
+        AssignmentPack.load(_pack(tmp_path / "w", 'extends = "base"\n[release]\n'
+                                  'pinned = ["b.py"]\n'))
+    with pytest.raises(PackError, match="not one of its"):
+        AssignmentPack.load(_pack(tmp_path / "x", 'extends = "base"\n[not_applicable]\n'
+                                  'layers = "declared as a part too"\n'))

@@ -123,3 +123,17 @@ def test_a_dropout_stand_in_reads_p_as_the_students_own_layer_does():
         stand_in = Dialect(Version(dropout_p=declared), probe=lambda probed=probed: probed)
         stand_in.course("layers.dropout_forward", forward)(np.ones(2), {"p": 0.7})
         assert seen.pop() == pytest.approx(handed), (declared, probed)
+
+
+def test_a_keyword_the_version_has_only_some_values_of():
+    version = Version.of(type("Pack", (), {
+        "name": "part1", "given_components": (), "absent_components": (), "data": {},
+        "conventions": {"keywords": {"classifiers.fc_net.FullyConnectedNet": {
+            "normalization": {"only": ["none"]}, "dropout_keep_ratio": {"only": [1]}}}}})())
+    build = Dialect(version).student("classifiers.fc_net.FullyConnectedNet", _net)
+    assert build([5], normalization=None, dropout_keep_ratio=1) == {
+        "normalization": None, "dropout_keep_ratio": 1}
+    with pytest.raises(NotInVersion, match=r"only has normalization=None"):
+        build([5], normalization="batchnorm")
+    with pytest.raises(NotInVersion, match=r"dropout_keep_ratio=0.5 is not part"):
+        build([5], dropout_keep_ratio=0.5)

@@ -83,7 +83,8 @@ def test_the_starter_code_gets_zero_and_says_not_implemented(graded):
 def test_exactly_the_bugged_parts_lose_points(graded):
     buggy = graded[0]["buggy"]
     lost = {name for name, part in buggy["parts"].items() if part["score"] < part["max_score"]}
-    assert lost == BUGGY_PARTS, f"{len(EXAMPLES.BUGS)} bugs should cost points in {BUGGY_PARTS}"
+    bugs = len(EXAMPLES.FC_NETS_BUGS)
+    assert lost == BUGGY_PARTS, f"{bugs} bugs should cost points in {BUGGY_PARTS}"
     for test in buggy["tests"]:
         if test["status"] != "passed":
             assert test["message"], f"{test['name']} failed without saying why"
