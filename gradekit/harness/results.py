@@ -147,16 +147,30 @@ class NotebookReport(_InertText):
     cells_total: int = 0
     failed_cells: tuple[CellFailure, ...] = ()
     executed: str | None = None  # file name of the executed copy in the output folder
+    # (11, 2): as submitted, the cell saved as In [11] came before In [2]; () if in order
+    saved_out_of_order: tuple[int, ...] = ()
+
+    @property
+    def order_note(self) -> str:
+        """What the saved execution counts say about how the student ran it, or ''."""
+        if not self.saved_out_of_order:
+            return ""
+        before, after = self.saved_out_of_order
+        return (f"as submitted, In [{before}] comes before In [{after}]: its cells were last "
+                "run out of order, so the outputs it was saved with may not be what a run "
+                "from the top gives; the grader ran every cell from the top")
 
     def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "failed_cells": [c.to_dict() for c in self.failed_cells]}
+        return {**asdict(self), "failed_cells": [c.to_dict() for c in self.failed_cells],
+                "saved_out_of_order": list(self.saved_out_of_order)}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> NotebookReport:
         cells = tuple(CellFailure(**{**c, "dependents": tuple(c.get("dependents", ()))})
                       for c in data.get("failed_cells", ()))
-        known = {f.name for f in fields(cls)} - {"failed_cells"}
-        return cls(**{k: v for k, v in data.items() if k in known}, failed_cells=cells)
+        known = {f.name for f in fields(cls)} - {"failed_cells", "saved_out_of_order"}
+        return cls(**{k: v for k, v in data.items() if k in known}, failed_cells=cells,
+                   saved_out_of_order=tuple(data.get("saved_out_of_order", ())))
 
 
 def _now() -> str:

@@ -28,7 +28,7 @@ from gradekit.notebooks import ArtifactError
 from gradekit.notebooks.cells import defining_cells, failed_cells, plain
 from gradekit.notebooks.client import GradingClient
 from gradekit.notebooks.kernel import SandboxedKernelManager, exchange_folder, inbox_path
-from gradekit.notebooks.reading import NotebookError, read_notebook
+from gradekit.notebooks.reading import NotebookError, read_submitted
 from gradekit.packs import NotebookSpec
 from gradekit.sandbox.beneath import FilesBeneath
 from gradekit.sandbox.capture import OutputCapture
@@ -58,6 +58,7 @@ class NotebookRun:
         self.inbox = scratch / "inbox"  # grader-written, read-only to the kernel
         self.output = OutputCapture(KERNEL_LOG_BYTES)
         self.notebook: NotebookNode | None = None
+        self.saved_out_of_order: tuple[int, int] | None = None  # see read_submitted
         self.client: GradingClient | None = None
         self.files: FilesBeneath | None = None  # what the kernel wrote, read link-proof
         self.status: NotebookStatus = "not-run"
@@ -85,7 +86,7 @@ class NotebookRun:
             self.status, self.message = "missing", f"{self.spec.path} was not submitted"
             return
         try:
-            self.notebook = read_notebook(self.path)
+            self.notebook, self.saved_out_of_order = read_submitted(self.path)
         except NotebookError as exc:
             self.status, self.message = "invalid", str(exc)
             return
@@ -222,7 +223,8 @@ class NotebookRun:
             name=self.spec.name, status=self.status, message=self.message,
             duration=round(self.duration, 3), cells_run=self.cells_run,
             cells_total=sum(c.cell_type == "code" for c in cells),
-            failed_cells=tuple(failures), executed=executed)
+            failed_cells=tuple(failures), executed=executed,
+            saved_out_of_order=self.saved_out_of_order or ())
 
     def write_executed(self, path: Path) -> None:
         """Save the executed notebook, outputs included (for the student's feedback)."""

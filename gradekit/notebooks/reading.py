@@ -23,6 +23,15 @@ class NotebookError(ValueError):
 
 def read_notebook(path: Path) -> NotebookNode:
     """The notebook at ``path`` as nbformat 4 with outputs cleared, or :class:`NotebookError`."""
+    return read_submitted(path)[0]
+
+
+def read_submitted(path: Path) -> tuple[NotebookNode, tuple[int, int] | None]:
+    """:func:`read_notebook`, and the first place its saved execution counts go backwards
+    (``(11, 2)``: the cell saved as In [11] comes before In [2]), ``None`` if they never do.
+
+    The counts say how the student last ran it: out of order, its saved outputs need not be
+    what a run from the top gives (the grader's run, which is the one that counts)."""
     size = path.stat().st_size
     if size > MAX_NOTEBOOK_BYTES:
         raise NotebookError(f"{path.name} is {size >> 20} MB, over the {MAX_NOTEBOOK_BYTES >> 20}"
@@ -40,12 +49,19 @@ def read_notebook(path: Path) -> NotebookNode:
         raise NotebookError(f"{path.name} is nbformat {version!r}, not 4; open it in a current "
                             "Jupyter and save it again, which writes version 4")
     _check_language(path.name, data.get("metadata"))
+    backwards = None
+    last = 0
     for number, cell in enumerate(data["cells"], start=1):
         if not isinstance(cell, dict) or cell.get("cell_type") not in CELL_TYPES or not \
                 isinstance(cell.get("source", ""), str | list):
             raise NotebookError(f"{path.name}: cell {number} is malformed (needs a cell_type of "
                                 f"{', '.join(sorted(CELL_TYPES))} and a source)")
         if cell["cell_type"] == "code":
+            count = cell.get("execution_count")
+            if type(count) is int and count > 0:
+                if count < last and backwards is None:
+                    backwards = (last, count)
+                last = count
             cell["outputs"], cell["execution_count"] = [], None
     try:
         notebook = nbformat.reads(json.dumps(data), as_version=4)  # joins list-of-lines sources
@@ -53,7 +69,7 @@ def read_notebook(path: Path) -> NotebookNode:
     except nbformat.ValidationError as exc:
         raise NotebookError(f"{path.name} does not follow the notebook format: "
                             f"{exc.message}") from exc
-    return notebook
+    return notebook, backwards
 
 
 def _check_language(name: str, metadata: object) -> None:

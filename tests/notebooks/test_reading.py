@@ -11,7 +11,7 @@ import pytest
 from notebook_helpers import notebook_of
 
 from gradekit.notebooks import reading
-from gradekit.notebooks.reading import NotebookError, read_notebook
+from gradekit.notebooks.reading import NotebookError, read_notebook, read_submitted
 
 
 def saved(tmp_path: Path, data: object, name: str = "Homework.ipynb") -> Path:
@@ -115,3 +115,19 @@ def test_saved_outputs_are_dropped(tmp_path: Path) -> None:
     data["cells"][0]["execution_count"] = 7
     cell = read_notebook(saved(tmp_path, data)).cells[0]
     assert cell.outputs == [] and cell.execution_count is None
+
+
+@pytest.mark.parametrize(("counts", "expected"), [
+    ([1, 2, 3], None),
+    ([None, 2, 3, 11], None),  # a cell never run is not out of order
+    ([11, 2, 3, None, 4], (11, 2)),  # seed 002: the failed Colab cell ran as In [11]
+    ([2, 5, 3, 1], (5, 3)),  # the first place it goes backwards
+])
+def test_saved_execution_counts_say_whether_it_was_run_out_of_order(
+        tmp_path: Path, counts: list, expected) -> None:
+    data = as_dict(notebook_of(*[f"x = {i}" for i in range(len(counts))]))
+    for cell, count in zip(data["cells"], counts, strict=True):
+        cell["execution_count"] = count
+    notebook, backwards = read_submitted(saved(tmp_path, data))
+    assert backwards == expected
+    assert all(cell.execution_count is None for cell in notebook.cells)  # never trusted

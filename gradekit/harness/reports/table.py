@@ -87,6 +87,7 @@ def notebook_summary(notebook: NotebookReport, shown: int = 3) -> str:
     """The status, then the first failed cells with their errors."""
     lines = [notebook.status + (f": {notebook.message}" if notebook.message else "")]
     lines += [f"{cell.label}: {cell.error}" for cell in notebook.failed_cells[:shown]]
+    lines += [notebook.order_note] if notebook.order_note else []
     hidden = len(notebook.failed_cells) - shown
     if hidden > 0:
         lines.append(f"… and {hidden} more failed cell" + "s" * (hidden != 1))
