@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import os
 import sys
 import time
 import warnings
@@ -43,9 +42,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from threadpoolctl import threadpool_info, threadpool_limits
+from conv import THREADS, machine_line  # benchmarks/conv.py, beside this script
+from threadpoolctl import threadpool_limits
 
-import gradekit.fast_layers as fast
 from gradekit.data.cifar10 import get_CIFAR10_data
 from gradekit.data.locate import DataNotFoundError, locate
 from gradekit.data.registry import CIFAR10
@@ -59,7 +58,6 @@ try:
 except ImportError:
     torch = None
 
-THREADS = 2
 SEED = 0
 LEARNING_RATE = 1e-3
 DTYPES = (np.float64, np.float32)
@@ -214,11 +212,7 @@ def main() -> None:
 
     if torch is not None:
         torch.set_num_threads(THREADS)
-    blas = next((p for p in threadpool_info() if p["user_api"] == "blas"), {})
-    print(f"backend={fast.BACKEND}  threads={THREADS}  "
-          f"numpy BLAS={blas.get('internal_api')} {blas.get('architecture', '')}  "
-          f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')}  "
-          f"torch={torch.__version__ if torch is not None else 'not installed'}")
+    print(machine_line(torch))
     print(f"{len(X)} images, batch {args.batch_size}: {iterations} iterations per epoch; "
           f"best of {args.epochs_repeat} epochs per side")
     rows = []

@@ -54,6 +54,15 @@ class Timing:
     runs: int
 
 
+def machine_line(torch: Any) -> str:
+    """What the timings depend on: backend, threads, BLAS, OpenMP wait policy, torch."""
+    blas = next((p for p in threadpool_info() if p["user_api"] == "blas"), {})
+    return (f"backend={fast.BACKEND}  threads={THREADS}  "
+            f"numpy BLAS={blas.get('internal_api')} {blas.get('architecture', '')}  "
+            f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')}  "
+            f"torch={torch.__version__ if torch is not None else 'not installed'}")
+
+
 def best_of(runs: int, steps: dict[str, Callable[[], Any]]) -> dict[str, Timing]:
     """Best wall-clock time of each step over ``runs`` rounds, after one untimed warm-up.
 
@@ -189,11 +198,7 @@ def main() -> None:
     naive = naive_layers()
     if torch is not None:
         torch.set_num_threads(THREADS)
-    blas = next((p for p in threadpool_info() if p["user_api"] == "blas"), {})
-    print(f"backend={fast.BACKEND}  threads={THREADS}  "
-          f"numpy BLAS={blas.get('internal_api')} {blas.get('architecture', '')}  "
-          f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')}  "
-          f"torch={torch.__version__ if torch is not None else 'not installed'}")
+    print(machine_line(torch))
     print("times in ms, best of (runs); the naive layers run once by default: they are slow")
     header = "".join(f"{name:>18}" for name in ("naive", "fast", "fallback", "torch"))
     print(f"{'layer fwd+bwd':<44}{header}{'naive/fast':>11}{'fast/torch':>10}")

@@ -23,6 +23,17 @@ def _params(rng, C, H, W, F, fs, hidden, classes, scale=0.1):
     return {name: scale * rng.randn(*shape) for name, shape in shapes.items()}
 
 
+def _nets(isolated, ref, rng, C, H, W, F, fs, hidden, classes):
+    """The student's net (on the reference's layers) and the reference's, same weights."""
+    kwargs = {"input_dim": (C, H, W), "num_filters": F, "filter_size": fs,
+              "hidden_dim": hidden, "num_classes": classes, "dtype": np.float64}
+    model, reference = isolated.get(NET)(**kwargs), ref.get(NET)(**kwargs)
+    params = _params(rng, C, H, W, F, fs, hidden, classes)
+    load_params(model, params)
+    load_params(reference, params)
+    return model, reference
+
+
 def test_default_architecture(impl):
     """The defaults the notebook relies on: 32 filters of 7x7, 100 hidden units, 10 classes,
     on 3x32x32 images."""
@@ -54,13 +65,8 @@ def test_initialisation(impl, dtype):
 @pytest.mark.parametrize("filter_size", [3, 5, 7])
 def test_same_padding_keeps_the_image_size(isolated, ref, rng, filter_size):
     """The conv pads by (filter_size - 1) // 2 with stride 1, so only the pool halves H, W."""
-    C, H, W, F, hidden, classes = 2, 10, 8, 3, 6, 4
-    kwargs = {"input_dim": (C, H, W), "num_filters": F, "filter_size": filter_size,
-              "hidden_dim": hidden, "num_classes": classes, "dtype": np.float64}
-    model, reference = isolated.get(NET)(**kwargs), ref.get(NET)(**kwargs)
-    params = _params(rng, C, H, W, F, filter_size, hidden, classes)
-    load_params(model, params)
-    load_params(reference, params)
+    C, H, W = 2, 10, 8
+    model, reference = _nets(isolated, ref, rng, C, H, W, 3, filter_size, 6, 4)
     X = rng.randn(3, C, H, W)
     assert_rel_close(model.loss(X), reference.loss(X), 1e-9,
                      what=f"ThreeLayerConvNet scores (filter_size {filter_size})")
@@ -68,13 +74,8 @@ def test_same_padding_keeps_the_image_size(isolated, ref, rng, filter_size):
 
 @pytest.mark.parametrize("reg", [0.0, 0.3])
 def test_loss_and_gradients_match_reference(isolated, ref, rng, reg):
-    C, H, W, F, fs, hidden, classes = 3, 8, 8, 4, 3, 10, 6
-    kwargs = {"input_dim": (C, H, W), "num_filters": F, "filter_size": fs,
-              "hidden_dim": hidden, "num_classes": classes, "dtype": np.float64}
-    model, reference = isolated.get(NET)(**kwargs), ref.get(NET)(**kwargs)
-    params = _params(rng, C, H, W, F, fs, hidden, classes)
-    load_params(model, params)
-    load_params(reference, params)
+    C, H, W, classes = 3, 8, 8, 6
+    model, reference = _nets(isolated, ref, rng, C, H, W, 4, 3, 10, classes)
     model.reg = reg  # set after construction: loss() must read it when it runs
     reference.reg = reg
     X, y = rng.randn(4, C, H, W), rng.randint(classes, size=4)
