@@ -54,7 +54,8 @@ def strip_notebook(notebook: nbformat.NotebookNode, name: str = "<notebook>", *,
     for number, cell in enumerate(result.cells, start=1):
         where = f"{name}, cell {number}"
         if cell.cell_type == "code":
-            cell.source = strip_solutions(cell.source, where, keep_solutions=keep_solutions)
+            cell.source = strip_solutions(cell.source, where, keep_solutions=keep_solutions,
+                                          magics=True)
             cell.outputs = []
             cell.execution_count = None
         elif cell.cell_type == "markdown":

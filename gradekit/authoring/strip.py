@@ -52,8 +52,11 @@ def _defines(region: list[str]) -> bool:
 
 
 def strip_solutions(source: str, filename: str = "<source>", *,
-                    keep_solutions: bool = False) -> str:
-    """Return ``source`` with every solution region replaced by its stub (or kept)."""
+                    keep_solutions: bool = False, magics: bool = False) -> str:
+    """Return ``source`` with every solution region replaced by its stub (or kept).
+
+    ``magics`` allows IPython's ``%`` and ``!`` lines (a notebook cell's ``%cd``, ``!python
+    setup.py ...``): the result must still be Python once they are left out."""
     lines = source.splitlines()
     out: list[str] = []
     region: list[str] | None = None
@@ -68,7 +71,8 @@ def strip_solutions(source: str, filename: str = "<source>", *,
             if region is None:
                 raise StripError(f"{filename}:{number}: {END} without {BEGIN}")
             indent = re.match(r"\s*", lines[begin_at - 1]).group()
-            stubs = [ln.strip()[len(STUB):].lstrip() for ln in region
+            # one space after the marker is its own; more is the stub's indentation
+            stubs = [_after(ln.strip(), STUB + " ") or ln.strip()[len(STUB):] for ln in region
                      if ln.strip().startswith(STUB)]
             if keep_solutions:
                 out.extend(ln for ln in region if not ln.strip().startswith(STUB))
@@ -84,11 +88,20 @@ def strip_solutions(source: str, filename: str = "<source>", *,
     if region is not None:
         raise StripError(f"{filename}:{begin_at}: {BEGIN} is never closed")
     result = "\n".join(out) + ("\n" if source.endswith("\n") else "")
+    code = result
+    if magics:
+        from gradekit.notebooks.cells import as_python
+
+        code = as_python(result)
     try:
-        ast.parse(result, filename=filename)
+        ast.parse(code, filename=filename)
     except SyntaxError as exc:
         raise StripError(f"{filename}: stripped code is not valid Python: {exc}") from exc
     return result
+
+
+def _after(text: str, prefix: str) -> str | None:
+    return text[len(prefix):] if text.startswith(prefix) else None
 
 
 def has_solutions(source: str) -> bool:

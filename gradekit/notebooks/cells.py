@@ -8,7 +8,6 @@ dependents in the report.
 from __future__ import annotations
 
 import ast
-import re
 
 from nbformat import NotebookNode
 
@@ -16,7 +15,6 @@ from gradekit.harness.inert import strip_sequences
 from gradekit.harness.results import CellFailure
 
 MAX_TEXT = 4000
-MAGIC = re.compile(r"^\s*[%!]")
 
 
 def plain(text: str, limit: int = MAX_TEXT) -> str:
@@ -59,8 +57,16 @@ def defining_cells(notebook: NotebookNode, name: str) -> list[int]:
             if cell.cell_type == "code" and name in _bound_names(cell.source)]
 
 
+def as_python(source: str) -> str:
+    """A code cell as the kernel runs it: IPython's ``%magic`` and ``!shell`` lines become
+    ``get_ipython()`` calls (a ``%`` that continues an expression stays the operator)."""
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    return TransformerManager().transform_cell(source)
+
+
 def _bound_names(source: str) -> set[str]:
-    code = "\n".join("" if MAGIC.match(line) else line for line in source.splitlines())
+    code = as_python(source)
     try:
         tree = ast.parse(code)
     except SyntaxError:

@@ -86,3 +86,22 @@ def test_method_stubs_are_named_with_their_class_and_helper_definitions_vanish()
     stripped = strip_solutions(source)
     assert 'raise NotImplementedError("Net.fit: not implemented yet")' in stripped
     assert "_step" not in stripped
+
+
+def test_a_multi_line_stub_keeps_its_own_indentation():
+    source = ("def f(xs):\n    ### BEGIN SOLUTION\n    ### STUB for x in xs:\n"
+              "    ### STUB     pass\n    return sum(xs)\n    ### END SOLUTION\n")
+    assert strip_solutions(source) == "def f(xs):\n    for x in xs:\n        pass\n"
+
+
+def test_ipython_magics_are_allowed_where_the_caller_says_so():
+    cell = "%cd CV7062610\n!python setup.py build_ext --inplace\n### BEGIN SOLUTION\nx = 1\n" \
+           "### END SOLUTION\n"
+    assert strip_solutions(cell, magics=True) == "%cd CV7062610\n" \
+                                                 "!python setup.py build_ext --inplace\n"
+    with pytest.raises(StripError, match="not valid Python"):
+        strip_solutions(cell)
+    continued = "print('%.3f'\n      % 0.5)\n"  # a continuation line's % is the operator
+    with pytest.raises(StripError, match="not valid Python"):
+        strip_solutions("print('%.3f'\n      % 0.5\n", magics=True)
+    assert strip_solutions(continued, magics=True) == continued
