@@ -238,8 +238,7 @@ class NotebookRun:
         the kernel; the images go in as ``.npy``, the scores come back as ``.npy``."""
         if not name.isidentifier():
             raise ValueError(f"artifact names are Python identifiers, got {name!r}")
-        if self.client is None or self.notebook is None:
-            raise ArtifactError(f"{name} is not available: {self._why_no_kernel()}")
+        self.require(name)
         self.predictions += 1  # a fresh name each time: nothing left from an earlier call counts
         scores_path = (f"{exchange_folder(self.confinement, self.scratch)}/"
                        f"scores-{self.predictions}.npy")
@@ -263,6 +262,11 @@ class NotebookRun:
             raise ArtifactError(self._missing_artifact(name, errors[0]))
         assert self.files is not None
         return read_scores(self.files, scores_path, len(images), name)
+
+    def require(self, name: str) -> None:
+        """Raise :class:`ArtifactError` when no kernel is left to ask for ``name``."""
+        if self.client is None or self.notebook is None:
+            raise ArtifactError(f"{name} is not available: {self._why_no_kernel()}")
 
     def _why_no_kernel(self) -> str:
         if self.status in ("missing", "invalid"):

@@ -62,11 +62,17 @@ class SubmissionNotebooks:
         raise ArtifactError(f"no notebook of this assignment exports {artifact!r}; list it "
                             "under artifacts of a [[notebooks]] entry in the pack")
 
-    def predict(self, artifact: str, images: np.ndarray, batch_size: int = 100) -> np.ndarray:
-        """Scores of the artifact model on ``images`` (see :meth:`NotebookRun.predict`)."""
+    def require(self, artifact: str) -> None:
+        """Raise :class:`ArtifactError` now when ``artifact`` cannot be asked for (notebooks
+        not run, or its notebook stopped), so a test need not load a data set to find out."""
         self.needed_by.setdefault(artifact, set()).add(self.current_test)
         if not self.executed:
             raise ArtifactError(f"{artifact} is not available: {NOT_RUN}")
+        self.run_with(artifact).require(artifact)
+
+    def predict(self, artifact: str, images: np.ndarray, batch_size: int = 100) -> np.ndarray:
+        """Scores of the artifact model on ``images`` (see :meth:`NotebookRun.predict`)."""
+        self.require(artifact)
         return self.run_with(artifact).predict(artifact, images, batch_size)
 
     def accuracy(self, artifact: str, images: np.ndarray, labels: np.ndarray,

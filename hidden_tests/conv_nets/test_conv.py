@@ -118,7 +118,7 @@ def test_fast_layers_agree_with_your_naive_layers(impl, ref, rng, kind):
     """The notebook's "fast vs naive" check on its shapes (fewer images): the fast layers the
     course gives must agree with your naive ones, to 1e-9 for conv and exactly for pooling."""
     if kind == "conv":
-        x, w, b = rng.randn(8, 3, 31, 31), rng.randn(25, 3, 3, 3), rng.randn(25)
+        x, w, b = rng.randn(4, 3, 31, 31), rng.randn(25, 3, 3, 3), rng.randn(25)
         conv_param = {"stride": 2, "pad": 1}
         fast_out, fast_cache = ref.get("fast_layers.conv_forward_fast")(x, w, b, conv_param)
         out, cache = impl.get("layers.conv_forward_naive")(x, w, b, dict(conv_param))
@@ -129,7 +129,7 @@ def test_fast_layers_agree_with_your_naive_layers(impl, ref, rng, kind):
         for name, got, want in zip(("dx", "dw", "db"), naive, fast, strict=True):
             assert_rel_close(got, want, 1e-9, what=f"conv_backward_naive {name} vs fast")
     else:
-        x = rng.randn(8, 3, 32, 32)
+        x = rng.randn(4, 3, 32, 32)
         pool_param = {"pool_height": 2, "pool_width": 2, "stride": 2}
         fast_out, fast_cache = ref.get("fast_layers.max_pool_forward_fast")(x, pool_param)
         out, cache = impl.get("layers.max_pool_forward_naive")(x, dict(pool_param))

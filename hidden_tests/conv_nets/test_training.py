@@ -72,6 +72,7 @@ def test_conv_net_overfits_100_examples(isolated, dataset):
 @pytest.mark.timeout(600)
 def test_conv_net_after_one_epoch_held_out_accuracy(notebook, dataset, credit, rubrics):
     """The ConvolutionalNetworks notebook's last ``model``: the net trained for one epoch."""
+    notebook.require("model")
     data = dataset("cifar10", held_out=True)
     accuracy = notebook.accuracy("model", data["X_held_out"], data["y_held_out"])
     credit.award_accuracy(accuracy, rubrics["conv_one_epoch"], split="held-out",

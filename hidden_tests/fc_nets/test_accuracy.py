@@ -16,6 +16,7 @@ import pytest
 @pytest.mark.visibility("hidden")
 @pytest.mark.timeout(600)
 def test_best_model_held_out_accuracy(notebook, dataset, credit, rubric):
+    notebook.require("best_model")  # before loading the data: a notebook that never ran
     data = dataset("cifar10", held_out=True)
     accuracy = notebook.accuracy("best_model", data["X_held_out"], data["y_held_out"])
     validation = notebook.accuracy("best_model", data["X_val"], data["y_val"])

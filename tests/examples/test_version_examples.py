@@ -31,7 +31,8 @@ from gradekit.versions import Version
 COURSE = find_course_root()
 PACKS = find_packs()
 GRADED = ("layers", "fc_net", "optim", "normalization", "dropout", "conv", "cnn")
-END_TO_END = "test_training.py"  # graded in tests/examples/test_conv_nets_examples.py
+#: graded end to end (tests/examples/test_conv_nets_examples.py, tests/cli/test_grade.py)
+END_TO_END = ("test_training.py", "test_accuracy.py")
 _unique = itertools.count()
 
 pytestmark = pytest.mark.slow
@@ -74,13 +75,13 @@ def _grade(pack: AssignmentPack, tmp_path: Path, mutant: Mutant | None,
         shutil.rmtree(top, ignore_errors=True)
 
 
-def _files_but(paths: list[Path], name: str) -> list[Path]:
-    """``paths`` with every test module called ``name`` left out (folders become files)."""
+def _files_but(paths: list[Path], names: tuple[str, ...]) -> list[Path]:
+    """``paths`` with the test modules called ``names`` left out (folders become files)."""
     out = []
     for path in paths:
-        if path.is_dir() and (path / name).is_file():
-            out += sorted(f for f in path.glob("test_*.py") if f.name != name)
-        elif path.name != name:
+        if path.is_dir() and any((path / name).is_file() for name in names):
+            out += sorted(f for f in path.glob("test_*.py") if f.name not in names)
+        elif path.name not in names:
             out.append(path)
     return out
 
