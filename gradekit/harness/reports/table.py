@@ -43,7 +43,8 @@ def overview(results: Sequence[SubmissionResult]) -> Table:
     table.add_column("total", justify="right", style="bold")
     for result in results:
         totals = result.parts
-        cells = [points(totals[p].score) if p in totals else "–" for p in parts]
+        cells = ["n/a" if p in result.not_applicable else points(totals[p].score)
+                 if p in totals else "–" for p in parts]
         _add_row(table, result.submission, *cells, _points(result.score, result.max_score))
     return table
 
