@@ -46,7 +46,7 @@ class Components:
 
     def __init__(
         self, api: str = "cs231n", source: str = "ref", pm: pluggy.PluginManager | None = None,
-        dialect: Dialect | None = None,
+        dialect: Dialect | None = None, answered: set[str] | None = None,
     ) -> None:
         if source not in SOURCES and not source.startswith("plugin:"):
             raise ValueError(f"unknown source {source!r}: use one of {SOURCES} or 'plugin:NAME'")
@@ -54,7 +54,9 @@ class Components:
         self.source = source
         self.pm = pm or get_plugin_manager()
         self.dialect = dialect  # the pack version's API, when it is not the canonical one
-        self._stood_in: set[str] = set()  # what "isolated" had the reference answer for
+        # what "isolated" had the reference answer for: shared by the views of one grading
+        # run (``answered``), since the submission may have kept the answers
+        self._stood_in: set[str] = set() if answered is None else answered
 
     # -- which plugins speak for this source -------------------------------------------
     def _included(self, name: str) -> bool:
@@ -103,6 +105,11 @@ class Components:
         if self.dialect is not None:
             self.dialect.version.check_available(
                 name, "impl" if self.source == "isolated" else self.source)
+        if self.source == "impl" and name in self._stood_in:
+            raise MissingComponent(f"{name!r} was stood in for by the reference in an earlier "
+                                   "isolated test, so the submission may replay its answers: "
+                                   "grade it before (tests without 'isolated' run first)",
+                                   name, known=False)
         result = self.raw(name)
         if self.source == "isolated":
             result = self._isolated(name, result)

@@ -88,7 +88,9 @@ def test_isolated_never_grades_what_it_had_the_reference_answer_for(pm):
         def request(self, op, target, **fields):
             return None
 
-    isolated = Components(source="isolated", pm=pm)
+    answered: set[str] = set()  # one grading run's, shared by its views
+    isolated = Components(source="isolated", pm=pm, answered=answered)
+    impl = Components(source="impl", pm=pm, answered=answered)
     isolated.raw = lambda name: RemoteObject(Requester(), name)  # as a sandboxed submission
     isolated.names = lambda: ["layers.affine_forward", "classifiers.fc_net.FullyConnectedNet"]
     net = isolated.get("classifiers.fc_net.FullyConnectedNet")
@@ -98,3 +100,6 @@ def test_isolated_never_grades_what_it_had_the_reference_answer_for(pm):
     with pytest.raises(MissingComponent, match="stood in for by the reference") as raised:
         isolated.get("layers.affine_forward")
     assert not raised.value.known  # a mistake in the tests, not the student's
+    with pytest.raises(MissingComponent, match="may replay its answers") as raised:
+        impl.get("layers.affine_forward")
+    assert not raised.value.known

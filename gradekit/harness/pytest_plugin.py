@@ -41,7 +41,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import pluggy
 import pytest
@@ -266,6 +266,11 @@ class GradekitPlugin:
         self.roots = [Path(r).resolve() for r in roots]
         self.pack_rubric = rubric
         self.pack_rubrics = dict(rubrics or {})
+        # "own" runs the tests without stand-ins, "isolated" the others, None all of them;
+        # deferred says whether a session held tests for the "isolated" pass
+        self.phase: Literal["own", "isolated"] | None = None
+        self.deferred = False
+        self.answered: set[str] = set()  # components the reference stood in for (all sessions)
         self.notebooks = notebooks
         self.output = output
         self.pack_version = version or Version()
@@ -303,11 +308,18 @@ class GradekitPlugin:
                     _credit_returned_fraction(item)
             else:
                 dropped.append(item)
+        # Tests with stand-ins run last, after every other test of every session (see
+        # run_tests' two passes): what the reference answered a stand-in can then never be
+        # replayed by the submission's own code in a later test.
+        isolated = [item for item in kept if "isolated" in getattr(item, "fixturenames", ())]
+        self.deferred |= bool(isolated)
+        if self.phase is not None:
+            wanted = set(isolated) if self.phase == "isolated" else set(kept) - set(isolated)
+            dropped += [item for item in kept if item not in wanted]
+            kept = [item for item in kept if item in wanted]
         if dropped:
             config.hook.pytest_deselected(items=dropped)
-        # Tests with stand-ins run last: what the reference answered a stand-in can then
-        # never be replayed by the submission's own code in a later test.
-        kept.sort(key=lambda item: "isolated" in getattr(item, "fixturenames", ()))
+        kept.sort(key=lambda item: item in isolated)
         items[:] = kept
 
     def name_of(self, item: pytest.Item) -> str:
@@ -325,7 +337,7 @@ class GradekitPlugin:
     @pytest.fixture(scope="session")
     def impl(self) -> Components:
         """The submission's components only: a missing one fails the test."""
-        return Components(self.api, "impl", self.pm, self.dialect)
+        return Components(self.api, "impl", self.pm, self.dialect, self.answered)
 
     @pytest.fixture(scope="session")
     def ref(self) -> Components:
@@ -342,8 +354,8 @@ class GradekitPlugin:
         """The submission's components, each running with the reference standing in for
         the submission's components of every other module: a net's test on it charges the
         net's own code, not a layer bug the layers' tests already charge. Tests that use it
-        run after all the others."""
-        return Components(self.api, "isolated", self.pm, self.dialect)
+        run after all the others, in every session of the run."""
+        return Components(self.api, "isolated", self.pm, self.dialect, self.answered)
 
     @pytest.fixture(scope="session")
     def version(self) -> Version:

@@ -154,12 +154,18 @@ def run_tests(
                             notebooks=notebooks, output=output, version=version,
                             rubrics=rubrics)
     start = time.perf_counter()
+    sessions = _sessions(paths)
     with _without_pytest_environment():
-        for root, inside in _sessions(paths).items():
-            with _fresh_test_modules([root]):
-                exit_code = pytest.main(_pytest_args(inside, root, show_output),
-                                        plugins=[plugin])
-            _check_session(exit_code, plugin)
+        # two passes: the tests of every session without stand-ins, then those with them
+        deferred = []
+        for root, inside in sessions.items():
+            plugin.phase, plugin.deferred = "own", False
+            _run_session(plugin, root, inside, show_output)
+            if plugin.deferred:
+                deferred.append(root)
+        for root in deferred:
+            plugin.phase = "isolated"
+            _run_session(plugin, root, sessions[root], show_output)
     duration = time.perf_counter() - start
     findings = [] if plugin.results else [
         Finding("tests", f"no {'/'.join(plugin.visibilities)} tests found under "
@@ -174,6 +180,13 @@ def run_tests(
         part_points=dict(part_points or {}),
         part_titles=dict(part_titles or {}),
     )
+
+
+def _run_session(plugin: GradekitPlugin, root: Path, inside: list[Path],
+                 show_output: bool) -> None:
+    with _fresh_test_modules([root]):
+        exit_code = pytest.main(_pytest_args(inside, root, show_output), plugins=[plugin])
+    _check_session(exit_code, plugin)
 
 
 def _check_session(exit_code: int | pytest.ExitCode, plugin: GradekitPlugin) -> None:

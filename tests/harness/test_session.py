@@ -320,3 +320,24 @@ def test_conftests_load_from_the_test_folders_and_never_from_above(make_pm, tmp_
     assert not marker.exists()
     assert {name: t.status for name, t in by_name(result).items()} == {
         "test_relu": "failed", "test_seeded": "passed"}  # the course's own conftest still works
+
+
+def test_tests_with_stand_ins_run_after_every_other_test_of_every_session(make_pm, tmp_path):
+    # a derived pack's hidden tests run before its base's: their isolated tests must still
+    # wait for the base's tests of the components the reference may have answered for
+    order = tmp_path / "order.txt"
+    record = (f"def _seen(name):\n    with open({str(order)!r}, 'a') as f:\n"
+              "        f.write(name + '\\n')\n")
+    for folder, tests in (("derived", "isolated_net own_conv"),
+                          ("base", "isolated_fc own_affine")):
+        (tmp_path / folder).mkdir()
+        body = record
+        for test in tests.split():
+            fixture = "isolated" if test.startswith("isolated") else "impl"
+            body += f"\n\ndef test_{test}({fixture}):\n    _seen({test!r})\n"
+        (tmp_path / folder / f"test_{folder}.py").write_text(body)
+    result = run_tests([tmp_path / "derived", tmp_path / "base"], make_pm(STUDENT))
+    assert {t.status for t in result.tests} == {"passed"}
+    ran = order.read_text().split()
+    assert set(ran[:2]) == {"own_conv", "own_affine"}
+    assert set(ran[2:]) == {"isolated_net", "isolated_fc"}
