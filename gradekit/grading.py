@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from gradekit.harness.results import Finding, NotebookReport, SubmissionResult
 from gradekit.packs import AssignmentPack, PackError
@@ -25,6 +25,7 @@ from gradekit.submission.findings import NOTHING_TO_GRADE
 if TYPE_CHECKING:
     import pluggy
 
+    from gradekit.harness.rubrics import Rubric
     from gradekit.notebooks.runner import SubmissionNotebooks
     from gradekit.sandbox.confinement import Confinement
     from gradekit.sandbox.errors import ImportFailure
@@ -115,7 +116,6 @@ def grade_submission(path: Path, pack: AssignmentPack, options: GradingOptions,
     ``sid`` is its id in a batch (:func:`gradekit.submission.loader.submission_ids`); alone,
     the id comes from the upload's name.
     """
-    from gradekit.harness.rubrics import make_rubric
     from gradekit.harness.session import run_tests
     from gradekit.plugin_manager import create_plugin_manager
     from gradekit.sandbox.client import WorkerClient
@@ -142,11 +142,12 @@ def grade_submission(path: Path, pack: AssignmentPack, options: GradingOptions,
         findings = _supplied_findings(pack, submission, options, findings)
         pm = create_plugin_manager(options.course_root)
         findings += _version_findings(pack, submission, pm)
-        rubric = make_rubric(pm, pack.rubric) if pack.rubric is not None else None
-        note = pack.data.get("accuracy", {}).get("note")
-        if rubric is not None and note:  # which of a handout's targets is graded, in words
-            rubric = replace(rubric, description=f"{rubric.description}; {note}")
-        rubrics = {name: make_rubric(pm, spec) for name, spec in pack.rubrics.items()}
+        accuracy = pack.data.get("accuracy", {})
+        rubric = _noted_rubric(pm, pack.rubric, accuracy.get("note"))
+        rubrics = {name: _noted_rubric(pm, {k: v for k, v in spec.items() if k != "note"},
+                                       spec.get("note"))
+                   if isinstance(spec, dict) else _noted_rubric(pm, spec, None)
+                   for name, spec in pack.rubrics.items()}
 
         with ExitStack() as running:
             confinement = running.enter_context(_confinement(pack, submission, options))
@@ -181,6 +182,18 @@ def grade_submission(path: Path, pack: AssignmentPack, options: GradingOptions,
         return result, timings
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _noted_rubric(pm: pluggy.PluginManager, spec: str | dict[str, Any] | None,
+                  note: str | None) -> Rubric | None:
+    """The rubric ``spec`` declares, its description followed by ``note``: which of a
+    handout's targets is graded, in words the feedback shows."""
+    from gradekit.harness.rubrics import make_rubric
+
+    if spec is None:
+        return None
+    rubric = make_rubric(pm, spec)
+    return replace(rubric, description=f"{rubric.description}; {note}") if note else rubric
 
 
 def _supplied_findings(pack: AssignmentPack, submission: Submission,

@@ -81,6 +81,7 @@ def test_the_correct_submission_gets_full_marks_with_its_notebooks_run(correct):
     assert accuracy["training"]["accuracy"] >= 0.30
     assert accuracy["accuracy"]["accuracy"] >= 0.40
     assert "the notebook's 40% (section 11)" in accuracy["accuracy"]["rubric"]
+    assert "applied to held-out images" in accuracy["training"]["rubric"]
 
 
 def test_parts_the_course_lacks_are_reported_not_applicable(correct):
