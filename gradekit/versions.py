@@ -51,6 +51,12 @@ class Keyword:
     dropout: bool = False
     only: tuple[Any, ...] | None = None
 
+    @property
+    def omitted(self) -> tuple[Any, ...]:
+        """Canonical values passed on as no keyword at all: a version with one value of an
+        option (normalization ``None``) may predate the keyword, and its default means it."""
+        return self.only if self.only is not None and len(self.only) == 1 else ()
+
     def translate(self, value: Any, reading: str, component: str, canonical: str) -> Any:
         if self.only is not None and value not in self.only:
             shown = ", ".join("None" if v is None else repr(v) for v in self.only)
@@ -202,6 +208,8 @@ def _with_keywords(cls: Any, name: str, keywords: Mapping[str, Keyword],
             keyword = keywords.get(key)
             if keyword is None:
                 translated[key] = value
+            elif any(value is v or value == v for v in keyword.omitted):
+                continue
             else:
                 translated[keyword.name] = keyword.translate(value, dialect.dropout_reading(),
                                                              name, key)

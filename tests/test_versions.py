@@ -131,8 +131,8 @@ def test_a_keyword_the_version_has_only_some_values_of():
         "conventions": {"keywords": {"classifiers.fc_net.FullyConnectedNet": {
             "normalization": {"only": ["none"]}, "dropout_keep_ratio": {"only": [1]}}}}})())
     build = Dialect(version).student("classifiers.fc_net.FullyConnectedNet", _net)
-    assert build([5], normalization=None, dropout_keep_ratio=1) == {
-        "normalization": None, "dropout_keep_ratio": 1}
+    # the option's one value is its absence: a constructor that predates the keyword works
+    assert build([5], normalization=None, dropout_keep_ratio=1, reg=0.1) == {"reg": 0.1}
     with pytest.raises(NotInVersion, match=r"only has normalization=None"):
         build([5], normalization="batchnorm")
     with pytest.raises(NotInVersion, match=r"dropout_keep_ratio=0.5 is not part"):

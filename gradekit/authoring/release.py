@@ -132,12 +132,16 @@ def build_starter(pack: AssignmentPack, course_root: Path, dest: Path, *,
 def starter_text(pack: AssignmentPack, source: Path, rel: str, files: dict[str, str], *,
                  keep_solutions: bool = False) -> str:
     """The starter's text of the reference file ``rel`` (under ``source``), stripped of its
-    solutions unless ``keep_solutions``, its imports fitted to where ``files`` puts it."""
+    solutions unless ``keep_solutions`` (the components the version gives keep theirs), its
+    imports fitted to where ``files`` puts it."""
     src = source / rel
     if not src.is_file():
         raise ReleaseError(f"pack {pack.name!r} lists {rel}, but {src} does not exist")
+    given = frozenset(name for module, _, name in
+                      (c.rpartition(".") for c in pack.given_components)
+                      if module.replace(".", "/") + ".py" == rel)
     text = strip_solutions(src.read_text(encoding="utf-8"), str(src),
-                           keep_solutions=keep_solutions)
+                           keep_solutions=keep_solutions, keep=given)
     return relocate_imports(text, rel, files[rel], files)
 
 

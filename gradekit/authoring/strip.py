@@ -52,11 +52,14 @@ def _defines(region: list[str]) -> bool:
 
 
 def strip_solutions(source: str, filename: str = "<source>", *,
-                    keep_solutions: bool = False, magics: bool = False) -> str:
+                    keep_solutions: bool = False, magics: bool = False,
+                    keep: frozenset[str] = frozenset()) -> str:
     """Return ``source`` with every solution region replaced by its stub (or kept).
 
-    ``magics`` allows IPython's ``%`` and ``!`` lines (a notebook cell's ``%cd``, ``!python
-    setup.py ...``): the result must still be Python once they are left out."""
+    ``keep`` names top-level functions and classes whose regions stay, solved: code the
+    course gives in this version (``softmax_loss``). ``magics`` allows IPython's ``%`` and
+    ``!`` lines (a notebook cell's ``%cd``, ``!python setup.py ...``): the result must still
+    be Python once IPython has read them."""
     lines = source.splitlines()
     out: list[str] = []
     region: list[str] | None = None
@@ -74,7 +77,8 @@ def strip_solutions(source: str, filename: str = "<source>", *,
             # one space after the marker is its own; more is the stub's indentation
             stubs = [_after(ln.strip(), STUB + " ") or ln.strip()[len(STUB):] for ln in region
                      if ln.strip().startswith(STUB)]
-            if keep_solutions:
+            given = _enclosing_name(lines, begin_at - 1).split(".")[0] in keep
+            if keep_solutions or given:
                 out.extend(ln for ln in region if not ln.strip().startswith(STUB))
             elif stubs or (indent and not _defines(region)):
                 name = _enclosing_name(lines, begin_at - 1)

@@ -26,7 +26,10 @@ from gradekit.sandbox.launcher import plan_command
 from gradekit.sandbox.mounts import INBOX
 
 KERNEL_SPEC = KernelSpec(
-    argv=[sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+    argv=[sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}",
+          # np.int and friends, for notebooks of earlier years (gradekit.sandbox.numpy_compat)
+          "--IPKernelApp.exec_lines=__import__('gradekit.sandbox.numpy_compat', fromlist=['_'])"
+          ".restore_removed_names()"],
     display_name="Python 3 (gradekit sandbox)",
     language="python",
     interrupt_mode="message",

@@ -38,6 +38,7 @@ from gradekit.sandbox.codec import Caps, Encoder, Handle
 from gradekit.sandbox.confine import prepare
 from gradekit.sandbox.errors import SandboxError, StaleHandleError, WireError
 from gradekit.sandbox.mutations import ArgumentWatch
+from gradekit.sandbox.numpy_compat import restore_removed_names
 from gradekit.sandbox.rng import adopt, global_state, same_state
 
 #: ``ask(name, args, kwargs) -> (result, arg_dicts, kwarg_dicts)``: the grader's answer for
@@ -285,6 +286,7 @@ def serve(config: dict[str, Any]) -> None:
 def main() -> None:
     config = json.loads(sys.argv[1])
     prepare(config["confine"])  # before anything of the student's is read
+    restore_removed_names()  # np.int and friends, for code of earlier years
     sys.dont_write_bytecode = True
     sys.path.insert(0, os.getcwd())
     try:

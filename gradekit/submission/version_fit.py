@@ -96,9 +96,11 @@ def better_versions(pack: AssignmentPack, packs: Mapping[str, AssignmentPack],
                     package: str | None = None) -> tuple[list[AssignmentPack], list[str]]:
     """The versions of ``pack``'s family that fit the submission (its module ``sources``,
     its package folder's name) strictly better than ``pack``, ties together, and what the
-    first of them recognised that ``pack`` does not expect."""
-    family = sorted((p for p in packs.values() if p.family == pack.family),
-                    key=lambda p: p.name)
+    first of them recognised that ``pack`` does not expect. Only versions that grade every
+    module ``pack`` grades are candidates."""
+    # a version without some of this pack's modules (no conv nets) would drop their grades
+    family = sorted((p for p in packs.values() if p.family == pack.family
+                     and set(pack.modules) <= set(p.modules)), key=lambda p: p.name)
     if len(family) < 2:
         return [], []
     signatures = read_signatures(sources)

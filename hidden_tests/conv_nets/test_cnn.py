@@ -48,9 +48,12 @@ def test_default_architecture(impl):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_initialisation(impl, dtype):
+    # seeded (the worker's generator too), and every weight large enough that a correct
+    # init's std is within 10% of weight_scale by five standard errors
+    np.random.seed(0)
     scale = 2e-2
-    model = impl.get(NET)(input_dim=(3, 12, 10), num_filters=6, filter_size=5, hidden_dim=40,
-                          num_classes=5, weight_scale=scale, dtype=dtype)
+    model = impl.get(NET)(input_dim=(3, 16, 16), num_filters=16, filter_size=5, hidden_dim=50,
+                          num_classes=25, weight_scale=scale, dtype=dtype)
     for name in ("W1", "W2", "W3"):
         std = model.params[name].std()
         assert abs(std - scale) < scale / 10, \
@@ -59,6 +62,12 @@ def test_initialisation(impl, dtype):
         assert not np.any(model.params[name]), f"{name} must start at zero"
     for name, value in model.params.items():
         assert value.dtype == dtype, f"params[{name!r}] is {value.dtype}, expected {dtype}"
+
+
+def test_w2_takes_the_pooled_size_of_a_non_square_image(impl):
+    model = impl.get(NET)(input_dim=(2, 12, 10), num_filters=6, filter_size=5, hidden_dim=40,
+                          num_classes=5)
+    assert_shape(model.params["W1"], (6, 2, 5, 5), what="W1 (filters, channels, fs, fs)")
     assert_shape(model.params["W2"], (6 * 6 * 5, 40), what="W2 (filters * H/2 * W/2, hidden)")
 
 

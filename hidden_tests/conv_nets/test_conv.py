@@ -15,19 +15,20 @@ pytestmark = [pytest.mark.part("conv"), pytest.mark.visibility("hidden")]
 # (x shape, w shape, stride, pad): N, C, H, W and F, C, HH, WW
 CONVS = [
     pytest.param((2, 3, 7, 7), (4, 3, 3, 3), 1, 1, id="same"),
-    pytest.param((2, 2, 8, 8), (3, 2, 3, 3), 2, 1, id="stride2"),
+    pytest.param((2, 2, 9, 9), (3, 2, 3, 3), 2, 1, id="stride2"),
     pytest.param((1, 3, 9, 9), (2, 3, 3, 3), 3, 0, id="stride3-nopad"),
     pytest.param((2, 2, 5, 7), (3, 2, 3, 3), 1, 2, id="wide-pad-nonsquare-image"),
     pytest.param((2, 3, 6, 8), (2, 3, 2, 4), 2, 1, id="nonsquare-filter"),
     pytest.param((1, 1, 7, 6), (2, 1, 3, 3), 2, 0, id="border-not-reached"),
 ]
 
-# (x shape, pool height, pool width, stride)
+# (x shape, pool height, pool width, stride); (H - pool) % stride == 0 throughout, as the
+# course's starter (and CS231n's since 2019) lets students assume
 POOLS = [
     pytest.param((2, 3, 8, 8), 2, 2, 2, id="tiling"),
-    pytest.param((2, 2, 7, 9), 2, 2, 2, id="does-not-tile"),
+    pytest.param((2, 2, 8, 11), 2, 2, 3, id="gaps-between-pools"),
     pytest.param((1, 3, 7, 7), 3, 3, 2, id="overlapping"),
-    pytest.param((2, 2, 6, 9), 2, 3, 3, id="nonsquare"),
+    pytest.param((2, 2, 8, 9), 2, 3, 3, id="nonsquare"),
     pytest.param((1, 2, 5, 5), 2, 2, 1, id="stride1"),
 ]
 

@@ -105,3 +105,11 @@ def test_ipython_magics_are_allowed_where_the_caller_says_so():
     with pytest.raises(StripError, match="not valid Python"):
         strip_solutions("print('%.3f'\n      % 0.5\n", magics=True)
     assert strip_solutions(continued, magics=True) == continued
+
+
+def test_regions_of_the_components_a_version_gives_stay_solved():
+    source = ("def softmax_loss(x):\n    ### BEGIN SOLUTION\n    return x\n    ### END SOLUTION\n"
+              "\n\ndef relu(x):\n    ### BEGIN SOLUTION\n    return x\n    ### END SOLUTION\n")
+    stripped = strip_solutions(source, keep=frozenset({"softmax_loss"}))
+    assert "def softmax_loss(x):\n    return x\n" in stripped
+    assert 'raise NotImplementedError("relu: not implemented yet")' in stripped

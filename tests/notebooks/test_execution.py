@@ -104,6 +104,13 @@ def test_a_loop_that_swallows_interrupts_stops_the_notebook(make_run, mode: str)
     assert [f.label for f in run.report().failed_cells] == ["cell 2 (In [2])"]
 
 
+def test_names_numpy_removed_work_in_the_kernel_as_they_did(make_run) -> None:
+    run = make_run("import numpy as np\nprint(np.array([1.5], dtype=np.int), np.NaN)")
+    run.execute()
+    assert run.status == "completed", run.report().failed_cells
+    assert printed(run.notebook.cells[0]) == "[1] nan\n"
+
+
 def test_the_whole_notebook_timeout_skips_the_cells_after_it(make_run, mode: str) -> None:
     run = make_run("import time\ntime.sleep(10)", "print('too late')", mode=mode,
                    cell_timeout=3, timeout=1)  # from the kernel's start on: cell 1 gets 1 s

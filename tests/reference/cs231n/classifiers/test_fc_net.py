@@ -152,7 +152,7 @@ def assert_gradients_match(model, X, y, gradients, kink_margin) -> None:
     analytic, numeric = gradients(model, X, y, H)
     for name in analytic:
         if (
-            model.normalization == "batchnorm"
+            getattr(model, "normalization", None) == "batchnorm"
             and name.startswith("b")
             and name[1:].isdigit()
             and int(name[1:]) < model.num_layers
