@@ -23,6 +23,7 @@ MODULES = {"layers": "cs231n.layers", "hog": "cs231n.hog"}
 
 
 @as_root
+@needs_bwrap
 def test_live_confinements_get_distinct_uids_and_give_them_back() -> None:
     with new_confinement("bwrap") as first, new_confinement("bwrap") as second:
         assert first.uid != second.uid and not {first.uid, second.uid} & {0, 65534}
@@ -32,6 +33,7 @@ def test_live_confinements_get_distinct_uids_and_give_them_back() -> None:
 
 
 @as_root
+@needs_bwrap
 def test_too_many_live_confinements_in_one_process_are_refused(
         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(confinement_module, "_taken", set(range(SLOTS_PER_PROCESS)))
