@@ -27,6 +27,7 @@ class LineItem:
     score: float
     max_score: float
     test: TestResult | None = None  # None for a part without tests
+    applicable: bool = True  # False: the part is not in this version (worth nothing)
 
     @property
     def lost(self) -> float:
@@ -65,7 +66,7 @@ def line_items(result: SubmissionResult) -> list[LineItem]:
             items.append(LineItem(part, describe(test.name), score, max_score, test))
         if part in result.not_applicable:
             items.append(LineItem(part, f"{NOT_APPLICABLE}: {result.not_applicable[part]}",
-                                  0.0, 0.0))
+                                  0.0, 0.0, applicable=False))
         elif not members or total.scale == 0:  # the part's points, carried by no test
             items.append(LineItem(part, NO_TEST, total.score, total.max_score))
     return items

@@ -59,6 +59,7 @@ class PartView:
     total: PartTotal
     failures: list[FailureGroup]
     passed: list[LineItem]
+    not_applicable: str = ""  # why the part is not in this version, if it is not
 
 
 def part_views(result: SubmissionResult) -> list[PartView]:
@@ -70,7 +71,7 @@ def part_views(result: SubmissionResult) -> list[PartView]:
         mine = [item for item in items if item.part == part]
         groups: dict[object, list[LineItem]] = {}
         for item in mine:
-            if not item.passed:
+            if not item.passed and item.applicable:
                 key = shared_cause(item.test) if item.test is not None else None
                 groups.setdefault(key or len(groups), []).append(item)
         failures = [FailureGroup(cause_summary([m.test for m in members if m.test])
@@ -78,7 +79,8 @@ def part_views(result: SubmissionResult) -> list[PartView]:
                     for key, members in groups.items()]
         failures.sort(key=lambda group: -group.lost)
         views.append(PartView(part, result.title_of(part), total, failures,
-                              [item for item in mine if item.passed]))
+                              [item for item in mine if item.passed],
+                              result.not_applicable.get(part, "")))
     return views
 
 

@@ -70,3 +70,15 @@ def test_schema_catches_a_field_gradescope_does_not_know(document):
 def test_one_submission_per_file(results):
     with pytest.raises(ValueError, match="one submission"):
         write_gradescope(results, io.StringIO())
+
+
+def test_a_part_the_version_lacks_is_listed_as_not_applicable_never_failed(results):
+    alice = results[0]
+    alice.part_points = {"layers": 6.0, "optim": 4.0, "dropout": 0.0}
+    alice.not_applicable = {"dropout": "Dropout is part 2 of this course"}
+    out = io.StringIO()
+    write_gradescope([alice], out)
+    last = json.loads(out.getvalue())["tests"][-1]
+    assert last["name"] == ("dropout: not applicable in this version: Dropout is part 2 of "
+                            "this course")
+    assert (last["score"], last["max_score"], last["status"]) == (0, 0, "passed")

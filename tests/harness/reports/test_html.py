@@ -184,3 +184,12 @@ def test_per_submission_folders_get_feedback_html(hostile: SubmissionResult,
     assert [p.name for p in written] == ["feedback.html"] * 3
     assert "&lt;script&gt;" in written[0].read_text(encoding="utf-8")
     assert "alice" in written[1].read_text(encoding="utf-8")
+
+
+def test_a_part_the_version_lacks_says_so_and_costs_nothing() -> None:
+    result = SubmissionResult("dan", "conv_nets", [_missing(0, "affine_forward")],
+                              part_points={"layers": 15.0, "dropout": 0.0},
+                              not_applicable={"dropout": "Dropout is part 2 of this course"})
+    page = render_html([result])
+    assert "not applicable in this version: Dropout is part 2 of this course" in page
+    assert "−0" not in page  # not listed as a lost check
