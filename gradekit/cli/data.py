@@ -20,9 +20,10 @@ def data() -> None:
               help="Folder to unpack into (default: the user cache dir).")
 @click.option("--force", is_flag=True, help="Download again even if a copy exists.")
 def fetch(name: str, dest: Path | None, force: bool) -> None:
-    """Download a data set and unpack it where gradekit looks.
+    """Download a data set into the folder gradekit looks in.
 
-    The md5 of each download is checked before anything is unpacked; an interrupted
+    The md5 of each download is checked before anything is unpacked or kept; archives are
+    unpacked, other files (MNIST's gzipped idx files) kept as downloaded. An interrupted
     download resumes when the command is run again.
     """
     from gradekit.data.fetch import FetchError

@@ -5,6 +5,13 @@ is checked, and only then is it extracted (refusing any member that would land o
 target, or is a link or device) into a staging folder that is renamed into place at the end.
 An interrupted download keeps its ``.part`` file and resumes where it stopped when the
 server supports ranges; a failed checksum deletes it.
+
+Only tar archives are extracted. Any other file, such as MNIST's gzipped idx files, is moved
+into the staging folder exactly as downloaded, under the last segment of its URL (which holds
+no separator, so it lands in the folder): its loader reads gzip itself, the course's loaders
+expect the ``.gz`` names, and the file kept is the one whose md5 was checked. A gzip file has
+no member names, so there is nothing to refuse, and nothing is decompressed until a loader
+reads it.
 """
 
 from __future__ import annotations

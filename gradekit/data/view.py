@@ -26,7 +26,7 @@ import shutil
 import stat
 import tempfile
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -115,6 +115,24 @@ def read_note(folder: Path) -> dict | None:
     except (OSError, ValueError):
         return None
     return note if isinstance(note, dict) else None
+
+
+def held_out_split(held_out: HeldOut, folder: Path, rewritten: dict[str, bytes],
+                   images: np.ndarray, labels: np.ndarray,
+                   elsewhere: Iterable[np.ndarray]) -> Split:
+    """What a cutter returns once it has rewritten the files of ``folder`` as ``rewritten``:
+    the held-out ``images`` (as stored, one per item of the first axis) and ``labels``, less
+    any image whose pixels are also among ``elsewhere``, the images the view holds (its
+    label is readable there, so it cannot earn credit)."""
+    seen = {_pixels(image) for others in elsewhere for image in others}
+    unseen = np.array([_pixels(image) not in seen for image in images], dtype=bool)
+    positions = np.flatnonzero(unseen)
+    dropped = len(images) - len(positions)
+    description = f"{held_out.summary}, from {folder.name}: {len(positions)} images scored"
+    if dropped:
+        description += (f" ({dropped} left out: their pixels are also in images the view "
+                        "holds)")
+    return Split(rewritten, images[unseen], labels[unseen], positions, description)
 
 
 def sandbox_views() -> list[DataView]:
@@ -219,6 +237,10 @@ def _traversable(path: Path) -> bool:
                for folder in (path, *path.parents) if folder.exists())
 
 
+def _pixels(image: np.ndarray) -> bytes:
+    return hashlib.blake2b(image.tobytes(), digest_size=16).digest()
+
+
 def _files(root: Path) -> Iterator[tuple[str, Path]]:
     """Every regular file under ``root`` by relative path; a link or special file raises."""
     for folder, dirs, files in os.walk(root):
@@ -233,9 +255,9 @@ def _files(root: Path) -> Iterator[tuple[str, Path]]:
 
 def _cutter(dataset: Dataset) -> Callable[[Path, HeldOut], Split]:
     """How the held-out images are cut out of ``dataset``'s files: one function per format."""
-    from gradekit.data import cifar10
+    from gradekit.data import cifar10, mnist
 
-    cutters = {"cifar10": cifar10.cut_held_out}
+    cutters = {"cifar10": cifar10.cut_held_out, "mnist": mnist.cut_held_out}
     if dataset.name not in cutters:
         raise ViewError(f"{dataset.title} declares held-out images but gradekit.data.view "
                         "has no cutter for its files; add one to _cutter")

@@ -6,7 +6,7 @@ from click.testing import CliRunner
 
 import gradekit.data.fetch
 from gradekit.cli import main
-from gradekit.data.registry import CIFAR10
+from gradekit.data.registry import CIFAR10, MNIST
 
 
 @pytest.fixture
@@ -33,6 +33,19 @@ def test_where_lists_the_search_path_and_what_was_found(cache, tmp_path, monkeyp
     assert lines[1].strip() == str(tmp_path / "env")
     assert lines[2].strip() == f"{cache}  (missing)"
     assert f"cifar10: {tmp_path / 'env' / 'cifar-10-subset'}" in lines
+    assert "mnist: not found; run `gradekit data fetch mnist`" in lines
+
+
+def test_where_finds_the_mnist_subset(cache, tmp_path, monkeypatch):
+    subset = tmp_path / "env" / "mnist-subset"
+    subset.mkdir(parents=True)
+    for name in MNIST.contents:
+        (subset / name).touch()
+    monkeypatch.setenv("GRADEKIT_DATA", str(tmp_path / "env"))
+    result = run("where")
+    assert result.exit_code == 0, result.output
+    assert f"mnist: {subset}" in result.output.splitlines()
+    assert "cifar10: not found" in result.output
 
 
 def test_where_explains_an_incomplete_copy(cache):
@@ -56,7 +69,7 @@ def test_fetch_unknown_data_set_lists_the_known_ones(cache):
     result = run("fetch", "imagenet")
     assert result.exit_code == 2
     assert "'imagenet' is not" in result.output
-    assert "{cifar10}" in result.output
+    assert "{cifar10|mnist}" in result.output
 
 
 def test_fetch_passes_the_registered_data_set_and_dest(cache, tmp_path, monkeypatch):
@@ -72,6 +85,20 @@ def test_fetch_passes_the_registered_data_set_and_dest(cache, tmp_path, monkeypa
     assert calls == [(CIFAR10, tmp_path / "d", True)]
     assert str(tmp_path / "d" / "cifar-10-batches-py") in result.output
     assert f"GRADEKIT_DATA={tmp_path / 'd'}" in result.output
+
+
+def test_fetch_mnist_passes_its_registry_entry(cache, monkeypatch):
+    calls = []
+
+    def fake_fetch(dataset, dest, *, force):
+        calls.append((dataset, dest, force))
+        return cache / dataset.folders[0]
+
+    monkeypatch.setattr(gradekit.data.fetch, "fetch", fake_fetch)
+    result = run("fetch", "mnist")
+    assert result.exit_code == 0, result.output
+    assert calls == [(MNIST, None, False)]
+    assert result.output == f"MNIST (idx files): {cache / 'mnist'}\n"
 
 
 def test_fetch_into_the_cache_needs_no_hint(cache, monkeypatch):

@@ -1,12 +1,19 @@
-"""Fixtures shared by the data tests: isolated search roots and the CI subset of CIFAR-10."""
+"""Fixtures shared by the data tests: isolated search roots, the CI subsets of CIFAR-10 and
+MNIST, and small copies of MNIST written byte by byte in the official format."""
 
 from __future__ import annotations
 
+import gzip
 import os
+import struct
+from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import platformdirs
 import pytest
+
+from gradekit.data.registry import MNIST, MNIST_TEST_IMAGES, MNIST_TRAIN_IMAGES
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -30,3 +37,46 @@ def cifar_subset() -> Path:
     if not folder.is_dir():
         pytest.skip(f"CIFAR-10 subset not found at {folder}; set GRADEKIT_DATA to run this")
     return folder
+
+
+@pytest.fixture(scope="session")
+def mnist_subset() -> Path:
+    """The real MNIST subset (the first 12,000 training images, the whole test set) of CI."""
+    root = Path(os.environ.get("GRADEKIT_DATA", REPO.parent / "shared" / "data"))
+    folder = root / "mnist-subset"
+    if not folder.is_dir():
+        pytest.skip(f"MNIST subset not found at {folder}; set GRADEKIT_DATA to run this")
+    return folder
+
+
+def idx_file(array: np.ndarray) -> bytes:
+    """``array`` as an uncompressed idx file of unsigned bytes, its header packed by hand."""
+    header = struct.pack(">HBB", 0, 0x08, array.ndim) + struct.pack(f">{array.ndim}I",
+                                                                    *array.shape)
+    return header + array.astype(np.uint8).tobytes()
+
+
+@pytest.fixture
+def idx() -> Callable[[np.ndarray], bytes]:
+    """Builds idx files independently of gradekit's own writer."""
+    return idx_file
+
+
+@pytest.fixture
+def make_mnist() -> Callable[..., Path]:
+    """Writes a small copy of MNIST (the four gzipped idx files, random pixels and labels)
+    into a folder and returns the folder."""
+
+    def write(folder: Path, train: int = 30, test: int = 20, seed: int = 0) -> Path:
+        rng = np.random.default_rng(seed)
+        folder.mkdir(parents=True)
+        for name in MNIST.contents:
+            count = test if name.startswith("t10k") else train
+            shape = (count, 28, 28) if name in (MNIST_TRAIN_IMAGES, MNIST_TEST_IMAGES) \
+                else (count,)
+            high = 256 if len(shape) == 3 else 10
+            content = idx_file(rng.integers(0, high, shape, dtype=np.uint8))
+            (folder / name).write_bytes(gzip.compress(content, mtime=0))
+        return folder
+
+    return write

@@ -9,6 +9,8 @@ import io
 import pickle
 import tarfile
 import threading
+import warnings
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +18,15 @@ import pytest
 
 from gradekit.data.cifar10 import get_CIFAR10_data
 from gradekit.data.fetch import ChecksumError, FetchError, UnsafeArchiveError, fetch
-from gradekit.data.registry import CIFAR10, Dataset, RemoteFile
+from gradekit.data.mnist import IdxError, get_mnist, load_images
+from gradekit.data.registry import (
+    CIFAR10,
+    MNIST,
+    MNIST_TEST_IMAGES,
+    MNIST_TRAIN_IMAGES,
+    Dataset,
+    RemoteFile,
+)
 
 
 class Handler(http.server.SimpleHTTPRequestHandler):
@@ -225,6 +235,72 @@ def test_plain_files_are_kept_as_they_are(server, tmp_path):
     folder = fetch(dataset, tmp_path / "dest", show_progress=False)
     assert (folder / "labels.gz").read_bytes() == payload
     assert sorted(p.name for p in (tmp_path / "dest").iterdir()) == ["idx"]
+
+
+def mnist_like(folder: Path, base: str, md5: str | None = None) -> Dataset:
+    """MNIST's registry entry with its four files served from ``folder`` at ``base``; ``md5``
+    replaces the checksum of the last one (the test labels)."""
+    files = [RemoteFile(f"{base}/{folder.name}/{remote.filename}",
+                        hashlib.md5((folder / remote.filename).read_bytes()).hexdigest())
+             for remote in MNIST.files]
+    if md5 is not None:
+        files[-1] = replace(files[-1], md5=md5)
+    return replace(MNIST, files=tuple(files))
+
+
+def test_mnist_is_kept_as_its_gzipped_idx_files_and_loads(server, tmp_path, make_mnist,
+                                                          monkeypatch):
+    www, base, _ = server
+    served = make_mnist(www / "mnist")
+    dest = tmp_path / "dest"
+    folder = fetch(mnist_like(served, base), dest, show_progress=False)
+    assert folder == dest / "mnist"
+    assert sorted(p.name for p in dest.iterdir()) == ["mnist"]
+    assert sorted(p.name for p in folder.iterdir()) == sorted(MNIST.contents)
+    for name in MNIST.contents:  # as downloaded: still gzipped, byte for byte
+        assert (folder / name).read_bytes() == (served / name).read_bytes()
+    monkeypatch.setenv("GRADEKIT_DATA", str(dest))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a copy this small is a subset, and says so
+        trX, trY, tsX, _ = get_mnist()
+    assert (trX.shape, trY.shape, tsX.shape) == ((30, 28, 28), (30,), (20, 28, 28))
+
+
+def test_one_bad_mnist_file_leaves_none_behind(server, tmp_path, make_mnist):
+    www, base, handler = server
+    dest = tmp_path / "dest"
+    with pytest.raises(ChecksumError, match=r"t10k-labels-idx1-ubyte\.gz from .* nothing was "
+                                            "unpacked"):
+        fetch(mnist_like(make_mnist(www / "mnist"), base, md5="0" * 32), dest,
+              show_progress=False)
+    assert len(handler.requests) == 4
+    assert list(dest.iterdir()) == []
+
+
+def test_a_partial_mnist_file_resumes_with_a_range_request(server, tmp_path, make_mnist):
+    www, base, handler = server
+    handler.ranges = True
+    served = make_mnist(www / "mnist")
+    (tmp_path / f".{MNIST_TRAIN_IMAGES}.part").write_bytes(
+        (served / MNIST_TRAIN_IMAGES).read_bytes()[:100])
+    folder = fetch(mnist_like(served, base), tmp_path, show_progress=False)
+    assert [request.get("Range") for request in handler.requests] == [
+        "bytes=100-", None, None, None]
+    assert (folder / MNIST_TRAIN_IMAGES).read_bytes() == (served / MNIST_TRAIN_IMAGES).read_bytes()
+
+
+def test_a_gz_file_is_never_extracted_even_when_it_holds_an_escaping_tar(
+        server, tmp_path, make_mnist):
+    www, base, _ = server
+    served = make_mnist(www / "mnist")
+    make_tar(served / MNIST_TEST_IMAGES, {"../escaped.txt": b"gotcha", "../../up.txt": b"x"})
+    dest = tmp_path / "dest"
+    folder = fetch(mnist_like(served, base), dest, show_progress=False)
+    assert not (dest / "escaped.txt").exists() and not (tmp_path / "up.txt").exists()
+    assert sorted(p.name for p in dest.iterdir()) == ["mnist"]
+    assert (folder / MNIST_TEST_IMAGES).read_bytes() == (served / MNIST_TEST_IMAGES).read_bytes()
+    with pytest.raises(IdxError, match=r"not 0x00000803 \(MNIST images\)"):
+        load_images(folder / MNIST_TEST_IMAGES)
 
 
 def test_unreachable_server_says_how_to_retry(tmp_path):

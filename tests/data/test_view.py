@@ -4,6 +4,7 @@ version of the data, checked by content and rebuilt whole when it does not match
 from __future__ import annotations
 
 import errno
+import gzip
 import os
 import pickle
 import shutil
@@ -20,7 +21,16 @@ import pytest
 
 from gradekit.data import cifar10, view
 from gradekit.data.cifar10 import get_CIFAR10_data, read_batch
-from gradekit.data.registry import CIFAR10, CIFAR10_TRAIN_BATCHES
+from gradekit.data.mnist import get_mnist, get_mnist_held_out
+from gradekit.data.registry import (
+    CIFAR10,
+    CIFAR10_TRAIN_BATCHES,
+    MNIST,
+    MNIST_TEST_IMAGES,
+    MNIST_TEST_LABELS,
+    MNIST_TRAIN_IMAGES,
+    MNIST_TRAIN_LABELS,
+)
 from gradekit.data.view import NOTE, ViewError, data_view
 
 REPO = Path(__file__).resolve().parents[2]
@@ -303,3 +313,110 @@ def test_the_pack_names_the_held_out_images_the_registry_holds_out():
     with open(REPO / "assignments" / "fc_nets" / "assignment.toml", "rb") as f:
         accuracy = tomllib.load(f)["accuracy"]
     assert accuracy["held_out"] == CIFAR10.held_out.summary
+
+
+MNIST_HELD_OUT = MNIST.held_out.count
+
+
+@pytest.fixture
+def mnist_view_of_subset(mnist_subset: Path, cache: Path,
+                         monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("GRADEKIT_DATA", str(mnist_subset.parent))
+    return mnist_subset
+
+
+def idx_items(path: Path) -> tuple[tuple[int, ...], np.ndarray]:
+    """The dimensions an idx.gz file announces and its items, read straight from its bytes."""
+    content = gzip.decompress(path.read_bytes())
+    ndim = content[3]
+    shape = tuple(int.from_bytes(content[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim))
+    return shape, np.frombuffer(content, np.uint8, offset=4 + 4 * ndim).reshape(shape)
+
+
+def small_mnist(count: int = 5):
+    """MNIST's registry entry holding out ``count`` test images, for the small copies."""
+    return replace(MNIST, held_out=replace(MNIST.held_out, count=count))
+
+
+def test_the_mnist_view_holds_idx_files_without_the_held_out_test_images(
+        mnist_view_of_subset):
+    source = mnist_view_of_subset
+    built = data_view(MNIST)
+    assert sorted(os.listdir(built.folder)) == sorted([*MNIST.contents, NOTE])
+    for name in (MNIST_TRAIN_IMAGES, MNIST_TRAIN_LABELS):  # linked, not copied
+        assert os.stat(built.folder / name).st_ino == os.stat(source / name).st_ino
+    (test_shape, test_images), (_, source_images) = (
+        idx_items(built.folder / MNIST_TEST_IMAGES), idx_items(source / MNIST_TEST_IMAGES))
+    (label_shape, test_labels), (_, source_labels) = (
+        idx_items(built.folder / MNIST_TEST_LABELS), idx_items(source / MNIST_TEST_LABELS))
+    assert (test_shape, label_shape) == ((5000, 28, 28), (5000,))
+    np.testing.assert_array_equal(test_images, source_images[MNIST_HELD_OUT:])
+    np.testing.assert_array_equal(test_labels, source_labels[MNIST_HELD_OUT:])
+
+    kept = built.held_out()
+    np.testing.assert_array_equal(kept.rows, source_images[:MNIST_HELD_OUT])
+    np.testing.assert_array_equal(kept.labels, source_labels[:MNIST_HELD_OUT])
+    assert kept.description == ("the first 5000 images of MNIST's t10k test set (the half "
+                                "from NIST's training writers), from mnist-subset: 5000 "
+                                "images scored")
+    readable = {image.tobytes() for name in (MNIST_TRAIN_IMAGES, MNIST_TEST_IMAGES)
+                for image in idx_items(built.folder / name)[1]}
+    assert not readable & {image.tobytes() for image in kept.rows}
+    assert stat.S_IMODE(os.stat(built.folder / MNIST_TEST_IMAGES).st_mode) == 0o444
+
+
+def test_get_mnist_in_the_view_says_which_test_images_it_lacks(mnist_view_of_subset):
+    folder = data_view(MNIST).folder
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        _, _, tsX, tsY = get_mnist(root=folder)
+    assert [str(w.message) for w in caught][1:] == [
+        "the grader keeps t10k images 0..4999 to score your model (they are not in this data "
+        "folder), so tsX holds the 5000 after them (5000..9999)"]
+    _, labels = idx_items(mnist_view_of_subset / MNIST_TEST_LABELS)
+    np.testing.assert_array_equal(tsY, labels[MNIST_HELD_OUT:])
+    assert tsX.shape == (5000, 28, 28)
+
+
+def test_the_grader_gets_the_held_out_mnist_images_as_get_mnist_gives_the_rest(
+        mnist_view_of_subset):
+    graded = get_mnist_held_out()
+    _, images = idx_items(mnist_view_of_subset / MNIST_TEST_IMAGES)
+    _, labels = idx_items(mnist_view_of_subset / MNIST_TEST_LABELS)
+    np.testing.assert_array_equal(graded["X_held_out"],
+                                  images[:MNIST_HELD_OUT] / 127.5 - 1.0)
+    np.testing.assert_array_equal(graded["y_held_out"], labels[:MNIST_HELD_OUT])
+    assert graded["X_held_out"].dtype == np.float64 and graded["y_held_out"].dtype == np.int64
+    assert graded["held_out"] == data_view(MNIST).description
+    with pytest.raises(ViewError, match="stay with the grader"):
+        get_mnist_held_out(root=data_view(MNIST).folder)
+
+
+def test_an_mnist_test_image_also_in_the_view_is_not_scored(tmp_path, cache, make_mnist, idx):
+    source = make_mnist(tmp_path / "mnist")
+    _, train = idx_items(source / MNIST_TRAIN_IMAGES)
+    _, test = idx_items(source / MNIST_TEST_IMAGES)
+    test = test.copy()
+    test[1] = train[4]  # readable with its label in the training files
+    test[3] = test[12]  # and in the test images the view keeps
+    (source / MNIST_TEST_IMAGES).write_bytes(gzip.compress(idx(test)))
+    kept = data_view(small_mnist(), source).held_out()
+    assert kept.positions.tolist() == [0, 2, 4]
+    np.testing.assert_array_equal(kept.rows, test[[0, 2, 4]])
+    assert kept.description.endswith(
+        "3 images scored (2 left out: their pixels are also in images the view holds)")
+
+
+def test_a_damaged_mnist_file_says_to_fetch_again(tmp_path, cache, make_mnist):
+    source = make_mnist(tmp_path / "mnist")
+    (source / MNIST_TEST_LABELS).write_bytes(gzip.compress(b"\x00\x00\x08\x01\x00"))
+    with pytest.raises(ViewError, match=f"{MNIST_TEST_LABELS} holds 5 bytes, too few .* "
+                                        "fetch mnist --force"):
+        data_view(small_mnist(), source)
+
+
+def test_holding_out_every_mnist_test_image_is_refused(tmp_path, cache, make_mnist):
+    source = make_mnist(tmp_path / "mnist", test=5)
+    with pytest.raises(ValueError, match="too few to hold out 5 and keep some; lower the "
+                                         "held-out count of mnist"):
+        data_view(small_mnist(5), source)
