@@ -2,8 +2,9 @@
 
 The starter package is generated from ``reference/<api>/`` by stripping solution regions, for
 exactly the files the pack names (its modules and its ``given`` files). The bundle adds the
-pack's ``assignment.toml`` and its visible tests with their recorded goldens, so that
-``gradekit check`` works inside it with no reference anywhere.
+pack's ``assignment.toml``, its visible tests with their recorded goldens, so that
+``gradekit check`` works inside it with no reference anywhere, and a README.md written from
+the pack.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 import tomli_w
 
 from gradekit.authoring.notebooks import write_stripped_notebook
-from gradekit.authoring.strip import strip_solutions
+from gradekit.authoring.strip import Stripped, strip_source
 from gradekit.packs import PACK_FILE, AssignmentPack
 
 
@@ -129,20 +130,38 @@ def build_starter(pack: AssignmentPack, course_root: Path, dest: Path, *,
     return dest / pack.package
 
 
-def starter_text(pack: AssignmentPack, source: Path, rel: str, files: dict[str, str], *,
-                 keep_solutions: bool = False) -> str:
-    """The starter's text of the reference file ``rel`` (under ``source``), stripped of its
-    solutions unless ``keep_solutions`` (the components the version gives keep theirs), its
-    imports fitted to where ``files`` puts it."""
+def _stripped(pack: AssignmentPack, source: Path, rel: str, *,
+              keep_solutions: bool = False) -> Stripped:
+    """The reference file ``rel`` (under ``source``) stripped of its solutions unless
+    ``keep_solutions``; the components the version gives keep theirs."""
     src = source / rel
     if not src.is_file():
         raise ReleaseError(f"pack {pack.name!r} lists {rel}, but {src} does not exist")
     given = frozenset(name for module, _, name in
                       (c.rpartition(".") for c in pack.given_components)
                       if module.replace(".", "/") + ".py" == rel)
-    text = strip_solutions(src.read_text(encoding="utf-8"), str(src),
-                           keep_solutions=keep_solutions, keep=given)
+    return strip_source(src.read_text(encoding="utf-8"), str(src),
+                        keep_solutions=keep_solutions, keep=given)
+
+
+def starter_text(pack: AssignmentPack, source: Path, rel: str, files: dict[str, str], *,
+                 keep_solutions: bool = False) -> str:
+    """The starter's text of the reference file ``rel`` (under ``source``), stripped of its
+    solutions unless ``keep_solutions`` (the components the version gives keep theirs), its
+    imports fitted to where ``files`` puts it."""
+    text = _stripped(pack, source, rel, keep_solutions=keep_solutions).text
     return relocate_imports(text, rel, files[rel], files)
+
+
+def student_work(pack: AssignmentPack, course_root: Path) -> dict[str, tuple[str, ...]]:
+    """Each starter file with gaps to fill (its place in the release) and the definitions
+    whose solutions were stripped from it (``relu_forward``, ``Net.loss``), in file order:
+    read off the solution markers, so the release's README cannot list a function the
+    starter already has, nor miss one it lacks."""
+    source = reference_package(pack, course_root)
+    work = {where: _stripped(pack, source, rel).stubbed
+            for rel, where in placement(pack).items()}
+    return {where: names for where, names in work.items() if names}
 
 
 def supply_given(pack: AssignmentPack, course_root: Path, root: Path,
@@ -192,7 +211,8 @@ def _unparsable(path: Path) -> str | None:
 
 def build_notebooks(pack: AssignmentPack, course_root: Path, dest: Path, *,
                     keep_solutions: bool = False) -> list[Path]:
-    """Write the pack's notebooks under ``dest`` from their solution versions."""
+    """Write the pack's notebooks under ``dest`` from their solution versions; the student
+    versions say how to run the visible checks from a cell."""
     solutions = pack.solution_notebooks(course_root)
     written = []
     for spec in pack.notebooks:
@@ -200,13 +220,19 @@ def build_notebooks(pack: AssignmentPack, course_root: Path, dest: Path, *,
         if not src.is_file():
             raise ReleaseError(f"pack {pack.name!r} lists the notebook {spec.path}, but its "
                                f"solution version {src} does not exist; put it there")
+        parts = None if keep_solutions else [part.name for part in pack.parts]
         written.append(write_stripped_notebook(src, dest / spec.path,
-                                               keep_solutions=keep_solutions))
+                                               keep_solutions=keep_solutions, parts=parts))
     return written
 
 
-def build_release(pack: AssignmentPack, course_root: Path, out: Path) -> Path:
-    """Write the whole student bundle of ``pack`` to ``out`` (which must not exist)."""
+def build_release(pack: AssignmentPack, course_root: Path, out: Path, *,
+                  install: str | None = None) -> Path:
+    """Write the whole student bundle of ``pack`` to ``out`` (which must not exist), with a
+    README.md saying what to do (:mod:`gradekit.authoring.readme`; ``install`` is what
+    ``pip install`` takes to install gradekit where the course publishes it)."""
+    from gradekit.authoring.readme import release_readme
+
     if out.exists() and any(out.iterdir()):
         raise ReleaseError(f"{out} is not empty: choose a new folder for the release")
     for name, folder in pack.chain:
@@ -218,6 +244,8 @@ def build_release(pack: AssignmentPack, course_root: Path, out: Path) -> Path:
     build_starter(pack, course_root, out)
     (out / PACK_FILE).write_text(release_toml(pack), encoding="utf-8")
     copy_visible_tests(pack, out / "tests")
+    (out / "README.md").write_text(release_readme(pack, course_root, install=install),
+                                   encoding="utf-8")
     return out
 
 

@@ -1,1 +1,1 @@
-"""Reference solutions for the CS231n-flavoured API (the package students call ``cs231n``)."""
+"""The assignment's package: layers, update rules, classifiers and the helpers they use."""

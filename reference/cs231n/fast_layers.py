@@ -1,3 +1,3 @@
-"""The fast convolution and pooling layers students are given: gradekit's own."""
+"""The fast convolution and pooling layers, given with the assignment (gradekit's own)."""
 
 from gradekit.fast_layers import *  # noqa: F403

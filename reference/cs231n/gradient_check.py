@@ -1,4 +1,4 @@
-"""Gradient-checking helpers students are given (they live in gradekit)."""
+"""Gradient-checking helpers, given with the assignment (the code lives in gradekit)."""
 
 from gradekit.gradient_check import (  # noqa: F401
     eval_numerical_gradient,

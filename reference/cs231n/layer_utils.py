@@ -1,9 +1,10 @@
-"""Layer "sandwiches": common stacks of reference layers as one forward/backward pair.
+"""Layer "sandwiches": common stacks of layers as one forward/backward pair.
 
 Each sandwich only chains layer functions; its cache is the tuple of the inner caches,
 unwound in reverse by the backward pass. The conv sandwiches use the fast conv and pool
-layers (:mod:`gradekit.fast_layers`, as the course's given ``layer_utils.py`` does), so a
-ThreeLayerConvNet trains at notebook scale; the naive layers stay the student's task.
+layers of ``fast_layers.py``, as the course's own ``layer_utils.py`` does, so a
+ThreeLayerConvNet trains at notebook scale; the naive layers in ``layers.py`` are checked
+against the fast ones.
 """
 
 from typing import Any

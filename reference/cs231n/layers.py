@@ -1,4 +1,4 @@
-"""Reference layers in the CS231n functional style.
+"""Layers in the CS231n functional style.
 
 Every forward returns ``(out, cache)`` and every backward takes ``(dout, cache)``.
 The layers never write into their inputs (arrays or caches); the only state they
@@ -222,7 +222,9 @@ def layernorm_backward(dout: np.ndarray, cache: Cache) -> tuple[np.ndarray, np.n
 def dropout_forward(x: np.ndarray, dropout_param: dict[str, Any]) -> tuple[np.ndarray, Cache]:
     """Inverted dropout: keep each unit with probability ``p`` and scale kept units by 1/p.
 
-    ``p`` is the KEEP probability. In ``test`` mode the input passes through unchanged.
+    ``p`` is the KEEP probability (gradekit's canonical convention: a course that reads it as
+    the drop probability says so in its README). In ``test`` mode the input passes through
+    unchanged.
     If ``seed`` is present the global NumPy RNG is reseeded, as the notebooks expect.
     """
     ### BEGIN SOLUTION

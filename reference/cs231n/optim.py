@@ -1,4 +1,4 @@
-"""Reference first-order update rules with the CS231n interface.
+"""First-order update rules with the CS231n interface.
 
 Every rule is ``update(w, dw, config=None) -> (next_w, config)``. ``config`` holds the
 hyperparameters (missing ones are filled in with ``setdefault``) and any state the rule
@@ -75,7 +75,8 @@ def rmsprop(
 def adam(w: np.ndarray, dw: np.ndarray, config: Config | None = None) -> tuple[np.ndarray, Config]:
     """Adam with bias correction; keys ``m`` (first moment), ``v`` (second moment), ``t`` (step).
 
-    ``t`` is incremented before the bias correction, so the first step uses ``t = 1``.
+    ``t`` is incremented before the bias correction, so the first step uses ``t = 1``
+    (gradekit's canonical convention: a course whose ``t`` starts at 1 says so in its README).
     """
     ### BEGIN SOLUTION
     config = {} if config is None else config

@@ -1,4 +1,4 @@
-"""The Solver students are given, bound to this package's own update rules."""
+"""The Solver, given with the assignment, bound to this package's own update rules."""
 
 from gradekit.solver import Solver as _Solver
 

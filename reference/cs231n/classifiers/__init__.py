@@ -1,1 +1,1 @@
-"""Reference model classes."""
+"""The model classes, built from the package's layers."""

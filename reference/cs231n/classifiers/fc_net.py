@@ -1,4 +1,4 @@
-"""Fully connected classifiers built from the reference layers.
+"""Fully connected classifiers built from the layers and sandwiches of this package.
 
 Weights are drawn layer by layer from NumPy's global generator, ``W_i`` before ``b_i``
 (biases consume no random numbers), because the notebooks seed that generator and compare
@@ -31,7 +31,9 @@ NORMALIZATIONS = (None, "batchnorm", "layernorm")
 class FullyConnectedNet:
     """{affine - [batch/layer norm] - relu - [dropout]} x (L - 1) - affine - softmax.
 
-    ``dropout_keep_ratio`` is the probability of KEEPING a unit (1 disables dropout);
+    ``dropout_keep_ratio`` is the probability of KEEPING a unit (1 disables dropout; the
+    keywords are gradekit's canonical ones, and a course that names them otherwise, such as
+    2017's ``use_batchnorm`` and ``dropout``, says so in its README);
     ``seed`` makes dropout deterministic, for gradient checks. ``reg`` is read at call time,
     so ``model.reg = ...`` after construction takes effect.
     """

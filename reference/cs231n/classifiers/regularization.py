@@ -1,4 +1,4 @@
-"""The L2 weight penalty every reference classifier adds to its data loss.
+"""The L2 weight penalty every classifier of this package adds to its data loss.
 
 The CS231n notebooks' expected losses (e.g. TwoLayerNet's 26.5948426952 at reg = 1) are
 reproduced only by ``0.5 * reg * sum(W**2)`` over the weight matrices, never biases or
