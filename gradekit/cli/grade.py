@@ -16,7 +16,9 @@ The two commands find their pack differently on purpose. ``grade`` runs a pack's
 the staff's machine, so it takes a registered pack (``-a NAME``), a folder staff wrote as a
 path (``-a ./NAME``), or the registered pack the submissions' file names fit best
 (:func:`gradekit.packs.detect_pack`), never a pack file found near the submissions.
-``check`` is the student's tool and may use the release bundle their code sits in.
+``check`` is the student's tool and may use the release bundle their code sits in
+(:func:`gradekit.checking.release_pack`); its code path is :mod:`gradekit.checking`, shared
+with ``gradekit.check()`` in a notebook.
 """
 
 from __future__ import annotations
@@ -88,26 +90,6 @@ def _refuse_inside_submissions(folder: Path | None, what: str, paths: tuple[Path
         if folder.resolve().is_relative_to(path.resolve()):
             raise click.UsageError(f"{what} at {folder} lies inside {path}, which is graded "
                                    f"as student work; {fix}")
-
-
-def _release_pack(name: str | None, near: Path) -> AssignmentPack:
-    """The pack ``check`` uses: named, the student release bundle around ``near``, or the
-    only one registered. Finding it next to the code is right here and only here: ``check``
-    runs on the student's own machine, over their own files, for their own eyes."""
-    from gradekit.packs import PACK_FILE, AssignmentPack, find_packs, get_pack
-
-    with _pack_errors():
-        if name:
-            return get_pack(name)
-        for folder in (near, *near.parents):
-            if (folder / PACK_FILE).is_file():
-                return AssignmentPack.load(folder)
-        packs = find_packs()
-    if len(packs) == 1:
-        return next(iter(packs.values()))
-    listed = ", ".join(sorted(packs)) or "none found"
-    raise click.UsageError(f"cannot tell which assignment to check (packs: {listed}); "
-                           "pass --assignment NAME")
 
 
 def _stderr():
@@ -246,27 +228,27 @@ def grade(paths: tuple[Path, ...], assignment: str | None, fmt: str, out: Path |
                 type=click.Path(exists=True, path_type=Path))
 @click.option("--assignment", "-a", help="Pack name, or a pack folder written as a path "
                                          "(found automatically in a student release).")
+@click.option("--part", "-p", "parts", multiple=True, metavar="PART",
+              help="Only show the tests of PART (repeat for several; default: every part).")
 @click.option("--sandbox", type=click.Choice(["subprocess", "bwrap", "none"]),
               default="subprocess", show_default=True,
               help="'none' runs your code inside gradekit itself (fastest, least protected).")
 @click.option("--notebooks", is_flag=True,
               help="Also run the assignment's notebooks, as the graders will (slow: they train).")
-def check(path: Path, assignment: str | None, sandbox: str, notebooks: bool) -> None:
-    """Run the visible tests on your code (PATH, default: here) and show what to fix."""
-    from rich.console import Console
+def check(path: Path, assignment: str | None, parts: tuple[str, ...], sandbox: str,
+          notebooks: bool) -> None:
+    """Run the visible tests on your code (PATH, default: here) and show what to fix.
 
-    from gradekit.grading import VISIBLE_ONLY, GradingOptions, grade_submission
-    from gradekit.harness.reports.table import render
+    The same checks run in a notebook cell with ``gradekit.check("PART")``.
+    """
+    from gradekit.checking import CheckUsageError, all_passed, run_check, show
 
-    pack = _release_pack(assignment, path.resolve())
-    options = GradingOptions(sandbox=sandbox, visibility=VISIBLE_ONLY, notebooks=notebooks)
-    result, _ = grade_submission(path, pack, options)
-    unreadable = [f.message for f in result.findings if f.kind == "unreadable"]
-    if unreadable:
-        raise click.UsageError(unreadable[0])
-    console = Console()
-    console.print(render([result]))
-    console.print(f"visible points: {result.score:g} / {result.max_score:g} "
-                  "(the graders also run hidden tests)")
-    if any(t.status != "passed" for t in result.tests) or not result.tests:
+    with _pack_errors():
+        try:
+            result = run_check(path, assignment=assignment, parts=parts, sandbox=sandbox,
+                               notebooks=notebooks)
+        except CheckUsageError as exc:
+            raise click.UsageError(str(exc)) from exc
+    show(result)
+    if not all_passed(result):
         sys.exit(1)

@@ -6,7 +6,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from gradekit.authoring.notebooks import ANSWER_PROMPT, strip_notebook
+from gradekit.authoring.notebooks import ANSWER_PROMPT, strip_notebook, with_check_cell
 from gradekit.authoring.release import ReleaseError, build_release, build_starter
 from gradekit.authoring.strip import StripError
 from gradekit.course import find_course_root
@@ -116,6 +116,28 @@ def test_a_correct_submission_gets_the_solution_notebook(course, tmp_path):
     build_starter(pack, root, tmp_path, keep_solutions=True)
     text = (tmp_path / NOTEBOOK).read_text(encoding="utf-8")
     assert "FullyConnectedNet([512, 256]" in text and "SOLUTION" not in text
+    assert "gradekit.check(" not in text  # the check cell is for students
+
+
+def test_the_student_notebook_says_how_to_check_from_a_cell_after_its_title(course, tmp_path):
+    pack, root = course
+    build_starter(pack, root, tmp_path)
+    notebook = nbformat.read(tmp_path / NOTEBOOK, as_version=4)
+    solution = nbformat.read(pack.solution_notebooks(root) / NOTEBOOK, as_version=4)
+    assert len(notebook.cells) == len(solution.cells) + 1
+    assert notebook.cells[0].source == solution.cells[0].source  # the title stays first
+    cell = notebook.cells[1]
+    assert cell.cell_type == "markdown" and 'gradekit.check("layers")' in cell.source
+    assert all(f"`{part.name}`" in cell.source for part in pack.parts)
+    # a code cell would run when the graders execute the notebook
+    assert not [c for c in notebook.cells if c.cell_type == "code" and "gradekit.check" in c.source]
+
+
+def test_the_check_cell_goes_on_top_of_a_notebook_without_a_title():
+    notebook = with_check_cell(_notebook(new_code_cell("x = 1")), ["conv", "cnn"])
+    assert notebook.cells[0].cell_type == "markdown"
+    assert 'gradekit.check("conv")' in notebook.cells[0].source
+    assert "The parts are `conv`, `cnn`." in notebook.cells[0].source
 
 
 def test_a_missing_solution_notebook_is_a_release_error(course, tmp_path):
