@@ -239,7 +239,7 @@ def check(path: Path, assignment: str | None, parts: tuple[str, ...], sandbox: s
           notebooks: bool) -> None:
     """Run the visible tests on your code (PATH, default: here) and show what to fix.
 
-    The same checks run in a notebook cell with ``gradekit.check("PART")``.
+    In a notebook cell, gradekit.check("PART") runs the same checks.
     """
     from gradekit.checking import CheckUsageError, all_passed, run_check, show
 
