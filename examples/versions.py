@@ -16,115 +16,22 @@ version's correct example.
 
 from __future__ import annotations
 
-import inspect
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from gradekit.authoring.release import build_starter
+from gradekit.authoring.solution import write_solution
 from gradekit.course import find_course_root
 from gradekit.packs import AssignmentPack, find_packs
-from gradekit.versions import Keyword, Version
 
 VERSIONS = ("fc_nets", "cs231n_2016", "cs231n_2017", "cs231n_2018", "cs231n_2020",
             "cs231n_2021", "cs682", "ucla_hw4", "conv_nets")
 
 
-def _course_value(keyword: Keyword, canonical: object, reading: str) -> object:
-    if keyword.dropout:
-        return canonical if reading == "keep" else 1 - canonical
-    if keyword.values is None:
-        return canonical
-    return keyword.values["none" if canonical is None else str(canonical)]
-
-
-def _keyword_adapter(cls: type, keywords: dict[str, Keyword], reading: str) -> str:
-    """Source of a subclass of ``cls`` taking the course's keywords."""
-    defaults = {name: p.default for name, p in inspect.signature(cls).parameters.items()}
-    signature, body = [], []
-    for canonical, keyword in keywords.items():
-        default = _course_value(keyword, defaults[canonical], reading)
-        signature.append(f"{keyword.name}={default!r}")
-        if keyword.dropout:
-            keep = keyword.name if reading == "keep" else f"1 - {keyword.name}"
-            body.append(f"        kwargs[{canonical!r}] = {keep}")
-        elif keyword.values is None:
-            body.append(f"        kwargs[{canonical!r}] = {keyword.name}")
-        else:
-            back = {value: None if key == "none" else key for key, value in keyword.values.items()}
-            body.append(f"        kwargs[{canonical!r}] = {back!r}[{keyword.name}]")
-    dropout = next((k.name for k in keywords.values() if k.dropout), None)
-    name = cls.__name__
-    return "\n".join([
-        f"\n\nclass {name}({name}):",
-        f'    """{name} as this course writes it."""',
-        "",
-        f"    def __init__(self, *args, {', '.join(signature)}, **kwargs):",
-        *body,
-        "        super().__init__(*args, **kwargs)",
-        *(["        if self.use_dropout:  # this course's dropout_forward drops a share p",
-           f"            self.dropout_param['p'] = {dropout}"]
-          if dropout and reading == "drop" else []),
-        "",
-    ])
-
-
-def _state_adapter(rule: str, keys: dict[str, str], first_t: int) -> str:
-    """Source of ``rule`` keeping its state under the course's names."""
-    back = {course: canonical for canonical, course in keys.items()}
-    start = f"\n    config.setdefault('t', {first_t})" if first_t and rule == "adam" else ""
-    return (f"\n\n_canonical_{rule} = {rule}\n\n\n"
-            f"def {rule}(w, dw, config=None):\n"
-            f'    """{rule} with this course\'s state keys."""\n'
-            f"    config = {{}} if config is None else config{start}\n"
-            f"    ours = {{{back!r}.get(k, k): v for k, v in config.items()}}\n"
-            f"    next_w, ours = _canonical_{rule}(w, dw, ours)\n"
-            f"    theirs = {{{keys!r}.get(k, k): v for k, v in ours.items()}}\n"
-            f"    config.clear()  # the notebooks read the state from the dict they passed\n"
-            f"    config.update(theirs)\n"
-            f"    return next_w, config\n")
-
-
-def adapters(pack: AssignmentPack, reading: str | None = None) -> dict[str, str]:
-    """Module prefix -> source to append so the reference speaks ``pack``'s API.
-
-    ``reading`` picks how ``dropout_forward`` reads ``p`` when the version allows either.
-    """
-    from reference.cs231n.classifiers import fc_net
-
-    version = Version.of(pack)
-    reading = reading or ("keep" if version.dropout_p == "either" else version.dropout_p)
-    out: dict[str, str] = {}
-    for component, keywords in version.keywords.items():
-        module, name = component.rsplit(".", 1)
-        out[module] = out.get(module, "") + _keyword_adapter(getattr(fc_net, name),
-                                                             dict(keywords), reading)
-    rules = dict(version.state_keys)
-    if version.adam_first_t:
-        rules.setdefault("adam", {})
-    for rule, keys in rules.items():
-        out["optim"] = out.get("optim", "") + _state_adapter(rule, dict(keys),
-                                                             version.adam_first_t)
-    if reading == "drop":
-        out["layers"] = out.get("layers", "") + (
-            "\n\n_keep_dropout_forward = dropout_forward\n\n\n"
-            "def dropout_forward(x, dropout_param):\n"
-            '    """Inverted dropout where p is the probability of DROPPING a unit."""\n'
-            "    ours = dict(dropout_param)\n"
-            "    if 'p' in ours:\n"
-            "        ours['p'] = 1 - ours['p']\n"
-            "    return _keep_dropout_forward(x, ours)\n")
-    return out
-
-
 def write_version_example(pack: AssignmentPack, root: Path, dest: Path,
                           reading: str | None = None) -> Path:
     """A correct submission to ``pack``'s version under ``dest``; returns its package."""
-    package = build_starter(pack, root, dest, keep_solutions=True)
-    for prefix, source in adapters(pack, reading).items():
-        with (package / pack.modules[prefix]).open("a", encoding="utf-8") as file:
-            file.write(source)
-    return package
+    return write_solution(pack, root, dest, reading)
 
 
 @dataclass(frozen=True)

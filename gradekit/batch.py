@@ -162,7 +162,7 @@ class Batch:
             yield Graded(entry, self._kept[entry.id], resumed=True)
         for ended in _supervise(self.pending, jobs, self._job, on_start):
             entry = ended.entry
-            result, timings = ended.outcome or (_died(entry, self.pack, ended.exitcode), None)
+            result, timings = _row(ended, self.pack)
             if (other := self._other_pack[entry.id]) is not None:
                 result.findings.insert(0, other)
             if self.journal is not None and not any(f.kind in RETRIED for f in result.findings):
@@ -177,6 +177,18 @@ def grade_batch(submissions: Sequence[Path], pack: AssignmentPack, options: Grad
                 *, jobs: int = 1, packs: Iterable[AssignmentPack] = ()) -> Iterator[Graded]:
     """Grade a class and yield each submission's row as it finishes (see :class:`Batch`)."""
     return Batch(submissions, pack, options, packs=packs).grade(jobs)
+
+
+def grade_each(work: Sequence[tuple[Entry, GradingOptions]], pack: AssignmentPack,
+               jobs: int = 1) -> Iterator[Graded]:
+    """Grade each entry with its own options, in processes of its own as a batch does, and
+    yield its row as it finishes; no journal. ``gradekit author validate`` grades mutants so,
+    each told which tests to run first."""
+    options = {entry.id: chosen for entry, chosen in work}
+    for ended in _supervise([entry for entry, _ in work], jobs,
+                            lambda e: (e.path, e.id, pack, options[e.id]), None):
+        result, timings = _row(ended, pack)
+        yield Graded(ended.entry, result, timings)
 
 
 # -- telling what a submission is ------------------------------------------------------------
@@ -253,7 +265,8 @@ def grading_digest(pack: AssignmentPack, options: GradingOptions) -> str:
                    for name, _ in pack.chain] if course else "",
         "reference": content_digest(course / "reference") if course else "",
         "gradekit": content_digest(Path(gradekit.__file__).parent),
-        "options": [sorted(options.visibility), options.notebooks, options.sandbox],
+        "options": [sorted(options.visibility), options.notebooks, options.sandbox,
+                    options.stop_at_first_loss],
     }
     return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
 
@@ -382,6 +395,11 @@ def _stop(processes: Sequence[multiprocessing.process.BaseProcess]) -> None:
         if process.is_alive():
             process.kill()
             process.join()
+
+
+def _row(ended: _Ended, pack: AssignmentPack) -> Outcome:
+    """What a grading process sent, or the row saying it died without sending it."""
+    return ended.outcome or (_died(ended.entry, pack, ended.exitcode), None)
 
 
 def _died(entry: Entry, pack: AssignmentPack, exitcode: int | None) -> SubmissionResult:

@@ -47,6 +47,7 @@ class Components:
     def __init__(
         self, api: str = "cs231n", source: str = "ref", pm: pluggy.PluginManager | None = None,
         dialect: Dialect | None = None, answered: set[str] | None = None,
+        asked: Callable[[str], None] | None = None,
     ) -> None:
         if source not in SOURCES and not source.startswith("plugin:"):
             raise ValueError(f"unknown source {source!r}: use one of {SOURCES} or 'plugin:NAME'")
@@ -57,6 +58,7 @@ class Components:
         # what "isolated" had the reference answer for: shared by the views of one grading
         # run (``answered``), since the submission may have kept the answers
         self._stood_in: set[str] = set() if answered is None else answered
+        self._asked = asked  # told each component a test asks this view for
 
     # -- which plugins speak for this source -------------------------------------------
     def _included(self, name: str) -> bool:
@@ -102,6 +104,8 @@ class Components:
         """The implementation of ``name``, called in the canonical API (the pack version's
         dialect translates); :class:`MissingComponent` if the source lacks it,
         :class:`~gradekit.versions.NotInVersion` if the version does not grade it."""
+        if self._asked is not None:
+            self._asked(name)
         if self.dialect is not None:
             self.dialect.version.check_available(
                 name, "impl" if self.source == "isolated" else self.source)

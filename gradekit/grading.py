@@ -56,6 +56,8 @@ class GradingOptions:
     show_output: bool = False
     notebooks: bool = True
     output_dir: Path | None = None
+    stop_at_first_loss: bool = False  # author validate: a mutant's first lost point is enough
+    first_tests: tuple[str, ...] = ()  # tests to run first (the mutated component's own)
 
 
 @dataclass
@@ -171,7 +173,8 @@ def grade_submission(path: Path, pack: AssignmentPack, options: GradingOptions,
                                part_titles=pack.part_titles,
                                rubric=rubric, notebooks=notebooks, output=client.capture,
                                show_output=options.show_output, version=Version.of(pack),
-                               rubrics=rubrics)
+                               rubrics=rubrics, stop_at_first_loss=options.stop_at_first_loss,
+                               first=options.first_tests)
             timings.tests = time.perf_counter() - clock
             output = client.output()
             result.notebooks = _notebook_reports(pack, submission.id, notebooks, result, options)

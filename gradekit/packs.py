@@ -72,8 +72,9 @@ class NotebookSpec:
 KEYS: dict[str, frozenset[str]] = {
     "": frozenset({"name", "title", "description", "extends", "api", "package", "modules",
                    "release", "conventions", "components", "parts", "notebooks", "accuracy",
-                   "limits", "waivers", "not_applicable"}),
+                   "limits", "waivers", "not_applicable", "validate"}),
     "release": frozenset({"given", "layout", "pinned"}),
+    "validate": frozenset({"min_score"}),
     "components": frozenset({"given", "absent"}),
     "conventions": frozenset({"dropout_p", "state_keys", "adam_first_t", "keywords", "shapes",
                               "regularization", "weight_init"}),

@@ -37,7 +37,7 @@ import numbers
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -227,6 +227,7 @@ class _Outcome:
     cause: Cause | None = None
     output_mark: tuple[int, int] | None = None
     not_in_version: bool = False  # it asked for something this version does not grade
+    components: set[str] = field(default_factory=set)  # what it asked the submission for
     notes: list[str] = field(default_factory=list)  # remarks of checks that passed
 
 
@@ -253,6 +254,8 @@ class GradekitPlugin:
         output: PrintedOutput | None = None,
         version: Version | None = None,
         rubrics: Mapping[str, Rubric] | None = None,
+        stop_at_first_loss: bool = False,
+        first: Collection[str] = (),
     ) -> None:
         if isinstance(visibilities, str):
             visibilities = (visibilities,)
@@ -276,6 +279,11 @@ class GradekitPlugin:
         self.pack_version = version or Version()
         self.dialect = Dialect(self.pack_version, self._student_dropout_reading)
         self.results: list[TestResult] = []
+        # a mutant is killed by its first lost point: the rest of the run tells nothing more
+        self.stop_at_first_loss = stop_at_first_loss
+        self.stopped = False
+        self.first = frozenset(first)  # test names to run before the others of their session
+        self._current: _Outcome | None = None
         self.problems: list[str] = []  # mistakes in the tests themselves
         self._graded: dict[str, GradedTest] = {}
         self._outcomes: dict[str, _Outcome] = {}
@@ -319,7 +327,7 @@ class GradekitPlugin:
             kept = [item for item in kept if item in wanted]
         if dropped:
             config.hook.pytest_deselected(items=dropped)
-        kept.sort(key=lambda item: item in isolated)
+        kept.sort(key=lambda item: (item in isolated, self.name_of(item) not in self.first))
         items[:] = kept
 
     def name_of(self, item: pytest.Item) -> str:
@@ -337,7 +345,7 @@ class GradekitPlugin:
     @pytest.fixture(scope="session")
     def impl(self) -> Components:
         """The submission's components only: a missing one fails the test."""
-        return Components(self.api, "impl", self.pm, self.dialect, self.answered)
+        return Components(self.api, "impl", self.pm, self.dialect, self.answered, self._asked)
 
     @pytest.fixture(scope="session")
     def ref(self) -> Components:
@@ -355,7 +363,12 @@ class GradekitPlugin:
         the submission's components of every other module: a net's test on it charges the
         net's own code, not a layer bug the layers' tests already charge. Tests that use it
         run after all the others, in every session of the run."""
-        return Components(self.api, "isolated", self.pm, self.dialect, self.answered)
+        return Components(self.api, "isolated", self.pm, self.dialect, self.answered,
+                          self._asked)
+
+    def _asked(self, name: str) -> None:
+        if self._current is not None:
+            self._current.components.add(name)
 
     @pytest.fixture(scope="session")
     def version(self) -> Version:
@@ -447,6 +460,7 @@ class GradekitPlugin:
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
         outcome = self._outcomes.setdefault(item.nodeid, _Outcome())
+        self._current = outcome
         if self.output is not None:
             outcome.output_mark = self.output.mark()
 
@@ -467,8 +481,13 @@ class GradekitPlugin:
                 outcome.not_in_version = isinstance(call.excinfo.value, NotInVersion)
         if call.when == "teardown":
             done = self._outcomes.pop(item.nodeid)
+            self._current = None
             if not done.not_in_version:
-                self.results.append(self._result(item, done))
+                result = self._result(item, done)
+                self.results.append(result)
+                if self.stop_at_first_loss and result.score < result.max_score:
+                    self.stopped = True
+                    item.session.shouldstop = f"{result.name} lost points"
         return report
 
     def _classify(self, excinfo: pytest.ExceptionInfo[BaseException],
@@ -536,6 +555,7 @@ class GradekitPlugin:
             details=details,
             cause=cause,
             output=self._printed(outcome),
+            components=tuple(sorted(outcome.components)),
         )
 
     def _printed(self, outcome: _Outcome) -> str:

@@ -88,14 +88,16 @@ class TestResult(_InertText):
     details: dict[str, Any] = field(default_factory=dict)  # e.g. accuracy, rubric, credit
     cause: Cause | None = None  # set for every test that lost points
     output: str = ""
+    components: tuple[str, ...] = ()  # the submission's components the test asked for
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {**asdict(self), "components": list(self.components)}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TestResult:
         cause = data.get("cause")
-        return cls(**{**data, "cause": Cause(**cause) if cause else None})
+        return cls(**{**data, "cause": Cause(**cause) if cause else None,
+                      "components": tuple(data.get("components", ()))})
 
 
 @dataclass(frozen=True)

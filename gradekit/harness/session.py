@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -132,6 +132,8 @@ def run_tests(
     show_output: bool = False,
     version: Version | None = None,
     rubrics: Mapping[str, Rubric] | None = None,
+    stop_at_first_loss: bool = False,
+    first: Collection[str] = (),
 ) -> SubmissionResult:
     """Run the tests under ``test_paths`` against the components ``pm`` provides.
 
@@ -141,8 +143,10 @@ def run_tests(
     ones), ``notebooks`` the executed
     notebooks (the ``notebook`` fixture), ``output`` what the student's code prints (kept
     beside each test), ``version`` the pack version whose API the student wrote to (see
-    :mod:`gradekit.versions`). Raises :class:`TestSuiteError` when a test module cannot be
-    collected or misuses a marker.
+    :mod:`gradekit.versions`). ``stop_at_first_loss`` ends the run at the first test that
+    loses points and the tests named in ``first`` run before the others of their session:
+    ``gradekit author validate`` only asks whether a mutant loses any. Raises
+    :class:`TestSuiteError` when a test module cannot be collected or misuses a marker.
     """
     paths = [Path(p).resolve() for p in test_paths]
     missing = [str(p) for p in paths if not p.exists()]
@@ -152,7 +156,8 @@ def run_tests(
     plugin = GradekitPlugin(pm, api=api, visibilities=visibility,
                             default_timeout=default_timeout, roots=paths, rubric=rubric,
                             notebooks=notebooks, output=output, version=version,
-                            rubrics=rubrics)
+                            rubrics=rubrics, stop_at_first_loss=stop_at_first_loss,
+                            first=first)
     start = time.perf_counter()
     sessions = _sessions(paths)
     with _without_pytest_environment():
@@ -184,6 +189,8 @@ def run_tests(
 
 def _run_session(plugin: GradekitPlugin, root: Path, inside: list[Path],
                  show_output: bool) -> None:
+    if plugin.stopped:
+        return
     with _fresh_test_modules([root]):
         exit_code = pytest.main(_pytest_args(inside, root, show_output), plugins=[plugin])
     _check_session(exit_code, plugin)
@@ -193,6 +200,8 @@ def _check_session(exit_code: int | pytest.ExitCode, plugin: GradekitPlugin) -> 
     """Raise when a session did not run the tests as written; failed tests are fine."""
     if plugin.problems:  # pytest calls collection errors an interruption too
         raise TestSuiteError("the tests cannot run as written:\n  " + "\n  ".join(plugin.problems))
+    if plugin.stopped:  # at its first lost point, as asked
+        return
     if exit_code == pytest.ExitCode.INTERRUPTED:
         raise KeyboardInterrupt  # pytest swallowed a Ctrl-C; the caller decides what to keep
     if exit_code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED,

@@ -1,0 +1,229 @@
+"""The mutants ``gradekit author validate`` grades: generated ones and a pack's named ones.
+
+A mutant is a list of text edits to the reference written as a correct submission
+(:func:`gradekit.authoring.solution.write_solution`), each edit a snippet that occurs exactly
+once in its file and what replaces it. Generated mutants come from
+:mod:`~gradekit.authoring.validate.operators`, applied to the reference file and turned into
+an edit of the submission's copy; named mutants are the real student bugs a pack lists in
+``mutants.toml``, gathered along its lineage (a nearer pack's entry replaces a base's of the
+same name), each with the parts it must cost. Nothing here writes to the reference.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import random
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from gradekit.authoring.release import placement, reference_package
+from gradekit.authoring.strip import BEGIN, END
+from gradekit.authoring.validate.operators import mutate
+from gradekit.packs import AssignmentPack, PackError
+
+MUTANTS_FILE = "mutants.toml"
+_MUTANT_KEYS = frozenset({"name", "module", "edits", "costs", "source"})
+
+
+@dataclass(frozen=True)
+class Mutant:
+    """One single-bug variant of the correct submission.
+
+    ``costs`` is set for a named mutant: the parts it must lose points in, none for a bug in
+    code this version gives or does not grade. ``what`` says the bug in words.
+    """
+
+    name: str
+    file: str                            # the file the bug is in, from the submission's top
+    component: str                       # the definition it is in: ``layers.relu_backward``
+    edits: tuple[tuple[str, str], ...]   # (text that occurs exactly once there, its bug)
+    what: str
+    operator: str = "named"
+    costs: frozenset[str] | None = None
+    source: str = ""                     # where a named bug was seen
+
+    @property
+    def named(self) -> bool:
+        return self.costs is not None
+
+    def apply(self, top: Path) -> None:
+        """Make the bug in the submission at ``top`` (a copy, never the reference)."""
+        path = top / self.file
+        path.write_text(self.mutated(path.read_text(encoding="utf-8"), path), encoding="utf-8")
+
+    def mutated(self, text: str, where: Path | str = "the module") -> str:
+        for correct, buggy in self.edits:
+            if text.count(correct) != 1:
+                raise PackError(f"mutant {self.name!r}: {correct!r} is not in {where} exactly "
+                                f"once; update its entry in {MUTANTS_FILE} to the reference's "
+                                "current text")
+            text = text.replace(correct, buggy)
+        return text
+
+    def diff(self, top: Path) -> str:
+        """The change as a unified diff of the correct submission at ``top``."""
+        text = (top / self.file).read_text(encoding="utf-8")
+        return "\n".join(difflib.unified_diff(
+            text.splitlines(), self.mutated(text).splitlines(), f"a/{self.file}",
+            f"b/{self.file}", lineterm="", n=1))
+
+
+def graded_definitions(pack: AssignmentPack, module: str, source: str) -> list[str]:
+    """Top-level functions and classes of ``module`` that this version grades: not given by
+    the course, not absent from the version."""
+    skipped = {*pack.given_components, *pack.absent_components}
+    return [node.name for node in ast.parse(source).body
+            if isinstance(node, ast.FunctionDef | ast.ClassDef)
+            and f"{module}.{node.name}" not in skipped]
+
+
+def starter_files(pack: AssignmentPack) -> dict[str, str]:
+    """Module prefix (``classifiers.fc_net``) -> where the file is in a submission, for every
+    file of the starter whose code students write: the pack's modules and the given files
+    with solution regions (``classifiers/regularization.py``), never a pinned file."""
+    placed = placement(pack)
+    return {rel.removesuffix(".py").replace("/", "."): where for rel, where in placed.items()
+            if rel not in pack.pinned}
+
+
+def generated_mutants(pack: AssignmentPack, course_root: Path, top: Path) -> list[Mutant]:
+    """Every generated mutant of the code students write in ``pack``, as edits of the
+    correct submission at ``top``."""
+    reference = reference_package(pack, course_root)
+    out = []
+    for module, where in starter_files(pack).items():
+        ref_rel = module.replace(".", "/") + ".py"
+        source = (reference / ref_rel).read_text(encoding="utf-8")
+        if BEGIN not in source:
+            continue
+        target = (top / where).read_text(encoding="utf-8")
+        seen: set[str] = set()
+        for candidate in mutate(source, graded_definitions(pack, module, source)):
+            if candidate.source in seen:  # two operators may write the same change
+                continue
+            seen.add(candidate.source)
+            edit = _edit(source, candidate.source, target)
+            if edit is None:
+                continue
+            out.append(Mutant(
+                name=f"{ref_rel}:{candidate.line}:{candidate.operator}#{len(out)}",
+                file=where, component=f"{module}.{candidate.definition}",
+                edits=(edit,), what=candidate.what, operator=candidate.operator))
+    return out
+
+
+def _edit(before: str, after: str, target: str) -> tuple[str, str] | None:
+    """The change from ``before`` to ``after`` as one edit of ``target``: the changed lines
+    with as much unchanged context as makes them occur once there (never a marker line,
+    which the submission's copy lacks); None if no such snippet exists."""
+    a, b = before.splitlines(keepends=True), after.splitlines(keepends=True)
+    changes = [op for op in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes()
+               if op[0] != "equal"]
+    i1, i2, j1, j2 = changes[0][1], changes[-1][2], changes[0][3], changes[-1][4]
+
+    def marker(line: str) -> bool:
+        return line.strip().startswith((BEGIN, END))
+
+    low, high = i1, i2
+    while True:
+        old = "".join(a[low:high])
+        if old.strip() and target.count(old) == 1:
+            return old, "".join(b[j1 - (i1 - low): j2 + (high - i2)])
+        if low > 0 and not marker(a[low - 1]):
+            low -= 1
+        elif high < len(a) and not marker(a[high]):
+            high += 1
+        else:
+            return None
+
+
+def sample(mutants: list[Mutant], count: int | None, seed: str) -> list[Mutant]:
+    """``count`` of ``mutants``, drawn the same way every run (seeded by ``seed``), spread
+    over the components: one of each in turn, so a bounded sample still reaches them all."""
+    if count is None or count >= len(mutants):
+        return mutants
+    rng = random.Random(seed)
+    by_component: dict[str, list[Mutant]] = {}
+    for mutant in mutants:
+        by_component.setdefault(mutant.component, []).append(mutant)
+    pools = [rng.sample(group, len(group)) for _, group in sorted(by_component.items())]
+    rng.shuffle(pools)
+    picked: list[Mutant] = []
+    while len(picked) < count:
+        for pool in pools:
+            if pool and len(picked) < count:
+                picked.append(pool.pop())
+    return sorted(picked, key=mutants.index)
+
+
+def catalogue(pack: AssignmentPack) -> dict[str, tuple[dict, Path]]:
+    """The ``[[mutant]]`` entries of the pack's lineage by name, with the file each is
+    from; a nearer pack's entry replaces its base's of the same name."""
+    entries: dict[str, tuple[dict, Path]] = {}
+    for _, folder in reversed(pack.chain):
+        file = folder / MUTANTS_FILE
+        if file.is_file():
+            for entry in _read(file):
+                entries[entry["name"]] = (entry, file)
+    return entries
+
+
+def named_mutants(pack: AssignmentPack, top: Path) -> tuple[list[Mutant], list[str]]:
+    """The pack's named mutants (:func:`catalogue`) as edits of the correct submission at
+    ``top``, and the names of those inherited from a base that do not apply to this version
+    (their text is not in it). A bug in code this version gives or does not grade must cost
+    nothing, whatever the entry says it costs where it was written."""
+    files = starter_files(pack)
+    not_graded = {*pack.given_components, *pack.absent_components}
+    out, skipped = [], []
+    for entry, file in catalogue(pack).values():
+        module = entry["module"]
+        edits = tuple((old, new) for old, new in entry["edits"])
+        text = (top / files[module]).read_text(encoding="utf-8") if module in files else ""
+        if file.parent != pack.path and any(text.count(old) != 1 for old, _ in edits):
+            skipped.append(entry["name"])  # a base's bug in code this version writes otherwise
+            continue
+        if module not in files:
+            raise PackError(f"{file}: mutant {entry['name']!r} is in module {module!r}, which "
+                            f"pack {pack.name!r} does not have")
+        component = f"{module}.{_definition_at(text, edits[0][0], entry['name'], file)}"
+        costs = frozenset() if component in not_graded else frozenset(entry["costs"])
+        out.append(Mutant(name=entry["name"], file=files[module], component=component,
+                          edits=edits, what=entry.get("source", "") or entry["name"],
+                          costs=costs, source=entry.get("source", "")))
+    return out, skipped
+
+
+def _read(file: Path) -> list[dict]:
+    try:
+        data = tomllib.loads(file.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise PackError(f"{file}: {exc}") from exc
+    entries = data.get("mutant", [])
+    for entry in entries:
+        unknown = set(entry) - _MUTANT_KEYS
+        missing = {"name", "module", "edits", "costs"} - set(entry)
+        if unknown or missing:
+            raise PackError(f"{file}: mutant {entry.get('name', '?')!r} has "
+                            f"{'unknown keys ' + ', '.join(sorted(unknown)) if unknown else ''}"
+                            f"{'; ' if unknown and missing else ''}"
+                            f"{'no ' + ', '.join(sorted(missing)) if missing else ''}; "
+                            f"each [[mutant]] has {', '.join(sorted(_MUTANT_KEYS))}")
+        if not all(isinstance(e, list) and len(e) == 2 for e in entry["edits"]):
+            raise PackError(f"{file}: mutant {entry['name']!r}: edits are [old, new] pairs")
+    return entries
+
+
+def _definition_at(text: str, snippet: str, name: str, file: Path) -> str:
+    """The top-level definition of ``text`` holding ``snippet``."""
+    if text.count(snippet) != 1:
+        raise PackError(f"{file}: mutant {name!r}: {snippet!r} is not in the reference "
+                        "exactly once; update the entry to the reference's current text")
+    line = text[: text.index(snippet)].count("\n") + 1
+    for node in ast.parse(text).body:
+        if (isinstance(node, ast.FunctionDef | ast.ClassDef)
+                and node.lineno <= line <= (node.end_lineno or node.lineno)):
+            return node.name
+    return "<module>"

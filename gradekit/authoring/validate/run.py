@@ -1,0 +1,284 @@
+"""``gradekit author validate``: grade the reference, the starter and mutants of the reference
+through the same sandbox and harness as ``gradekit grade``, and judge the pack's tests by it.
+
+* The reference, written as a correct submission to the version, must get every point: a
+  test it fails is a broken test (or pack).
+* The starter must get nothing in any student part, each test saying "not implemented".
+* Every mutant should lose points. A named mutant must lose them in exactly the parts its
+  entry names (none for code the version gives, or for a correct alternative): a bug costing
+  two parts is charged twice. A generated mutant that loses nothing survives, unless it is
+  equivalent on every input the tests gave it (:mod:`~gradekit.authoring.validate.equivalence`).
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Literal
+
+from gradekit.authoring.validate.mutants import (
+    Mutant,
+    generated_mutants,
+    named_mutants,
+    sample,
+)
+from gradekit.grading import GradingOptions
+from gradekit.harness.results import SubmissionResult, TestResult
+from gradekit.packs import AssignmentPack
+
+DEFAULT_MIN_SCORE = 0.95
+Status = Literal["killed", "survived", "equivalent", "as-expected", "misgraded", "error"]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A test that judged the reference or the starter wrongly."""
+
+    test: str
+    part: str
+    message: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"test": self.test, "part": self.part, "message": self.message}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """How one mutant fared: ``lost`` is the points it lost per part, ``by`` the first test
+    that took them and what it said."""
+
+    mutant: Mutant
+    status: Status
+    part: str
+    lost: dict[str, float] = field(default_factory=dict)
+    by: str = ""
+    message: str = ""
+    diff: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        m = self.mutant
+        return {"name": m.name, "component": m.component, "file": m.file,
+                "operator": m.operator, "what": m.what, "named": m.named,
+                "costs": sorted(m.costs) if m.costs is not None else None,
+                "status": self.status, "part": self.part, "lost": self.lost, "by": self.by,
+                "message": self.message, "diff": self.diff}
+
+
+@dataclass
+class Validation:
+    """Everything validate found about one pack."""
+
+    pack: str
+    min_score: float
+    reference: list[Problem] = field(default_factory=list)
+    starter: list[Problem] = field(default_factory=list)
+    unchecked: list[str] = field(default_factory=list)  # tests that need the notebooks run
+    verdicts: list[Verdict] = field(default_factory=list)
+    not_applicable: list[str] = field(default_factory=list)  # inherited named mutants
+    generated: int = 0  # mutants the operators made, before sampling
+
+    def counted(self, part: str | None = None) -> list[Verdict]:
+        """The verdicts the mutation score counts: killed or survived (of ``part``)."""
+        return [v for v in self.verdicts if v.status in ("killed", "survived")
+                and (part is None or v.part == part)]
+
+    def score(self, part: str | None = None) -> float:
+        counted = self.counted(part)
+        return sum(v.status == "killed" for v in counted) / len(counted) if counted else 1.0
+
+    @property
+    def survivors(self) -> list[Verdict]:
+        return [v for v in self.verdicts if v.status == "survived"]
+
+    @property
+    def misgraded(self) -> list[Verdict]:
+        return [v for v in self.verdicts if v.status == "misgraded"]
+
+    @property
+    def failures(self) -> list[str]:
+        """Why validate fails, in words; empty when the pack's tests hold."""
+        out = []
+        if self.reference:
+            out.append(f"the reference loses points in {len(self.reference)} test(s)")
+        if self.starter:
+            out.append(f"{len(self.starter)} test(s) judge the starter wrongly")
+        if self.misgraded:
+            out.append(f"{len(self.misgraded)} named mutant(s) cost other parts than "
+                       "their entries say")
+        if self.score() < self.min_score:
+            out.append(f"mutation score {self.score():.3f} is below {self.min_score}")
+        return out
+
+    def parts(self) -> list[str]:
+        return sorted({v.part for v in self.verdicts})
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "pack": self.pack, "passed": not self.failures, "failures": self.failures,
+            "score": self.score(), "min_score": self.min_score, "generated": self.generated,
+            "reference": [p.to_dict() for p in self.reference],
+            "starter": [p.to_dict() for p in self.starter],
+            "unchecked": self.unchecked, "not_applicable": self.not_applicable,
+            "parts": {part: {"mutants": len([v for v in self.verdicts if v.part == part]),
+                             "killed": sum(v.status == "killed" for v in self.counted(part)),
+                             "survived": sum(v.status == "survived"
+                                             for v in self.counted(part)),
+                             "score": self.score(part)}
+                      for part in self.parts()},
+            "mutants": [v.to_dict() for v in self.verdicts],
+        }
+
+
+def validate_pack(pack: AssignmentPack, course_root: Path, *, mutants: int | None = None,
+                  jobs: int = 1, sandbox: str = "auto", notebooks: bool = False,
+                  on_verdict: Callable[[Verdict, int], None] | None = None) -> Validation:
+    """Validate ``pack``'s tests (see the module docstring) with ``mutants`` generated mutants
+    at most (a seeded sample spread over the components; all when None) and every named one.
+    ``on_verdict(verdict, total)`` is told each mutant's verdict as it comes."""
+    from gradekit.authoring.release import build_starter
+    from gradekit.authoring.solution import write_solution
+
+    minimum = pack.data.get("validate", {}).get("min_score", DEFAULT_MIN_SCORE)
+    found = Validation(pack.name, minimum)
+    scratch = Path(tempfile.mkdtemp(prefix="gradekit-validate-"))
+    try:
+        options = GradingOptions(course_root=course_root, sandbox=sandbox, notebooks=False,
+                                 protected=(scratch,))
+        solution = scratch / "reference"
+        write_solution(pack, course_root, solution)
+        build_starter(pack, course_root, scratch / "starter")
+        rows = _grade(pack, [(solution, replace(options, notebooks=notebooks)),
+                             (scratch / "starter", options)], jobs)
+        reference, starter = rows[str(solution)], rows[str(scratch / "starter")]
+        found.reference, found.unchecked = _reference_problems(pack, reference)
+        found.starter = _starter_problems(pack, starter)
+
+        named, found.not_applicable = named_mutants(pack, solution)
+        generated = generated_mutants(pack, course_root, solution)
+        found.generated = len(generated)
+        chosen = [*named, *sample(generated, mutants, seed=pack.name)]
+        asked = _asked_by(reference.tests)
+        work = []
+        for i, mutant in enumerate(chosen):
+            top = scratch / f"mutant-{i}"
+            shutil.copytree(solution, top)
+            mutant.apply(top)
+            work.append((top, replace(options, stop_at_first_loss=not mutant.named,
+                                      first_tests=tuple(asked.get(mutant.component, ())))))
+        by_path = dict(zip((str(top) for top, _ in work), chosen, strict=True))
+        for path, result in _graded(pack, work, jobs):
+            mutant = by_path[path]
+            verdict = _verdict(mutant, result, reference.tests, mutant.diff(solution))
+            found.verdicts.append(verdict)
+            if on_verdict is not None:
+                on_verdict(verdict, len(chosen))
+        found.verdicts.sort(key=lambda v: chosen.index(v.mutant))
+        return found
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _graded(pack: AssignmentPack, work: list[tuple[Path, GradingOptions]],
+            jobs: int) -> Iterable[tuple[str, SubmissionResult]]:
+    from gradekit.batch import Entry, grade_each
+
+    entries = [(Entry(f"{path.name}", path, ""), chosen) for path, chosen in work]
+    for graded in grade_each(entries, pack, jobs):
+        yield str(graded.entry.path), graded.result
+
+
+def _grade(pack: AssignmentPack, work: list[tuple[Path, GradingOptions]],
+           jobs: int) -> dict[str, SubmissionResult]:
+    return dict(_graded(pack, work, jobs))
+
+
+def _lost(test: TestResult) -> bool:
+    return test.score < test.max_score
+
+
+def _reference_problems(pack: AssignmentPack,
+                        result: SubmissionResult) -> tuple[list[Problem], list[str]]:
+    """Tests the reference fails, and those left unchecked because they need the notebooks."""
+    problems, unchecked = [], []
+    for test in result.tests:
+        if not _lost(test) or test.part in pack.not_applicable:
+            continue
+        if test.cause is not None and test.cause.kind == "missing-artifact":
+            unchecked.append(test.name)
+        else:
+            problems.append(Problem(test.name, test.part, test.message))
+    problems += [Problem("(grading)", "", f.message) for f in result.findings
+                 if f.kind in ("grader-error", "unreadable", "data-missing")]
+    return problems, unchecked
+
+
+def _starter_problems(pack: AssignmentPack, result: SubmissionResult) -> list[Problem]:
+    """Tests that give the starter points, or fail it for another reason than the missing
+    code (a student opening the starter should read "not implemented")."""
+    problems = []
+    for test in result.tests:
+        if test.part in pack.not_applicable or not test.max_score:
+            continue
+        kind = test.cause.kind if test.cause is not None else None
+        if test.score > 0:
+            problems.append(Problem(test.name, test.part,
+                                    f"earns {test.score:g} of {test.max_score:g} points on the "
+                                    "starter: it checks given code, or nothing"))
+        elif kind not in ("not-implemented", "import-failed", "missing-artifact"):
+            problems.append(Problem(test.name, test.part,
+                                    f"fails the starter with {kind or test.status}, not "
+                                    f"'not implemented': {test.message}"))
+    return problems
+
+
+def _asked_by(tests: list[TestResult]) -> dict[str, list[str]]:
+    """Component -> the tests that asked the submission for it, in the reference's run."""
+    asked: dict[str, list[str]] = {}
+    for test in tests:
+        for component in test.components:
+            asked.setdefault(component, []).append(test.name)
+    return asked
+
+
+def part_of(component: str, tests: list[TestResult]) -> str:
+    """The part a mutant of ``component`` is counted in: the part of most tests that ask for
+    it, else of most tests asking for a component of its module (a private helper)."""
+    for matches in (lambda c: c == component,
+                    lambda c: c.rpartition(".")[0] == component.rpartition(".")[0]):
+        parts = Counter(t.part for t in tests if any(matches(c) for c in t.components))
+        if parts:
+            return parts.most_common(1)[0][0]
+    return component.partition(".")[0]
+
+
+def _verdict(mutant: Mutant, result: SubmissionResult, reference: list[TestResult],
+             diff: str) -> Verdict:
+    lost: dict[str, float] = {}
+    for test in result.tests:
+        if _lost(test):
+            lost[test.part] = lost.get(test.part, 0.0) + test.max_score - test.score
+    first = next((t for t in result.tests if _lost(t)), None)
+    by, message = (first.name, first.message) if first else ("", "")
+    errors = [f.message for f in result.findings if f.kind == "grader-error"]
+    if errors:
+        message = "; ".join(errors)
+    part = part_of(mutant.component, reference)
+    if errors and not lost:  # the grader failed: no verdict on the tests
+        return Verdict(mutant, "error", part, lost, by, message, diff)
+    if mutant.named:
+        assert mutant.costs is not None
+        ok = set(lost) == set(mutant.costs) and not errors
+        if not ok:
+            message = (f"costs {', '.join(sorted(lost)) or 'nothing'}; its entry says "
+                       f"{', '.join(sorted(mutant.costs)) or 'nothing'}"
+                       + (f" ({message})" if message else ""))
+        status: Status = "as-expected" if ok else "misgraded"
+        if ok and mutant.costs:
+            status = "killed"
+        return Verdict(mutant, status, sorted(mutant.costs)[0] if mutant.costs else part,
+                       lost, by, message, diff)
+    return Verdict(mutant, "killed" if lost else "survived", part, lost, by, message, diff)
