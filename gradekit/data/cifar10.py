@@ -14,7 +14,6 @@ the notebook's split.
 
 from __future__ import annotations
 
-import hashlib
 import pickle
 import warnings
 from pathlib import Path
@@ -23,7 +22,7 @@ import numpy as np
 
 from gradekit.data.locate import locate
 from gradekit.data.registry import CIFAR10, CIFAR10_TEST_BATCH, CIFAR10_TRAIN_BATCHES, HeldOut
-from gradekit.data.view import Split, ViewError, data_view, read_note
+from gradekit.data.view import Split, ViewError, data_view, held_out_split, keeps_some, read_note
 
 #: The entries of a batch that hold one item per image (the official batches have all three,
 #: the CI subset no file names); they are cut together.
@@ -112,28 +111,19 @@ def get_CIFAR10_data(  # noqa: N802
 
 def cut_held_out(folder: Path, held_out: HeldOut) -> Split:
     """The view's copy of the batch ``held_out`` names, without its first ``count`` images,
-    and those images. An image whose pixels are also in another batch is not held out: its
-    label is readable there."""
+    and those images, less any whose pixels are also in an image the view holds (in the
+    batch's other images or in another batch: its label is readable there)."""
     (name,) = held_out.files
     batch = _checked_batch(folder / name)
     count = held_out.count
-    if count >= len(batch["data"]):
-        raise ValueError(f"{folder / name} holds {len(batch['data'])} images, too few to hold "
-                         f"out {count} and keep some; lower the held-out count of "
-                         f"{CIFAR10.name} in gradekit.data.registry")
+    keeps_some(CIFAR10, folder / name, len(batch["data"]), count)
     kept = {key: value[count:] if key in PER_IMAGE else value for key, value in batch.items()}
-    seen = {_pixels(row) for row in kept["data"]}
-    for other in (n for n in CIFAR10.contents if n != name):
-        seen.update(_pixels(row) for row in _checked_batch(folder / other)["data"])
-    rows, labels = batch["data"][:count], np.array(batch["labels"][:count], dtype=np.int64)
-    unseen = np.array([_pixels(row) not in seen for row in rows], dtype=bool)
-    positions = np.flatnonzero(unseen)
-    dropped = count - len(positions)
-    description = f"{held_out.summary}, from {folder.name}: {len(positions)} images scored"
-    if dropped:
-        description += f" ({dropped} left out: their pixels are also in other batches)"
-    return Split({name: pickle.dumps(kept, protocol=4)}, rows[unseen], labels[unseen],
-                 positions, description)
+    others = [_checked_batch(folder / other)["data"]
+              for other in CIFAR10.contents if other != name]
+    return held_out_split(held_out, folder, {name: pickle.dumps(kept, protocol=4)},
+                          batch["data"][:count],
+                          np.array(batch["labels"][:count], dtype=np.int64),
+                          (kept["data"], *others))
 
 
 def _checked_batch(path: Path) -> dict:
@@ -147,10 +137,6 @@ def _checked_batch(path: Path) -> dict:
         raise ViewError(f"{path} is not a CIFAR-10 batch ({exc}); replace the copy, e.g. "
                         f"with `gradekit data fetch cifar10 --force`") from exc
     return batch
-
-
-def _pixels(row: np.ndarray) -> bytes:
-    return hashlib.blake2b(row.tobytes(), digest_size=16).digest()
 
 
 def _held_out_data(folder: Path, num_training: int, num_validation: int,

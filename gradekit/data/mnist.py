@@ -33,7 +33,7 @@ from gradekit.data.registry import (
     MNIST_TRAIN_LABELS,
     HeldOut,
 )
-from gradekit.data.view import Split, ViewError, data_view, held_out_split, read_note
+from gradekit.data.view import Split, ViewError, data_view, held_out_split, keeps_some, read_note
 
 #: The first four bytes of each file, as a big-endian number: 0x08 is "unsigned bytes", the
 #: last byte the number of dimensions.
@@ -162,10 +162,7 @@ def cut_held_out(folder: Path, held_out: HeldOut) -> Split:
     except IdxError as exc:
         raise ViewError(str(exc)) from exc
     count = held_out.count
-    if count >= len(images):
-        raise ValueError(f"{folder / images_name} holds {len(images)} images, too few to hold "
-                         f"out {count} and keep some; lower the held-out count of "
-                         f"{MNIST.name} in gradekit.data.registry")
+    keeps_some(MNIST, folder / images_name, len(images), count)
     rewritten = {images_name: idx_bytes(images[count:]), labels_name: idx_bytes(labels[count:])}
     return held_out_split(held_out, folder, rewritten, images[:count],
                           labels[:count].astype(np.int64), (training, images[count:]))

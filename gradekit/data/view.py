@@ -117,6 +117,15 @@ def read_note(folder: Path) -> dict | None:
     return note if isinstance(note, dict) else None
 
 
+def keeps_some(dataset: Dataset, path: Path, available: int, count: int) -> None:
+    """Refuse to hold out ``count`` of the ``available`` images of ``path``, the file a
+    cutter is about to cut, unless the view keeps some of them."""
+    if count >= available:
+        raise ValueError(f"{path} holds {available} images, too few to hold out {count} and "
+                         f"keep some; lower the held-out count of {dataset.name} in "
+                         "gradekit.data.registry")
+
+
 def held_out_split(held_out: HeldOut, folder: Path, rewritten: dict[str, bytes],
                    images: np.ndarray, labels: np.ndarray,
                    elsewhere: Iterable[np.ndarray]) -> Split:

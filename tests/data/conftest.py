@@ -29,24 +29,26 @@ def data_roots(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, P
     return env_root, cache_root / "gradekit"
 
 
+def ci_subset(folder_name: str, title: str) -> Path:
+    """The folder of a CI subset under ``$GRADEKIT_DATA`` (else the shared data folder);
+    the test is skipped when it is not there."""
+    root = Path(os.environ.get("GRADEKIT_DATA", REPO.parent / "shared" / "data"))
+    folder = root / folder_name
+    if not folder.is_dir():
+        pytest.skip(f"{title} subset not found at {folder}; set GRADEKIT_DATA to run this")
+    return folder
+
+
 @pytest.fixture(scope="session")
 def cifar_subset() -> Path:
     """The real CIFAR-10 subset (1017 images per batch) that CI provides."""
-    root = Path(os.environ.get("GRADEKIT_DATA", REPO.parent / "shared" / "data"))
-    folder = root / "cifar-10-subset"
-    if not folder.is_dir():
-        pytest.skip(f"CIFAR-10 subset not found at {folder}; set GRADEKIT_DATA to run this")
-    return folder
+    return ci_subset("cifar-10-subset", "CIFAR-10")
 
 
 @pytest.fixture(scope="session")
 def mnist_subset() -> Path:
     """The real MNIST subset (the first 12,000 training images, the whole test set) of CI."""
-    root = Path(os.environ.get("GRADEKIT_DATA", REPO.parent / "shared" / "data"))
-    folder = root / "mnist-subset"
-    if not folder.is_dir():
-        pytest.skip(f"MNIST subset not found at {folder}; set GRADEKIT_DATA to run this")
-    return folder
+    return ci_subset("mnist-subset", "MNIST")
 
 
 def idx_file(array: np.ndarray) -> bytes:

@@ -8,6 +8,8 @@ import warnings
 import numpy as np
 import pytest
 
+import gradekit.data.digits
+from gradekit.components import Components, MissingComponent
 from gradekit.data import mnist
 from gradekit.data.locate import locate
 from gradekit.data.mnist import (
@@ -25,6 +27,7 @@ from gradekit.data.registry import (
     MNIST_TEST_LABELS,
     MNIST_TRAIN_LABELS,
 )
+from gradekit.providers import public_names
 
 # The label grid the course's notebook prints: the first 50 training labels, then the first
 # 50 test labels, in the official order.
@@ -185,3 +188,16 @@ def test_a_copy_without_its_test_labels_is_not_found(data_roots, make_mnist):
                                                 r"it \(12 MB\)"):
         locate(MNIST)
 
+
+
+def test_registered_as_the_courses_digits_module():
+    given = Components(source="plugin:gradekit.provided")
+    assert given.get("digits.get_mnist") is get_mnist  # the course's `from digits import`
+    assert given.get("digits.load_mnist") is load_mnist
+    names = set(given.names())
+    assert {"digits.get_mnist", "digits.read_idx", "data_utils.get_CIFAR10_data"} <= names
+    # the course's digits is MNIST, never scikit-learn's 8x8 digits of the same name
+    sklearn_digits = {f"digits.{name}" for name in public_names(gradekit.data.digits)}
+    assert sklearn_digits and not sklearn_digits & names
+    with pytest.raises(MissingComponent):
+        given.get("digits.get_digits_data")

@@ -230,8 +230,25 @@ def test_an_image_also_in_the_training_batches_is_not_scored(tmp_path, cache):
     kept = data_view(small(), source).held_out()
     assert kept.positions.tolist() == [0, 1, 3, 4]
     np.testing.assert_array_equal(kept.rows, test["data"][[0, 1, 3, 4]])
+    np.testing.assert_array_equal(kept.labels, np.array(test["labels"])[[0, 1, 3, 4]])
     assert kept.description.endswith(
-        "4 images scored (1 left out: their pixels are also in other batches)")
+        "4 images scored (1 left out: their pixels are also in images the view holds)")
+
+
+def test_an_image_also_among_the_test_images_the_view_keeps_is_not_scored(tmp_path, cache):
+    source = write_cifar(tmp_path / "cifar-10-batches-py")
+    test = read_batch(source / "test_batch")
+    test["data"][0] = test["data"][17]  # the view's test_batch holds images 5.. with labels
+    test["data"][3] = test["data"][5]
+    (source / "test_batch").write_bytes(pickle.dumps(test))
+    built = data_view(small(), source)
+    kept = built.held_out()
+    assert kept.positions.tolist() == [1, 2, 4]
+    assert kept.labels.tolist() == [test["labels"][i] for i in (1, 2, 4)]
+    assert built.description == kept.description == (
+        f"{CIFAR10.held_out.summary}, from cifar-10-batches-py: 3 images scored (2 left out: "
+        "their pixels are also in images the view holds)")
+    assert not pixels_in(built.root) & {row.tobytes() for row in kept.rows}
 
 
 def test_a_batch_that_does_not_unpickle_says_to_fetch_again(tmp_path, cache):
@@ -243,8 +260,10 @@ def test_a_batch_that_does_not_unpickle_says_to_fetch_again(tmp_path, cache):
 
 def test_holding_out_a_whole_batch_is_refused(tmp_path, cache):
     source = write_cifar(tmp_path / "cifar-10-batches-py", test=5)
-    with pytest.raises(ValueError, match="too few to hold out 5"):
+    with pytest.raises(ValueError, match="test_batch holds 5 images, too few to hold out 5 "
+                                         "and keep some; lower the held-out count of cifar10"):
         data_view(small(5), source)
+    assert [p.name for p in cache.iterdir()] == [".lock"]  # no view, nothing half built
 
 
 def test_a_view_is_never_a_source(subset):

@@ -19,7 +19,7 @@ from notebook_helpers import KERNEL_LIMITS, NAME, needs_bwrap, write_notebook
 from gradekit.data import view
 from gradekit.data.cifar10 import get_CIFAR10_data, read_batch
 from gradekit.data.locate import ENV_VAR
-from gradekit.data.registry import CIFAR10, CIFAR10_TRAIN_BATCHES
+from gradekit.data.registry import CIFAR10, CIFAR10_TRAIN_BATCHES, DATASETS, MNIST, get_dataset
 from gradekit.harness.rubrics import formula
 from gradekit.notebooks.execution import NotebookRun, read_saved_arrays
 from gradekit.notebooks.runner import data_for_kernel
@@ -139,12 +139,50 @@ def printed(cell: nbformat.NotebookNode) -> str:
                    if o.output_type == "stream" and o.get("name") == "stdout")
 
 
-def test_the_kernel_reads_the_view_and_no_data_folder(subset):
+def on_disk(root: Path) -> set[str]:
+    """The registered data sets with a complete folder in ``root``, read off the disk."""
+    return {dataset.name for dataset in DATASETS.values()
+            if any((root / folder).is_dir() and not dataset.missing_from(root / folder)
+                   for folder in dataset.folders)}
+
+
+def viewed(readable: list[Path]) -> dict[str, Path]:
+    """Which data set each folder a kernel reads is the view of, by the note in it."""
+    names = {}
+    for root in readable:
+        (folder,) = root.iterdir()  # a view root holds the one data set folder
+        names[view.read_note(folder)["dataset"]] = root
+    return names
+
+
+def test_the_kernel_reads_a_view_of_each_data_set_on_disk_and_no_data_folder(subset):
     readable, env = data_for_kernel()
-    built = view.data_view(CIFAR10)
-    assert readable == [built.root] and env == {ENV_VAR: str(built.root)}
+    expected = on_disk(subset.parent)
+    assert "cifar10" in expected  # the subset; the shared data folder holds MNIST's too
+    by_name = viewed(readable)
+    assert set(by_name) == expected and len(readable) == len(expected)
+    for name, root in by_name.items():
+        assert root == view.data_view(get_dataset(name)).root
+    # one folder per view, in the order the kernel's loaders search them
+    assert env == {ENV_VAR: os.pathsep.join(map(str, readable))}
     assert not any(subset.is_relative_to(r) or r.is_relative_to(subset.parent)
                    for r in readable)
+
+
+def test_a_data_set_missing_or_incomplete_on_disk_gets_no_view(subset, tmp_path, monkeypatch):
+    only = tmp_path / "only-cifar"
+    only.mkdir()
+    (only / subset.name).symlink_to(subset)
+    incomplete = only / MNIST.folders[0]  # an interrupted copy: training images only
+    incomplete.mkdir()
+    (incomplete / MNIST.contents[0]).write_bytes(b"")
+    monkeypatch.setenv(ENV_VAR, str(only))
+    assert on_disk(only) == {"cifar10"}
+    readable, env = data_for_kernel()
+    assert readable == [view.data_view(CIFAR10).root]
+    assert env == {ENV_VAR: str(readable[0])}
+    monkeypatch.setenv(ENV_VAR, str(tmp_path / "nothing"))
+    assert data_for_kernel() == ([], {})
 
 
 @needs_bwrap
