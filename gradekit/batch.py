@@ -266,7 +266,7 @@ def grading_digest(pack: AssignmentPack, options: GradingOptions) -> str:
         "reference": content_digest(course / "reference") if course else "",
         "gradekit": content_digest(Path(gradekit.__file__).parent),
         "options": [sorted(options.visibility), options.notebooks, options.sandbox,
-                    options.stop_at_first_loss],
+                    options.stop_at_first_loss, sorted(options.skip_tests)],
     }
     return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
 

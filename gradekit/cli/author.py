@@ -88,3 +88,50 @@ def new(name: str, base: str | None) -> None:
     if base is None:
         click.echo(f"next: edit assignments/{name}/assignment.toml, then "
                    f"'gradekit author goldens {name}'")
+
+
+@author.command()
+@click.argument("pack")
+@click.option("--mutants", "count", type=click.IntRange(min=0), default=None,
+              help="Grade at most N generated mutants (a fixed sample spread over the "
+                   "components); all of them when not given. Named mutants always run.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Mutants graded at once, each in a process and sandbox of its own.")
+@click.option("--report", "report", type=click.Path(path_type=Path), default=None,
+              help="Also write the results as FILE.json and FILE.html.")
+@click.option("--sandbox", type=click.Choice(["auto", "bwrap", "subprocess"]), default="auto",
+              show_default=True, help="How each graded copy is confined, as for 'grade'.")
+@click.option("--notebooks", is_flag=True,
+              help="Run the solution notebooks too, so the reference's accuracy tests are "
+                   "checked (slow: they train).")
+def validate(pack: str, count: int | None, jobs: int, report: Path | None, sandbox: str,
+             notebooks: bool) -> None:
+    """Prove PACK's tests strong: the reference gets every point, the starter none, and
+    mutants of the reference (generated bugs and the pack's named real ones) lose points.
+
+    Exits 1 when the reference loses a point, the starter earns one, a named mutant costs
+    other parts than its entry says, or the mutation score is below [validate] min_score.
+    """
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from gradekit.authoring.validate.report import show, write_report
+    from gradekit.authoring.validate.run import validate_pack
+
+    assignment, root = _pack_and_root(pack)
+    console = Console(stderr=True)
+    with Progress(TextColumn("grading mutants"), BarColumn(), MofNCompleteColumn(),
+                  console=console, transient=True) as progress:
+        task = progress.add_task("mutants", total=None)
+
+        def graded(verdict: object, total: int) -> None:
+            progress.update(task, total=total, advance=1)
+
+        found = validate_pack(assignment, root, mutants=count, jobs=jobs, sandbox=sandbox,
+                              notebooks=notebooks, on_verdict=graded)
+    show(found, Console())
+    if report is not None:
+        for path in write_report(found, report):
+            click.echo(f"wrote {path}")
+    if found.failures:
+        raise SystemExit(1)

@@ -256,6 +256,7 @@ class GradekitPlugin:
         rubrics: Mapping[str, Rubric] | None = None,
         stop_at_first_loss: bool = False,
         first: Collection[str] = (),
+        skip: Collection[str] = (),
     ) -> None:
         if isinstance(visibilities, str):
             visibilities = (visibilities,)
@@ -283,6 +284,7 @@ class GradekitPlugin:
         self.stop_at_first_loss = stop_at_first_loss
         self.stopped = False
         self.first = frozenset(first)  # test names to run before the others of their session
+        self.skip = frozenset(skip)  # test names not to run at all
         self._current: _Outcome | None = None
         self.problems: list[str] = []  # mistakes in the tests themselves
         self._graded: dict[str, GradedTest] = {}
@@ -309,7 +311,7 @@ class GradekitPlugin:
                 self.problems.append(f"{item.nodeid}: {exc}")
                 dropped.append(item)
                 continue
-            if graded.visibility in self.visibilities:
+            if graded.visibility in self.visibilities and self.name_of(item) not in self.skip:
                 self._graded[item.nodeid] = graded
                 kept.append(item)
                 if isinstance(item, pytest.Function):
@@ -556,6 +558,7 @@ class GradekitPlugin:
             cause=cause,
             output=self._printed(outcome),
             components=tuple(sorted(outcome.components)),
+            isolated="isolated" in getattr(item, "fixturenames", ()),
         )
 
     def _printed(self, outcome: _Outcome) -> str:

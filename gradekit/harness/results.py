@@ -89,6 +89,7 @@ class TestResult(_InertText):
     cause: Cause | None = None  # set for every test that lost points
     output: str = ""
     components: tuple[str, ...] = ()  # the submission's components the test asked for
+    isolated: bool = False  # they ran with the reference standing in for their other modules
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "components": list(self.components)}

@@ -134,6 +134,7 @@ def run_tests(
     rubrics: Mapping[str, Rubric] | None = None,
     stop_at_first_loss: bool = False,
     first: Collection[str] = (),
+    skip: Collection[str] = (),
 ) -> SubmissionResult:
     """Run the tests under ``test_paths`` against the components ``pm`` provides.
 
@@ -144,8 +145,9 @@ def run_tests(
     notebooks (the ``notebook`` fixture), ``output`` what the student's code prints (kept
     beside each test), ``version`` the pack version whose API the student wrote to (see
     :mod:`gradekit.versions`). ``stop_at_first_loss`` ends the run at the first test that
-    loses points and the tests named in ``first`` run before the others of their session:
-    ``gradekit author validate`` only asks whether a mutant loses any. Raises
+    loses points, the tests named in ``first`` run before the others of their session and
+    those in ``skip`` not at all: ``gradekit author validate`` only asks whether a mutant
+    loses any, where it can. Raises
     :class:`TestSuiteError` when a test module cannot be collected or misuses a marker.
     """
     paths = [Path(p).resolve() for p in test_paths]
@@ -157,7 +159,7 @@ def run_tests(
                             default_timeout=default_timeout, roots=paths, rubric=rubric,
                             notebooks=notebooks, output=output, version=version,
                             rubrics=rubrics, stop_at_first_loss=stop_at_first_loss,
-                            first=first)
+                            first=first, skip=skip)
     start = time.perf_counter()
     sessions = _sessions(paths)
     with _without_pytest_environment():

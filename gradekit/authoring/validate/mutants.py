@@ -20,7 +20,7 @@ from pathlib import Path
 
 from gradekit.authoring.release import placement, reference_package
 from gradekit.authoring.strip import BEGIN, END
-from gradekit.authoring.validate.operators import mutate
+from gradekit.authoring.validate.operators import mutate, solution_lines
 from gradekit.packs import AssignmentPack, PackError
 
 MUTANTS_FILE = "mutants.toml"
@@ -70,13 +70,38 @@ class Mutant:
             f"b/{self.file}", lineterm="", n=1))
 
 
-def graded_definitions(pack: AssignmentPack, module: str, source: str) -> list[str]:
-    """Top-level functions and classes of ``module`` that this version grades: not given by
-    the course, not absent from the version."""
-    skipped = {*pack.given_components, *pack.absent_components}
-    return [node.name for node in ast.parse(source).body
-            if isinstance(node, ast.FunctionDef | ast.ClassDef)
-            and f"{module}.{node.name}" not in skipped]
+def graded_definitions(module: str, source: str, tested: set[str]) -> list[str]:
+    """Top-level functions and classes of ``module`` that the tests grade: those a test asks
+    the submission for (``tested``, component names), and the private helpers they use."""
+    tree = ast.parse(source)
+    definitions = {node.name: node for node in tree.body
+                   if isinstance(node, ast.FunctionDef | ast.ClassDef)}
+    graded = [name for name in definitions if f"{module}.{name}" in tested]
+    todo = list(graded)
+    while todo:
+        for node in ast.walk(definitions[todo.pop()]):
+            used = node.id if isinstance(node, ast.Name) else None
+            if used in definitions and used.startswith("_") and used not in graded:
+                graded.append(used)
+                todo.append(used)
+    return [name for name in definitions if name in graded]
+
+
+def untested(pack: AssignmentPack, course_root: Path, tested: set[str]) -> list[str]:
+    """Public definitions with solution regions that no test asks for and the version does
+    not list as given or absent: a student's bug there costs nothing."""
+    reference = reference_package(pack, course_root)
+    listed = {*pack.given_components, *pack.absent_components, *tested}
+    out = []
+    for module in starter_files(pack):
+        source = (reference / (module.replace(".", "/") + ".py")).read_text(encoding="utf-8")
+        lines = solution_lines(source)
+        for node in ast.parse(source).body:
+            if (isinstance(node, ast.FunctionDef | ast.ClassDef) and not node.name.startswith("_")
+                    and f"{module}.{node.name}" not in listed
+                    and lines & set(range(node.lineno, (node.end_lineno or node.lineno) + 1))):
+                out.append(f"{module}.{node.name}")
+    return out
 
 
 def starter_files(pack: AssignmentPack) -> dict[str, str]:
@@ -88,9 +113,10 @@ def starter_files(pack: AssignmentPack) -> dict[str, str]:
             if rel not in pack.pinned}
 
 
-def generated_mutants(pack: AssignmentPack, course_root: Path, top: Path) -> list[Mutant]:
-    """Every generated mutant of the code students write in ``pack``, as edits of the
-    correct submission at ``top``."""
+def generated_mutants(pack: AssignmentPack, course_root: Path, top: Path,
+                      tested: set[str]) -> list[Mutant]:
+    """Every generated mutant of the code the tests grade (:func:`graded_definitions`), as
+    edits of the correct submission at ``top``."""
     reference = reference_package(pack, course_root)
     out = []
     for module, where in starter_files(pack).items():
@@ -100,7 +126,7 @@ def generated_mutants(pack: AssignmentPack, course_root: Path, top: Path) -> lis
             continue
         target = (top / where).read_text(encoding="utf-8")
         seen: set[str] = set()
-        for candidate in mutate(source, graded_definitions(pack, module, source)):
+        for candidate in mutate(source, graded_definitions(module, source, tested)):
             if candidate.source in seen:  # two operators may write the same change
                 continue
             seen.add(candidate.source)

@@ -25,6 +25,7 @@ from gradekit.authoring.validate.mutants import (
     generated_mutants,
     named_mutants,
     sample,
+    untested,
 )
 from gradekit.grading import GradingOptions
 from gradekit.harness.results import SubmissionResult, TestResult
@@ -79,6 +80,7 @@ class Validation:
     unchecked: list[str] = field(default_factory=list)  # tests that need the notebooks run
     verdicts: list[Verdict] = field(default_factory=list)
     not_applicable: list[str] = field(default_factory=list)  # inherited named mutants
+    untested: list[str] = field(default_factory=list)  # student code no test asks for
     generated: int = 0  # mutants the operators made, before sampling
 
     def counted(self, part: str | None = None) -> list[Verdict]:
@@ -123,6 +125,7 @@ class Validation:
             "reference": [p.to_dict() for p in self.reference],
             "starter": [p.to_dict() for p in self.starter],
             "unchecked": self.unchecked, "not_applicable": self.not_applicable,
+            "untested": self.untested,
             "parts": {part: {"mutants": len([v for v in self.verdicts if v.part == part]),
                              "killed": sum(v.status == "killed" for v in self.counted(part)),
                              "survived": sum(v.status == "survived"
@@ -158,8 +161,14 @@ def validate_pack(pack: AssignmentPack, course_root: Path, *, mutants: int | Non
         found.starter = _starter_problems(pack, starter)
 
         named, found.not_applicable = named_mutants(pack, solution)
-        generated = generated_mutants(pack, course_root, solution)
+        tested = {c for t in reference.tests for c in t.components}
+        found.untested = untested(pack, course_root, tested)
+        generated = generated_mutants(pack, course_root, solution, tested)
         found.generated = len(generated)
+        # a generated bug an entry names (a correct alternative, say) is judged as named
+        written = {m.mutated((solution / m.file).read_text(encoding="utf-8")) for m in named}
+        generated = [m for m in generated
+                     if m.mutated((solution / m.file).read_text(encoding="utf-8")) not in written]
         chosen = [*named, *sample(generated, mutants, seed=pack.name)]
         asked = _asked_by(reference.tests)
         work = []
@@ -167,8 +176,10 @@ def validate_pack(pack: AssignmentPack, course_root: Path, *, mutants: int | Non
             top = scratch / f"mutant-{i}"
             shutil.copytree(solution, top)
             mutant.apply(top)
+            skip = (*found.unchecked, *unchanged(pack, mutant, reference.tests))
             work.append((top, replace(options, stop_at_first_loss=not mutant.named,
-                                      first_tests=tuple(asked.get(mutant.component, ())))))
+                                      first_tests=tuple(asked.get(mutant.component, ())),
+                                      skip_tests=skip)))
         by_path = dict(zip((str(top) for top, _ in work), chosen, strict=True))
         for path, result in _graded(pack, work, jobs):
             mutant = by_path[path]
@@ -177,9 +188,28 @@ def validate_pack(pack: AssignmentPack, course_root: Path, *, mutants: int | Non
             if on_verdict is not None:
                 on_verdict(verdict, len(chosen))
         found.verdicts.sort(key=lambda v: chosen.index(v.mutant))
+        found.verdicts = [_twinned(pack, course_root, solution, v) if v.status == "survived"
+                          else v for v in found.verdicts]
         return found
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _twinned(pack: AssignmentPack, course_root: Path, solution: Path,
+             verdict: Verdict) -> Verdict:
+    """A survivor, or an equivalent mutant if no call the tests made told it apart."""
+    from gradekit.authoring.validate.equivalence import run_side_by_side
+
+    twin = run_side_by_side(pack, course_root, solution, verdict.mutant)
+    name = verdict.mutant.component
+    if twin.equivalent:
+        return replace(verdict, status="equivalent",
+                       message=f"none of the {twin.calls} calls of {name} the tests make told "
+                               "it apart from the correct code")
+    if not twin.calls:
+        return replace(verdict, message=f"no test calls {name} where the change can be seen")
+    return replace(verdict, message=f"{name} {twin.difference} on a test's input, and no test "
+                                    "checked it")
 
 
 def _graded(pack: AssignmentPack, work: list[tuple[Path, GradingOptions]],
@@ -233,6 +263,19 @@ def _starter_problems(pack: AssignmentPack, result: SubmissionResult) -> list[Pr
                                     f"fails the starter with {kind or test.status}, not "
                                     f"'not implemented': {test.message}"))
     return problems
+
+
+def unchanged(pack: AssignmentPack, mutant: Mutant, tests: list[TestResult]) -> list[str]:
+    """Tests whose outcome ``mutant`` cannot change, so it need not run them: the isolated
+    tests of components of other modules, which run the submission's own module (correct)
+    with the reference standing in for every other one, the mutated included. A bug in a
+    file that is not a pack module (a helper the nets import) is never stood in for."""
+    module = next((m for m in sorted(pack.modules, key=len, reverse=True)
+                   if mutant.component.startswith(m + ".")), None)
+    if module is None:
+        return []
+    return [t.name for t in tests if t.isolated and t.components and not any(
+        c.startswith(module + ".") for c in t.components)]
 
 
 def _asked_by(tests: list[TestResult]) -> dict[str, list[str]]:
