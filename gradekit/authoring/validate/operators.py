@@ -70,12 +70,31 @@ def mutate(source: str, definitions: Sequence[str]) -> list[Candidate]:
     wrapper = MetadataWrapper(cst.parse_module(source))
     finder = _Sites(set(definitions), solution_lines(source))
     wrapper.visit(finder)
+    spans = _spans(wrapper.module, source)
     out = []
     for site in finder.sites:
-        mutated = wrapper.module.visit(_Replace(site.node, site.replacement)).code
+        # rewrite the one top-level definition holding the site, and splice its text in
+        start, end = spans[id(site.top)]
+        changed = wrapper.module.code_for_node(site.top.visit(_Replace(site.node,
+                                                                       site.replacement)))
+        mutated = source[:start] + changed + source[end:]
         if mutated != source:
             out.append(Candidate(site.operator, site.what, site.line, site.definition, mutated))
     return out
+
+
+def _spans(module: cst.Module, source: str) -> dict[int, tuple[int, int]]:
+    """Where each top-level statement's text lies in ``source`` (libcst writes a module as
+    its header, then its statements one after the other)."""
+    spans, end = {}, len(source)
+    for statement in reversed(module.body):
+        code = module.code_for_node(statement)
+        start = source.rfind(code, 0, end)
+        if start < 0 or source[start:end].strip() != code.strip():
+            raise ValueError("libcst did not write the module back as it read it")
+        spans[id(statement)] = (start, start + len(code))
+        end = start
+    return spans
 
 
 @dataclass(frozen=True)
@@ -86,6 +105,7 @@ class _Site:
     what: str
     line: int
     definition: str
+    top: cst.CSTNode  # the top-level definition holding it
 
 
 class _Replace(cst.CSTTransformer):
@@ -117,11 +137,14 @@ class _Sites(cst.CSTVisitor):
         self.definitions, self.lines = definitions, lines
         self.sites: list[_Site] = []
         self._top: list[str] = []        # the enclosing top-level definition, if any
+        self._top_node: cst.CSTNode | None = None
         self._params: list[set[str]] = []  # parameters of the enclosing functions
         self._quiet = 0                  # inside raise / assert / a docstring
 
     # -- where we are ---------------------------------------------------------------
     def _enter(self, node: cst.FunctionDef | cst.ClassDef) -> None:
+        if not self._top:
+            self._top_node = node
         self._top.append(self._top[-1] if self._top else node.name.value)
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
@@ -157,7 +180,8 @@ class _Sites(cst.CSTVisitor):
             return
         line = self.get_metadata(PositionProvider, node).start.line
         if line in self.lines:
-            self.sites.append(_Site(node, replacement, operator, what, line, self._top[0]))
+            self.sites.append(_Site(node, replacement, operator, what, line, self._top[0],
+                                    self._top_node))
 
     # -- the operators ----------------------------------------------------------------
     def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
