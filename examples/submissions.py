@@ -24,8 +24,8 @@ import shutil
 import sys
 from pathlib import Path
 
-from examples.versions import MUTANTS
 from gradekit.authoring.release import build_starter
+from gradekit.authoring.validate.mutants import catalogue
 from gradekit.course import find_course_root
 from gradekit.packs import get_pack
 
@@ -49,17 +49,17 @@ FC_NETS_BUGS = [
 ]
 
 
-#: the conv_nets example's bugs: three of the single-bug mutants of examples/versions.py
+#: the conv_nets example's bugs: three of the named mutants of its pack (mutants.toml)
 CONV_NETS_MUTANTS = ("conv-ignores-stride", "pool-ties-get-the-whole-gradient",
                      "cnn-penalty-twice-in-the-loss")
 
 
 def _mutant_bugs(pack_name: str, names: tuple[str, ...]) -> list[tuple[str, str, str, str]]:
-    """The named mutants of :data:`examples.versions.MUTANTS` as :data:`BUGS` entries."""
+    """The pack's named mutants called ``names`` as :data:`BUGS` entries."""
     pack = get_pack(pack_name)
-    mutants = {m.name: m for m in MUTANTS if m.version == pack_name}
-    return [(pack.modules[mutants[name].module], correct, buggy, name)
-            for name in names for correct, buggy in mutants[name].edits]
+    entries = {name: entry for name, (entry, _) in catalogue(pack).items()}
+    return [(pack.modules[entries[name]["module"]], correct, buggy, name)
+            for name in names for correct, buggy in entries[name]["edits"]]
 
 
 CONV_NETS_BUGS = _mutant_bugs("conv_nets", CONV_NETS_MUTANTS)

@@ -242,19 +242,19 @@ def test_a_classic_softmax_is_judged_by_its_max_shift(tmp_path: Path, shift: str
 @pytest.mark.slow
 def test_a_submission_of_another_version_gets_the_hint_and_its_own_version_full_marks(
         tmp_path: Path) -> None:
-    from examples.versions import write_version_example
+    from gradekit.authoring.solution import write_solution
     from gradekit.packs import find_packs
 
     packs = find_packs()
     options = GradingOptions(course_root=COURSE, notebooks=False,
                              sandbox="bwrap" if bwrap_works() else "subprocess")
-    write_version_example(packs["cs231n_2017"], COURSE, tmp_path / "of2017")
+    write_solution(packs["cs231n_2017"], COURSE, tmp_path / "of2017")
     result, _ = grade_submission(tmp_path / "of2017", packs["fc_nets"], options)
     [hint] = [f for f in result.findings if f.kind == "other-version"]
     assert "looks written for cs231n_2016 or cs231n_2017, not fc_nets" in hint.message
     assert "'use_batchnorm'" in hint.message and "--assignment cs231n_2016" in hint.message
 
-    write_version_example(packs["ucla_hw4"], COURSE, tmp_path / "ucla")  # nndl/fc_net.py
+    write_solution(packs["ucla_hw4"], COURSE, tmp_path / "ucla")  # nndl/fc_net.py
     result, _ = grade_submission(tmp_path / "ucla", packs["ucla_hw4"], options)
     assert not [f for f in result.findings if f.kind == "other-version"]
     for name, total in result.parts.items():
@@ -283,7 +283,7 @@ def test_the_ucla_notebooks_run_in_the_sandbox_and_reproduce_the_seed_checks(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import re
 
-    from examples.versions import write_version_example
+    from gradekit.authoring.solution import write_solution
     from gradekit.packs import find_packs
 
     data = Path(os.environ.get("GRADEKIT_DATA", COURSE.parent / "shared" / "data"))
@@ -291,7 +291,7 @@ def test_the_ucla_notebooks_run_in_the_sandbox_and_reproduce_the_seed_checks(
         pytest.skip(f"CIFAR-10 subset not found under {data}; set GRADEKIT_DATA to run this")
     monkeypatch.setenv("GRADEKIT_DATA", str(data))
     pack = find_packs()["ucla_hw4"]
-    write_version_example(pack, COURSE, tmp_path / "ucla")
+    write_solution(pack, COURSE, tmp_path / "ucla")
     options = GradingOptions(course_root=COURSE, output_dir=tmp_path / "out",
                              sandbox="bwrap" if bwrap_works() else "subprocess")
     result, _ = grade_submission(tmp_path / "ucla", pack, options)

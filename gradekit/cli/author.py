@@ -104,8 +104,10 @@ def new(name: str, base: str | None) -> None:
 @click.option("--notebooks", is_flag=True,
               help="Run the solution notebooks too, so the reference's accuracy tests are "
                    "checked (slow: they train).")
+@click.option("--component", "components", multiple=True, metavar="NAME",
+              help="Only mutants of this component (layers.relu_backward); repeat for more.")
 def validate(pack: str, count: int | None, jobs: int, report: Path | None, sandbox: str,
-             notebooks: bool) -> None:
+             notebooks: bool, components: tuple[str, ...]) -> None:
     """Prove PACK's tests strong: the reference gets every point, the starter none, and
     mutants of the reference (generated bugs and the pack's named real ones) lose points.
 
@@ -128,7 +130,7 @@ def validate(pack: str, count: int | None, jobs: int, report: Path | None, sandb
             progress.update(task, total=total, advance=1)
 
         found = validate_pack(assignment, root, mutants=count, jobs=jobs, sandbox=sandbox,
-                              notebooks=notebooks, on_verdict=graded)
+                              notebooks=notebooks, components=components, on_verdict=graded)
     show(found, Console())
     if report is not None:
         for path in write_report(found, report):

@@ -149,7 +149,8 @@ def run_side_by_side(pack: AssignmentPack, course_root: Path, solution: Path,
         modules = {prefix: f"{names['mutant']}.{dotted(rel)}"
                    for prefix, rel in pack.modules.items()}
         pm.register(ModuleProvider(pack.api, modules), name=SUBMISSION_PREFIX + names["mutant"])
-        tests = [*pack.visible_test_paths(), *_files_but(pack.hidden_test_paths(course_root))]
+        hidden = without_end_to_end(pack.hidden_test_paths(course_root))
+        tests = [*pack.visible_test_paths(), *hidden]
         run_tests(tests, pm, part_points=pack.part_points, version=Version.of(pack),
                   assignment=pack.name)
     finally:
@@ -193,7 +194,7 @@ def _install(module: Any, correct_module: Any, name: str, twin: Twin, package: s
                 setattr(loaded, attr, wrapped)
 
 
-def _files_but(paths: list[Path]) -> list[Path]:
+def without_end_to_end(paths: list[Path]) -> list[Path]:
     """``paths`` without the test modules of :data:`LEFT_OUT` (folders become files)."""
     out: list[Path] = []
     for path in paths:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -138,10 +138,12 @@ class Validation:
 
 def validate_pack(pack: AssignmentPack, course_root: Path, *, mutants: int | None = None,
                   jobs: int = 1, sandbox: str = "auto", notebooks: bool = False,
+                  components: Collection[str] = (),
                   on_verdict: Callable[[Verdict, int], None] | None = None) -> Validation:
     """Validate ``pack``'s tests (see the module docstring) with ``mutants`` generated mutants
-    at most (a seeded sample spread over the components; all when None) and every named one.
-    ``on_verdict(verdict, total)`` is told each mutant's verdict as it comes."""
+    at most (a seeded sample spread over the components; all when None) and every named one,
+    only those of ``components`` when some are named. ``on_verdict(verdict, total)`` is told
+    each mutant's verdict as it comes."""
     from gradekit.authoring.release import build_starter
     from gradekit.authoring.solution import write_solution
 
@@ -169,6 +171,9 @@ def validate_pack(pack: AssignmentPack, course_root: Path, *, mutants: int | Non
         written = {m.mutated((solution / m.file).read_text(encoding="utf-8")) for m in named}
         generated = [m for m in generated
                      if m.mutated((solution / m.file).read_text(encoding="utf-8")) not in written]
+        if components:
+            named = [m for m in named if m.component in components]
+            generated = [m for m in generated if m.component in components]
         chosen = [*named, *sample(generated, mutants, seed=pack.name)]
         asked = _asked_by(reference.tests)
         work = []
