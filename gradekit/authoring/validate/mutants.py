@@ -87,6 +87,24 @@ def graded_definitions(module: str, source: str, tested: set[str]) -> list[str]:
     return [name for name in definitions if name in graded]
 
 
+def graded_names(pack: AssignmentPack, course_root: Path, asked: set[str]) -> set[str]:
+    """The components the tests ``asked`` for, and what the pack's modules import from the
+    other files students write (``classifiers.regularization.l2_penalty``, which both nets
+    use): the tests grade those through the code that calls them."""
+    reference = reference_package(pack, course_root)
+    helpers = {module.rpartition(".")[2]: module for module in starter_files(pack)
+               if module not in pack.modules}
+    graded = set(asked)
+    for module in pack.modules:
+        source = (reference / (module.replace(".", "/") + ".py")).read_text(encoding="utf-8")
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                home = helpers.get(node.module.rpartition(".")[2])
+                if home is not None:
+                    graded |= {f"{home}.{alias.name}" for alias in node.names}
+    return graded
+
+
 def untested(pack: AssignmentPack, course_root: Path, tested: set[str]) -> list[str]:
     """Public definitions with solution regions that no test asks for and the version does
     not list as given or absent: a student's bug there costs nothing."""

@@ -42,8 +42,8 @@ def show(found: Validation, console: Console) -> None:
             console.print(verdict.diff, highlight=False, markup=False)
     if found.untested:
         console.print(f"\n[yellow]no test asks for[/] {', '.join(found.untested)}: a bug there "
-                      "costs nothing (list them under [components] absent if this version does "
-                      "not grade them)", highlight=False)
+                      "costs nothing (list them under \\[components] absent if this version "
+                      "does not grade them)", highlight=False)
     if found.not_applicable:
         console.print(f"\nnamed mutants of a base that do not apply here: "
                       f"{', '.join(found.not_applicable)}")

@@ -23,6 +23,7 @@ from typing import Any, Literal
 from gradekit.authoring.validate.mutants import (
     Mutant,
     generated_mutants,
+    graded_names,
     named_mutants,
     sample,
     untested,
@@ -163,7 +164,8 @@ def validate_pack(pack: AssignmentPack, course_root: Path, *, mutants: int | Non
         found.starter = _starter_problems(pack, starter)
 
         named, found.not_applicable = named_mutants(pack, solution)
-        tested = {c for t in reference.tests for c in t.components}
+        tested = graded_names(pack, course_root,
+                              {c for t in reference.tests for c in t.components})
         found.untested = untested(pack, course_root, tested)
         generated = generated_mutants(pack, course_root, solution, tested)
         found.generated = len(generated)

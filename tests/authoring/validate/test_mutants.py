@@ -13,6 +13,7 @@ from gradekit.authoring.validate.mutants import (
     _edit,
     generated_mutants,
     graded_definitions,
+    graded_names,
     named_mutants,
     sample,
 )
@@ -110,3 +111,8 @@ def test_a_mutant_entry_with_unknown_keys_is_refused(tmp_path):
     pack = dataclasses.replace(base, path=tmp_path, lineage=((base.name, tmp_path),))
     with pytest.raises(PackError, match="unknown keys cost; no costs"):
         named_mutants(pack, tmp_path)
+
+
+def test_what_the_modules_import_from_other_student_files_is_graded_through_them():
+    graded = graded_names(get_pack("conv_nets"), COURSE, {"layers.affine_forward"})
+    assert graded == {"layers.affine_forward", "classifiers.regularization.l2_penalty"}
