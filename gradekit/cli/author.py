@@ -54,12 +54,16 @@ def goldens(pack: str) -> None:
 @click.argument("pack")
 @click.option("--out", "out", type=click.Path(path_type=Path), required=True,
               help="New folder for the student bundle.")
-def release(pack: str, out: Path) -> None:
-    """Write the student bundle of PACK: starter code, notebooks, visible tests, goldens."""
+@click.option("--install", "install", default=None, metavar="SPEC",
+              help="What students give 'pip install' to get gradekit (a URL, a wheel's path); "
+                   "the README says so. Default: the source archive gradekit-<version>.tar.gz.")
+def release(pack: str, out: Path, install: str | None) -> None:
+    """Write the student bundle of PACK: starter code, notebooks, visible tests, goldens and
+    a README saying what to implement, how to check it and how it is graded."""
     from gradekit.authoring.release import build_release
 
     assignment, root = _pack_and_root(pack)
-    folder = build_release(assignment, root, out)
+    folder = build_release(assignment, root, out, install=install)
     click.echo(f"student release of {assignment.name} written to {folder}")
 
 
