@@ -105,6 +105,37 @@ def graded_names(pack: AssignmentPack, course_root: Path, asked: set[str]) -> se
     return graded
 
 
+def importers(pack: AssignmentPack, course_root: Path) -> dict[str, set[str]]:
+    """Module prefix -> the modules of the starter whose code can run it: itself and those
+    importing it, directly or through another (relative imports of the reference)."""
+    reference = reference_package(pack, course_root)
+    modules = set(starter_files(pack))
+    imports: dict[str, set[str]] = {}
+    for module in modules:
+        source = (reference / (module.replace(".", "/") + ".py")).read_text(encoding="utf-8")
+        home = module.split(".")[:-1]
+        found = set()
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.ImportFrom) and node.level:
+                base = home[: len(home) - (node.level - 1)]
+                target = [*base, *(node.module.split(".") if node.module else [])]
+                names = [".".join(target)] if node.module else [
+                    ".".join([*target, alias.name]) for alias in node.names]
+                found |= {name for name in names if name in modules}
+        imports[module] = found
+    reach = {module: {module} for module in modules}
+    changed = True
+    while changed:
+        changed = False
+        for module, imported in imports.items():
+            for target in imported:
+                for by in reach.values():
+                    if target in by and module not in by:
+                        by.add(module)
+                        changed = True
+    return reach
+
+
 def untested(pack: AssignmentPack, course_root: Path, tested: set[str]) -> list[str]:
     """Public definitions with solution regions that no test asks for and the version does
     not list as given or absent: a student's bug there costs nothing."""

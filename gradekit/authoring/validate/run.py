@@ -24,6 +24,7 @@ from gradekit.authoring.validate.mutants import (
     Mutant,
     generated_mutants,
     graded_names,
+    importers,
     named_mutants,
     sample,
     untested,
@@ -178,12 +179,13 @@ def validate_pack(pack: AssignmentPack, course_root: Path, *, mutants: int | Non
             generated = [m for m in generated if m.component in components]
         chosen = [*named, *sample(generated, mutants, seed=pack.name)]
         asked = _asked_by(reference.tests)
+        reach = importers(pack, course_root)
         work = []
         for i, mutant in enumerate(chosen):
             top = scratch / f"mutant-{i}"
             shutil.copytree(solution, top)
             mutant.apply(top)
-            skip = (*found.unchecked, *unchanged(pack, mutant, reference.tests))
+            skip = (*found.unchecked, *unchanged(pack, mutant, reference.tests, reach))
             work.append((top, replace(options, stop_at_first_loss=not mutant.named,
                                       first_tests=tuple(asked.get(mutant.component, ())),
                                       skip_tests=skip)))
@@ -272,17 +274,30 @@ def _starter_problems(pack: AssignmentPack, result: SubmissionResult) -> list[Pr
     return problems
 
 
-def unchanged(pack: AssignmentPack, mutant: Mutant, tests: list[TestResult]) -> list[str]:
-    """Tests whose outcome ``mutant`` cannot change, so it need not run them: the isolated
-    tests of components of other modules, which run the submission's own module (correct)
-    with the reference standing in for every other one, the mutated included. A bug in a
-    file that is not a pack module (a helper the nets import) is never stood in for."""
-    module = next((m for m in sorted(pack.modules, key=len, reverse=True)
-                   if mutant.component.startswith(m + ".")), None)
-    if module is None:
-        return []
-    return [t.name for t in tests if t.isolated and t.components and not any(
-        c.startswith(module + ".") for c in t.components)]
+def unchanged(pack: AssignmentPack, mutant: Mutant, tests: list[TestResult],
+              reach: dict[str, set[str]]) -> list[str]:
+    """Tests whose outcome ``mutant`` cannot change, so it need not run them: those asking
+    only for components of modules that never run the mutated one (``reach``, from
+    :func:`~gradekit.authoring.validate.mutants.importers`), and the isolated tests of
+    components of other modules, which run the submission's own module (correct) with the
+    reference standing in for every other one, the mutated included. A file that is not a
+    pack module (a helper the nets import) is never stood in for."""
+    module = _module_of(mutant.component, reach)
+    runs_it = reach.get(module, set(reach))
+    out = []
+    for test in tests:
+        mine = {_module_of(c, reach) for c in test.components}
+        never_runs_it = not mine & runs_it
+        stood_in = test.isolated and module in pack.modules and module not in mine
+        if test.components and (never_runs_it or stood_in):
+            out.append(test.name)
+    return out
+
+
+def _module_of(component: str, modules: Collection[str]) -> str:
+    """The module prefix of ``component`` (the longest that matches)."""
+    return max((m for m in modules if component.startswith(m + ".")), key=len,
+               default=component.rpartition(".")[0])
 
 
 def _asked_by(tests: list[TestResult]) -> dict[str, list[str]]:

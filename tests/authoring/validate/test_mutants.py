@@ -14,6 +14,7 @@ from gradekit.authoring.validate.mutants import (
     generated_mutants,
     graded_definitions,
     graded_names,
+    importers,
     named_mutants,
     sample,
 )
@@ -116,3 +117,11 @@ def test_a_mutant_entry_with_unknown_keys_is_refused(tmp_path):
 def test_what_the_modules_import_from_other_student_files_is_graded_through_them():
     graded = graded_names(get_pack("conv_nets"), COURSE, {"layers.affine_forward"})
     assert graded == {"layers.affine_forward", "classifiers.regularization.l2_penalty"}
+
+
+def test_a_module_is_run_by_those_importing_it_directly_or_through_another():
+    reach = importers(get_pack("fc_nets"), COURSE)
+    assert reach["layers"] >= {"layers", "layer_utils", "classifiers.fc_net"}
+    assert "optim" not in reach["layers"] and reach["optim"] == {"optim", "solver"}
+    assert reach["classifiers.regularization"] == {"classifiers.regularization",
+                                                   "classifiers.fc_net"}

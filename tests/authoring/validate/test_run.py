@@ -53,13 +53,27 @@ def test_a_mutant_is_counted_in_the_part_of_the_tests_that_ask_for_its_component
     assert part_of("layers._helper", REFERENCE) == "layers"  # by its module's tests
 
 
+REACH = {"layers": {"layers", "layer_utils", "classifiers.fc_net"}, "optim": {"optim"},
+         "layer_utils": {"layer_utils", "classifiers.fc_net"},
+         "classifiers.fc_net": {"classifiers.fc_net"},
+         "classifiers.regularization": {"classifiers.regularization", "classifiers.fc_net"}}
+
+
 def test_a_layer_mutant_need_not_run_the_isolated_tests_of_the_nets():
     pack = get_pack("fc_nets")
-    assert unchanged(pack, mutant("layers.relu_forward"), REFERENCE) == [
+    assert unchanged(pack, mutant("layers.relu_forward"), REFERENCE, REACH) == [
         "test_training.py::overfit"]
-    assert unchanged(pack, mutant("classifiers.fc_net.TwoLayerNet"), REFERENCE) == []
-    # a helper module the nets import is never stood in for: run everything
-    assert unchanged(pack, mutant("classifiers.regularization.l2_penalty"), REFERENCE) == []
+    assert unchanged(pack, mutant("classifiers.fc_net.TwoLayerNet"), REFERENCE, REACH) == [
+        "test_layers.py::relu", "test_layers.py::affine"]  # the layers never run the net
+    # a helper module the nets import is never stood in for: the net tests all run
+    assert unchanged(pack, mutant("classifiers.regularization.l2_penalty"), REFERENCE,
+                     REACH) == ["test_layers.py::relu", "test_layers.py::affine"]
+
+
+def test_a_mutant_need_not_run_the_tests_of_modules_that_never_run_its_own():
+    optim = [test_("test_optim.py::adam", "optim", components=["optim.adam"])]
+    assert unchanged(get_pack("fc_nets"), mutant("layers.relu_forward"), optim, REACH) == [
+        "test_optim.py::adam"]
 
 
 def test_a_generated_mutant_losing_any_point_is_killed_else_it_survives():
