@@ -21,13 +21,18 @@ def run(*args: str):
     return CliRunner().invoke(main, ["data", *args])
 
 
-def test_where_lists_the_search_path_and_what_was_found(cache, tmp_path, monkeypatch):
-    subset = tmp_path / "env" / "cifar-10-subset"
+def where_with(tmp_path, monkeypatch, folder: str, dataset):
+    """``gradekit data where`` with only ``dataset``'s files under ``folder`` on the path."""
+    subset = tmp_path / "env" / folder
     subset.mkdir(parents=True)
-    for name in CIFAR10.contents:
+    for name in dataset.contents:
         (subset / name).touch()
     monkeypatch.setenv("GRADEKIT_DATA", str(tmp_path / "env"))
-    result = run("where")
+    return run("where")
+
+
+def test_where_lists_the_search_path_and_what_was_found(cache, tmp_path, monkeypatch):
+    result = where_with(tmp_path, monkeypatch, "cifar-10-subset", CIFAR10)
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[1].strip() == str(tmp_path / "env")
@@ -37,14 +42,9 @@ def test_where_lists_the_search_path_and_what_was_found(cache, tmp_path, monkeyp
 
 
 def test_where_finds_the_mnist_subset(cache, tmp_path, monkeypatch):
-    subset = tmp_path / "env" / "mnist-subset"
-    subset.mkdir(parents=True)
-    for name in MNIST.contents:
-        (subset / name).touch()
-    monkeypatch.setenv("GRADEKIT_DATA", str(tmp_path / "env"))
-    result = run("where")
+    result = where_with(tmp_path, monkeypatch, "mnist-subset", MNIST)
     assert result.exit_code == 0, result.output
-    assert f"mnist: {subset}" in result.output.splitlines()
+    assert f"mnist: {tmp_path / 'env' / 'mnist-subset'}" in result.output.splitlines()
     assert "cifar10: not found" in result.output
 
 
