@@ -130,6 +130,23 @@ def test_test_mode_batchnorm_uses_running_statistics(isolated, ref, rng, make_pa
                      what="test-mode scores twice in a row (running stats changed in test mode?)")
 
 
+def test_train_mode_applies_dropout(isolated, ref, rng, make_params):
+    model = isolated.get("classifiers.fc_net.FullyConnectedNet")(
+        [20, 20], input_dim=5, num_classes=3, dropout_keep_ratio=0.5, seed=123,
+        dtype=np.float64)
+    params = make_params([5, 20, 20, 3], None)
+    load_params(model, params)
+    plain = ref.get("classifiers.fc_net.FullyConnectedNet")(
+        [20, 20], input_dim=5, num_classes=3, dtype=np.float64)
+    load_params(plain, params)
+    X, y = rng.randn(6, 5), rng.randint(3, size=6)
+    with_dropout, _ = model.loss(X, y)
+    without, _ = plain.loss(X, y)
+    assert abs(with_dropout - without) > 1e-6 * abs(without), (
+        "with dropout_keep_ratio=0.5 the training loss is the loss of the same net without "
+        "dropout: the net never applies dropout in train mode")
+
+
 def test_test_mode_disables_dropout(isolated, ref, rng, make_params):
     model = isolated.get("classifiers.fc_net.FullyConnectedNet")(
         [20, 20], input_dim=5, num_classes=3, dropout_keep_ratio=0.5, dtype=np.float64)

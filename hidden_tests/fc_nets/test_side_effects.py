@@ -8,7 +8,7 @@ so these checks see them as they would in a notebook.
 import numpy as np
 import pytest
 
-from gradekit.harness.checks import assert_not_mutated
+from gradekit.harness.checks import assert_not_mutated, unchanged
 
 pytestmark = pytest.mark.visibility("hidden")
 
@@ -44,6 +44,21 @@ def test_batchnorm_backward_leaves_gradient_and_cache_alone(impl, rng):
     _, cache = impl.get("layers.batchnorm_forward")(x, gamma, beta, {"mode": "train"})
     assert_not_mutated(impl.get("layers.batchnorm_backward"), dout, cache,
                        what="batchnorm_backward", names=("dout", "cache"))
+
+
+@pytest.mark.part("normalization")
+@pytest.mark.parametrize("norm", ["batchnorm", "layernorm"])
+def test_normalization_leaves_its_input_alone(impl, rng, norm):
+    x, gamma, beta = rng.randn(8, 3), rng.rand(3) + 0.5, rng.randn(3)
+    with unchanged(x=x, gamma=gamma, beta=beta):  # bn_param keeps the running statistics
+        impl.get(f"layers.{norm}_forward")(x, gamma, beta, {"mode": "train"})
+
+
+@pytest.mark.part("dropout")
+def test_dropout_leaves_its_input_alone(impl, rng):
+    x = rng.randn(6, 5)
+    with unchanged(x=x):
+        impl.get("layers.dropout_forward")(x, {"mode": "train", "p": 0.5, "seed": 0})
 
 
 @pytest.mark.part("fc_net")

@@ -19,6 +19,7 @@ import itertools
 import shutil
 import sys
 import tempfile
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,40 +70,73 @@ def same(a: Any, b: Any) -> bool:
         return repr(a) == repr(b)
 
 
+def _run(function: Callable[..., Any], args: Any, kwargs: Any) -> Any:
+    try:
+        return function(*args, **kwargs)
+    except Exception as exc:
+        return exc
+
+
 def _twin(mutated: Callable[..., Any], correct: Callable[..., Any], twin: Twin,
-          cls: type | None = None) -> Callable[..., Any]:
+          cls: type | None = None,
+          objects: weakref.WeakKeyDictionary | None = None) -> Callable[..., Any]:
     """``mutated``, also running ``correct`` on copies of each call's inputs and noting the
-    first call whose outcome differs; ``cls`` is the correct class for a method."""
+    first call whose outcome differs. For a method, ``cls`` is the correct class and
+    ``objects`` holds, for each object built by the mutant's constructor, its state after the
+    last call and the correct object built and called alike: what the methods store counts
+    only through what later calls return, not as state (a longer list of unused batchnorm
+    parameters is no bug), as long as the test leaves the object alone."""
+    constructor = cls is not None and mutated.__name__ == "__init__"
 
     @functools.wraps(mutated)
     def call(*args: Any, **kwargs: Any) -> Any:
         twin.calls += 1
         inputs = copy.deepcopy((args, kwargs))
+        built = _built(objects, args) if cls is not None and not constructor else None
         state = np.random.get_state()
-        try:
-            got = mutated(*args, **kwargs)
-        except Exception as exc:
-            got = exc
+        got = _run(mutated, args, kwargs)
         after = np.random.get_state()
         if not twin.difference:
             their_args, their_kwargs = inputs
-            if cls is not None and their_args:
+            if cls is not None:
                 their_args[0].__class__ = cls
             np.random.set_state(state)
-            try:
-                expected = correct(*their_args, **their_kwargs)
-            except Exception as exc:
-                expected = exc
-            if cls is not None and their_args:
+            expected = _run(correct, their_args, their_kwargs)
+            their_after = np.random.get_state()
+            mine, theirs = (args, kwargs), (their_args, their_kwargs)
+            if cls is not None:
                 their_args[0].__class__ = type(args[0])
-            twin.difference = _differ(got, expected, (args, kwargs), (their_args, their_kwargs),
-                                      after, np.random.get_state())
+                if constructor or built is not None:  # judged by what its methods return
+                    mine, theirs = (args[1:], kwargs), (their_args[1:], their_kwargs)
+            twin.difference = _differ(got, expected, mine, theirs, after, their_after)
+            if not twin.difference and built is not None:
+                np.random.set_state(state)
+                from_correct = _run(correct, (built, *copy.deepcopy(args[1:])),
+                                    copy.deepcopy(kwargs))
+                if not isinstance(got, Exception) and not same(got, from_correct):
+                    twin.difference = ("returned another value than the object the correct "
+                                       "constructor built")
+            if objects is not None and (constructor or built is not None):
+                their_args[0].__class__ = cls
+                correct_object = their_args[0] if constructor else built
+                objects[args[0]] = (copy.deepcopy(vars(args[0])), correct_object)
             np.random.set_state(after)
         if isinstance(got, Exception):
             raise got
         return got
 
     return call
+
+
+def _built(objects: weakref.WeakKeyDictionary | None, args: tuple) -> Any | None:
+    """The correct twin of a method's object, if the object is as its last call left it."""
+    if objects is None or not args:
+        return None
+    try:
+        state, correct_object = objects.pop(args[0])
+    except (KeyError, TypeError):
+        return None
+    return correct_object if same(vars(args[0]), state) else None
 
 
 def _differ(got: Any, expected: Any, inputs: Any, their_inputs: Any, state: Any,
@@ -183,9 +217,11 @@ def _install(module: Any, correct_module: Any, name: str, twin: Twin, package: s
     """Put the twinned ``name`` where the mutant's code and the tests find it."""
     mutated, correct = getattr(module, name), getattr(correct_module, name)
     if inspect.isclass(mutated):
-        for attr, value in vars(mutated).items():
+        objects: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        for attr, value in list(vars(mutated).items()):
             if inspect.isfunction(value):
-                setattr(mutated, attr, _twin(value, vars(correct)[attr], twin, correct))
+                setattr(mutated, attr, _twin(value, vars(correct)[attr], twin, correct,
+                                             objects))
         return
     wrapped = _twin(mutated, correct, twin)
     for loaded in [m for n, m in sys.modules.items() if n.split(".")[0] == package]:

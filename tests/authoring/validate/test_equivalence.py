@@ -87,5 +87,72 @@ def test_a_method_is_compared_on_a_copy_of_its_object_run_as_the_correct_class()
     assert twin.difference == "left its arguments (or object) in another state"
 
 
+def _classes(extra: int):
+    class Correct:
+        def __init__(self, layers):
+            self.params = {"W": np.arange(float(layers))}
+            self.bn_params = [{} for _ in range(layers - 1)]
+
+        def loss(self, x):
+            return float(self.params["W"].sum() * x)
+
+    class Mutant(Correct):
+        def __init__(self, layers):
+            self.params = {"W": np.arange(float(layers + extra))}
+            self.bn_params = [{} for _ in range(layers + 1)]  # never read: no bug
+
+    import weakref
+
+    objects = weakref.WeakKeyDictionary()
+    twin = Twin()
+    Mutant.__init__ = _twin(Mutant.__init__, Correct.__init__, twin, Correct, objects)
+    Mutant.loss = _twin(Correct.loss, Correct.loss, twin, Correct, objects)
+    return Mutant, twin
+
+
+def test_what_a_constructor_stores_counts_only_through_what_the_object_returns():
+    harmless, twin = _classes(extra=0)
+    model = harmless(3)
+    assert model.loss(2.0) == 6.0 and model.loss(1.0) == 3.0
+    assert twin.equivalent, twin.difference
+    wrong, twin = _classes(extra=1)
+    wrong(3).loss(2.0)
+    assert twin.difference == "returned another value than the object the correct " \
+                              "constructor built"
+
+
+def test_an_object_the_test_changed_is_compared_on_its_own_state_only():
+    wrong, twin = _classes(extra=1)
+    model = wrong(3)
+    model.params["W"] = np.arange(3.0)  # the test sets the weights itself
+    model.loss(2.0)
+    assert twin.equivalent, twin.difference
+
+
 def test_no_call_means_no_verdict():
     assert not Twin().equivalent
+
+
+def test_state_a_method_keeps_counts_through_what_later_calls_return():
+    class Correct:
+        def __init__(self):
+            self.calls = 0
+
+        def step(self, x):
+            self.calls += 1
+            return x * self.calls
+
+    class Harmless(Correct):
+        def step(self, x):
+            self.scratch = x  # kept, never read
+            self.calls += 1
+            return x * self.calls
+
+    import weakref
+
+    objects, twin = weakref.WeakKeyDictionary(), Twin()
+    Harmless.__init__ = _twin(Correct.__init__, Correct.__init__, twin, Correct, objects)
+    Harmless.step = _twin(Harmless.step, Correct.step, twin, Correct, objects)
+    model = Harmless()
+    assert [model.step(2) for _ in range(3)] == [2, 4, 6]
+    assert twin.equivalent, twin.difference
