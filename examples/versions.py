@@ -1,5 +1,5 @@
 """Every pack version's correct example: the reference written to that version's API
-(:func:`gradekit.authoring.solution.write_solution`).
+(:func:`gradekit.authoring.release.write_solution`).
 
 :data:`VERSIONS` are the versions the examples cover and :data:`READINGS` the correct
 examples in a version's other allowed reading; each version's single-bug mutants are its
@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from gradekit.authoring.solution import write_solution
+from gradekit.authoring.release import write_solution
 from gradekit.course import find_course_root
 from gradekit.packs import find_packs
 

@@ -242,7 +242,7 @@ def test_a_classic_softmax_is_judged_by_its_max_shift(tmp_path: Path, shift: str
 @pytest.mark.slow
 def test_a_submission_of_another_version_gets_the_hint_and_its_own_version_full_marks(
         tmp_path: Path) -> None:
-    from gradekit.authoring.solution import write_solution
+    from gradekit.authoring.release import write_solution
     from gradekit.packs import find_packs
 
     packs = find_packs()
@@ -283,7 +283,7 @@ def test_the_ucla_notebooks_run_in_the_sandbox_and_reproduce_the_seed_checks(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import re
 
-    from gradekit.authoring.solution import write_solution
+    from gradekit.authoring.release import write_solution
     from gradekit.packs import find_packs
 
     data = Path(os.environ.get("GRADEKIT_DATA", COURSE.parent / "shared" / "data"))

@@ -107,13 +107,17 @@ def relocate_imports(text: str, source: str, dest: str, files: dict[str, str]) -
 
 
 def build_starter(pack: AssignmentPack, course_root: Path, dest: Path, *,
-                  keep_solutions: bool = False) -> Path:
+                  keep_solutions: bool = False, reading: str | None = None) -> Path:
     """Write the starter package to ``dest/<package>/`` and return that folder.
 
     With ``keep_solutions`` the same files keep their solutions (markers removed): a complete,
-    correct submission, as examples and end-to-end tests need. The pack's notebooks go to
-    ``dest/`` beside the package, stripped the same way.
+    correct submission, as examples and end-to-end tests need. Either way a version whose API
+    differs from the canonical one gets its adapters (:mod:`gradekit.authoring.adapters`;
+    ``reading`` picks a dropout reading where the version allows two). The pack's notebooks
+    go to ``dest/`` beside the package, stripped the same way.
     """
+    from gradekit.authoring.adapters import adapters
+
     source = reference_package(pack, course_root)
     files = placement(pack)
     for where, rel in inits(pack, files).items():
@@ -126,8 +130,19 @@ def build_starter(pack: AssignmentPack, course_root: Path, dest: Path, *,
         out = dest / where
         out.write_text(starter_text(pack, source, rel, files, keep_solutions=keep_solutions),
                        encoding="utf-8")
+    package = dest / pack.package
+    for prefix, text in adapters(pack, package, reading).items():
+        with (package / pack.modules[prefix]).open("a", encoding="utf-8") as file:
+            file.write(text)
     build_notebooks(pack, course_root, dest, keep_solutions=keep_solutions)
-    return dest / pack.package
+    return package
+
+
+def write_solution(pack: AssignmentPack, course_root: Path, dest: Path,
+                   reading: str | None = None) -> Path:
+    """The reference as a correct submission to ``pack``'s version under ``dest``; returns
+    its package folder."""
+    return build_starter(pack, course_root, dest, keep_solutions=True, reading=reading)
 
 
 def _stripped(pack: AssignmentPack, source: Path, rel: str, *,

@@ -110,8 +110,10 @@ def new(name: str, base: str | None) -> None:
                    "checked (slow: they train).")
 @click.option("--component", "components", multiple=True, metavar="NAME",
               help="Only mutants of this component (layers.relu_backward); repeat for more.")
+@click.option("--own-named", is_flag=True,
+              help="Only the named mutants of PACK's own mutants.toml, not its bases'.")
 def validate(pack: str, count: int | None, jobs: int, report: Path | None, sandbox: str,
-             notebooks: bool, components: tuple[str, ...]) -> None:
+             notebooks: bool, components: tuple[str, ...], own_named: bool) -> None:
     """Prove PACK's tests strong: the reference gets every point, the starter none, and
     mutants of the reference (generated bugs and the pack's named real ones) lose points.
 
@@ -134,7 +136,8 @@ def validate(pack: str, count: int | None, jobs: int, report: Path | None, sandb
             progress.update(task, total=total, advance=1)
 
         found = validate_pack(assignment, root, mutants=count, jobs=jobs, sandbox=sandbox,
-                              notebooks=notebooks, components=components, on_verdict=graded)
+                              notebooks=notebooks, components=components,
+                              inherited=not own_named, on_verdict=graded)
     show(found, Console())
     if report is not None:
         for path in write_report(found, report):

@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from examples.versions import READINGS
-from gradekit.authoring.solution import write_solution
+from gradekit.authoring.release import write_solution
 from gradekit.authoring.validate.equivalence import without_end_to_end
 from gradekit.authoring.validate.mutants import Mutant, named_mutants
 from gradekit.course import find_course_root

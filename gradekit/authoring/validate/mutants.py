@@ -1,7 +1,7 @@
 """The mutants ``gradekit author validate`` grades: generated ones and a pack's named ones.
 
 A mutant is a list of text edits to the reference written as a correct submission
-(:func:`gradekit.authoring.solution.write_solution`), each edit a snippet that occurs exactly
+(:func:`gradekit.authoring.release.write_solution`), each edit a snippet that occurs exactly
 once in its file and what replaces it. Generated mutants come from
 :mod:`~gradekit.authoring.validate.operators`, applied to the reference file and turned into
 an edit of the submission's copy; named mutants are the real student bugs a pack lists in
@@ -245,15 +245,19 @@ def catalogue(pack: AssignmentPack) -> dict[str, tuple[dict, Path]]:
     return entries
 
 
-def named_mutants(pack: AssignmentPack, top: Path) -> tuple[list[Mutant], list[str]]:
-    """The pack's named mutants (:func:`catalogue`) as edits of the correct submission at
-    ``top``, and the names of those inherited from a base that do not apply to this version
-    (their text is not in it). A bug in code this version gives or does not grade must cost
-    nothing, whatever the entry says it costs where it was written."""
+def named_mutants(pack: AssignmentPack, top: Path,
+                  inherited: bool = True) -> tuple[list[Mutant], list[str]]:
+    """The pack's named mutants (:func:`catalogue`; only its own entries unless
+    ``inherited``) as edits of the correct submission at ``top``, and the names of those
+    inherited from a base that do not apply to this version (their text is not in it). A bug
+    in code this version gives or does not grade must cost nothing, whatever the entry says
+    it costs where it was written."""
     files = starter_files(pack)
     not_graded = {*pack.given_components, *pack.absent_components}
     out, skipped = [], []
     for entry, file in catalogue(pack).values():
+        if not inherited and file.parent != pack.path:
+            continue
         module = entry["module"]
         edits = tuple((old, new) for old, new in entry["edits"])
         text = (top / files[module]).read_text(encoding="utf-8") if module in files else ""

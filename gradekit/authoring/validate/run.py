@@ -140,14 +140,14 @@ class Validation:
 
 def validate_pack(pack: AssignmentPack, course_root: Path, *, mutants: int | None = None,
                   jobs: int = 1, sandbox: str = "auto", notebooks: bool = False,
-                  components: Collection[str] = (),
+                  components: Collection[str] = (), inherited: bool = True,
                   on_verdict: Callable[[Verdict, int], None] | None = None) -> Validation:
     """Validate ``pack``'s tests (see the module docstring) with ``mutants`` generated mutants
-    at most (a seeded sample spread over the components; all when None) and every named one,
-    only those of ``components`` when some are named. ``on_verdict(verdict, total)`` is told
-    each mutant's verdict as it comes."""
-    from gradekit.authoring.release import build_starter
-    from gradekit.authoring.solution import write_solution
+    at most (a seeded sample spread over the components; all when None) and every named one
+    (only the pack's own entries unless ``inherited``), only those of ``components`` when
+    some are named. ``on_verdict(verdict, total)`` is told each mutant's verdict as it
+    comes."""
+    from gradekit.authoring.release import build_starter, write_solution
 
     minimum = pack.data.get("validate", {}).get("min_score", DEFAULT_MIN_SCORE)
     found = Validation(pack.name, minimum)
@@ -164,7 +164,7 @@ def validate_pack(pack: AssignmentPack, course_root: Path, *, mutants: int | Non
         found.reference, found.unchecked = _reference_problems(pack, reference)
         found.starter = _starter_problems(pack, starter)
 
-        named, found.not_applicable = named_mutants(pack, solution)
+        named, found.not_applicable = named_mutants(pack, solution, inherited)
         tested = graded_names(pack, course_root,
                               {c for t in reference.tests for c in t.components})
         found.untested = untested(pack, course_root, tested)

@@ -7,7 +7,7 @@ from collections import Counter
 
 import pytest
 
-from gradekit.authoring.solution import write_solution
+from gradekit.authoring.release import write_solution
 from gradekit.authoring.validate.mutants import (
     MUTANTS_FILE,
     _edit,
@@ -125,3 +125,10 @@ def test_a_module_is_run_by_those_importing_it_directly_or_through_another():
     assert "optim" not in reach["layers"] and reach["optim"] == {"optim", "solver"}
     assert reach["classifiers.regularization"] == {"classifiers.regularization",
                                                    "classifiers.fc_net"}
+
+
+def test_a_version_can_take_its_own_named_mutants_only(tmp_path):
+    pack = get_pack("cs231n_2017")
+    write_solution(pack, COURSE, tmp_path)
+    assert [m.name for m in named_mutants(pack, tmp_path, inherited=False)[0]] == [
+        "adam-t-from-0"]

@@ -1,12 +1,13 @@
-"""The reference solution as a correct submission to one pack version, in that version's API.
+"""A version's API around the canonical code: what the starter and the solution of a version
+append to the modules whose API it changes.
 
 The reference speaks gradekit's canonical API. A version whose course wrote other keywords
 (``FullyConnectedNet(use_batchnorm=..., dropout=<drop probability>)``), other optimizer state
 keys (Adam keeping ``'v'``/``'a'``), a step counter starting at 1, or a ``dropout_forward``
-reading ``p`` as a drop probability gets a short adapter appended to each module whose API it
-changes, written from the version's data in ``assignment.toml``: what a student of that year
-would have written in place of the canonical signature. ``gradekit author validate`` grades
-it (it must get full marks) and mutates it; the example submissions are built from it.
+reading ``p`` as a drop probability gets a short adapter at the end of each such module,
+written from the version's data in ``assignment.toml``, so the starter takes the calls the
+version's notebooks and graders make, and the solution answers them (``gradekit author
+validate`` grades it; the example submissions are built from it).
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from gradekit.authoring.release import build_starter
 from gradekit.packs import AssignmentPack
 from gradekit.versions import Keyword, Version
 
@@ -121,14 +121,3 @@ def adapters(pack: AssignmentPack, package: Path, reading: str | None = None) ->
     if reading == "drop":
         out["layers"] = out.get("layers", "") + _DROP_READING
     return out
-
-
-def write_solution(pack: AssignmentPack, course_root: Path, dest: Path,
-                   reading: str | None = None) -> Path:
-    """The reference as a correct submission to ``pack``'s version under ``dest``; returns
-    its package folder."""
-    package = build_starter(pack, course_root, dest, keep_solutions=True)
-    for prefix, source in adapters(pack, package, reading).items():
-        with (package / pack.modules[prefix]).open("a", encoding="utf-8") as file:
-            file.write(source)
-    return package
