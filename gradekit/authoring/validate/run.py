@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
+from gradekit.authoring.validate.equivalence import Twin
 from gradekit.authoring.validate.mutants import (
     Mutant,
     generated_mutants,
@@ -164,14 +165,16 @@ def validate_pack(pack: AssignmentPack, course_root: Path, *, mutants: int | Non
         found.reference, found.unchecked = _reference_problems(pack, reference)
         found.starter = _starter_problems(pack, starter)
 
-        named, found.not_applicable = named_mutants(pack, solution, inherited)
+        every_named, found.not_applicable = named_mutants(pack, solution)
+        named = every_named if inherited else named_mutants(pack, solution, False)[0]
         tested = graded_names(pack, course_root,
                               {c for t in reference.tests for c in t.components})
         found.untested = untested(pack, course_root, tested)
         generated = generated_mutants(pack, course_root, solution, tested)
         found.generated = len(generated)
         # a generated bug an entry names (a correct alternative, say) is judged as named
-        written = {m.mutated((solution / m.file).read_text(encoding="utf-8")) for m in named}
+        written = {m.mutated((solution / m.file).read_text(encoding="utf-8"))
+                   for m in every_named}
         generated = [m for m in generated
                      if m.mutated((solution / m.file).read_text(encoding="utf-8")) not in written]
         if components:
@@ -197,19 +200,35 @@ def validate_pack(pack: AssignmentPack, course_root: Path, *, mutants: int | Non
             if on_verdict is not None:
                 on_verdict(verdict, len(chosen))
         found.verdicts.sort(key=lambda v: chosen.index(v.mutant))
-        found.verdicts = [_twinned(pack, course_root, solution, v) if v.status == "survived"
-                          else v for v in found.verdicts]
+        found.verdicts = _twinned(pack, course_root, solution, found.verdicts, jobs)
         return found
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
 def _twinned(pack: AssignmentPack, course_root: Path, solution: Path,
-             verdict: Verdict) -> Verdict:
-    """A survivor, or an equivalent mutant if no call the tests made told it apart."""
+             verdicts: list[Verdict], jobs: int) -> list[Verdict]:
+    """The verdicts with each survivor checked side by side with the correct code, ``jobs``
+    at a time, each in a fresh process: the mutant's modules, and the course's reference,
+    never load into this one."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
     from gradekit.authoring.validate.equivalence import run_side_by_side
 
-    twin = run_side_by_side(pack, course_root, solution, verdict.mutant)
+    survivors = [v for v in verdicts if v.status == "survived"]
+    if not survivors:
+        return verdicts
+    with ProcessPoolExecutor(max_workers=jobs, max_tasks_per_child=1,
+                             mp_context=multiprocessing.get_context("spawn")) as pool:
+        twins = dict(zip((id(v) for v in survivors), pool.map(
+            run_side_by_side, *zip(*((pack, course_root, solution, v.mutant)
+                                     for v in survivors), strict=True)), strict=True))
+    return [_judged(v, twins[id(v)]) if id(v) in twins else v for v in verdicts]
+
+
+def _judged(verdict: Verdict, twin: Twin) -> Verdict:
+    """A survivor, or an equivalent mutant if no call the tests made told it apart."""
     name = verdict.mutant.component
     if twin.equivalent:
         return replace(verdict, status="equivalent",

@@ -14,7 +14,7 @@ import pytest
 
 from gradekit.authoring.validate.run import validate_pack
 from gradekit.course import find_course_root
-from gradekit.packs import find_packs, get_pack
+from gradekit.packs import AssignmentPack, find_packs, get_pack
 
 COURSE = find_course_root()
 PACKS = sorted(find_packs())
@@ -70,8 +70,8 @@ def course_copy(tmp_path: Path) -> Path:
 def test_a_hidden_test_loosened_to_1e_1_lets_a_bug_through_and_validate_fails(course_copy,
                                                                               tmp_path):
     component = "layers.dropout_backward"  # asked for by test_dropout.py alone
-    with_tight_test = validate_pack(get_pack("fc_nets"), course_copy, jobs=2,
-                                    components=[component])
+    pack = AssignmentPack.load(course_copy / "assignments" / "fc_nets")
+    with_tight_test = validate_pack(pack, course_copy, jobs=2, components=[component])
     verdicts = {v.mutant.name: v for v in with_tight_test.verdicts}
     assert verdicts["dropout-gradient-slightly-off"].status == "killed"
     assert not with_tight_test.failures, _explained(with_tight_test)
