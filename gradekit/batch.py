@@ -266,7 +266,8 @@ def grading_digest(pack: AssignmentPack, options: GradingOptions) -> str:
         "reference": content_digest(course / "reference") if course else "",
         "gradekit": content_digest(Path(gradekit.__file__).parent),
         "options": [sorted(options.visibility), options.notebooks, options.sandbox,
-                    options.stop_at_first_loss, sorted(options.skip_tests)],
+                    options.stop_at_first_loss, options.one_loss_per_part,
+                    sorted(options.skip_tests)],
     }
     return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
 

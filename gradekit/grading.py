@@ -57,6 +57,7 @@ class GradingOptions:
     notebooks: bool = True
     output_dir: Path | None = None
     stop_at_first_loss: bool = False  # author validate: a mutant's first lost point is enough
+    one_loss_per_part: bool = False  # ... or its first in each part
     first_tests: tuple[str, ...] = ()  # tests to run first (the mutated component's own)
     skip_tests: tuple[str, ...] = ()  # tests not to run (those a mutant cannot change)
 
@@ -175,6 +176,7 @@ def grade_submission(path: Path, pack: AssignmentPack, options: GradingOptions,
                                rubric=rubric, notebooks=notebooks, output=client.capture,
                                show_output=options.show_output, version=Version.of(pack),
                                rubrics=rubrics, stop_at_first_loss=options.stop_at_first_loss,
+                               one_loss_per_part=options.one_loss_per_part,
                                first=options.first_tests, skip=options.skip_tests)
             timings.tests = time.perf_counter() - clock
             output = client.output()

@@ -227,6 +227,7 @@ class _Outcome:
     cause: Cause | None = None
     output_mark: tuple[int, int] | None = None
     not_in_version: bool = False  # it asked for something this version does not grade
+    settled: bool = False  # not run: its part had already lost points (one_loss_per_part)
     components: set[str] = field(default_factory=set)  # what it asked the submission for
     notes: list[str] = field(default_factory=list)  # remarks of checks that passed
 
@@ -255,6 +256,7 @@ class GradekitPlugin:
         version: Version | None = None,
         rubrics: Mapping[str, Rubric] | None = None,
         stop_at_first_loss: bool = False,
+        one_loss_per_part: bool = False,
         first: Collection[str] = (),
         skip: Collection[str] = (),
     ) -> None:
@@ -282,6 +284,8 @@ class GradekitPlugin:
         self.results: list[TestResult] = []
         # a mutant is killed by its first lost point: the rest of the run tells nothing more
         self.stop_at_first_loss = stop_at_first_loss
+        self.one_loss_per_part = one_loss_per_part  # ... or which parts lose any
+        self.lost_parts: set[str] = set()
         self.stopped = False
         self.first = frozenset(first)  # test names to run before the others of their session
         self.skip = frozenset(skip)  # test names not to run at all
@@ -463,6 +467,9 @@ class GradekitPlugin:
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
         outcome = self._outcomes.setdefault(item.nodeid, _Outcome())
         self._current = outcome
+        if self.one_loss_per_part and self._graded[item.nodeid].part in self.lost_parts:
+            outcome.settled = True
+            pytest.skip("its part has lost points already")
         if self.output is not None:
             outcome.output_mark = self.output.mark()
 
@@ -484,12 +491,14 @@ class GradekitPlugin:
         if call.when == "teardown":
             done = self._outcomes.pop(item.nodeid)
             self._current = None
-            if not done.not_in_version:
+            if not done.not_in_version and not done.settled:
                 result = self._result(item, done)
                 self.results.append(result)
-                if self.stop_at_first_loss and result.score < result.max_score:
-                    self.stopped = True
-                    item.session.shouldstop = f"{result.name} lost points"
+                if result.score < result.max_score:
+                    self.lost_parts.add(result.part)
+                    if self.stop_at_first_loss:
+                        self.stopped = True
+                        item.session.shouldstop = f"{result.name} lost points"
         return report
 
     def _classify(self, excinfo: pytest.ExceptionInfo[BaseException],

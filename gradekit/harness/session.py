@@ -133,6 +133,7 @@ def run_tests(
     version: Version | None = None,
     rubrics: Mapping[str, Rubric] | None = None,
     stop_at_first_loss: bool = False,
+    one_loss_per_part: bool = False,
     first: Collection[str] = (),
     skip: Collection[str] = (),
 ) -> SubmissionResult:
@@ -145,9 +146,10 @@ def run_tests(
     notebooks (the ``notebook`` fixture), ``output`` what the student's code prints (kept
     beside each test), ``version`` the pack version whose API the student wrote to (see
     :mod:`gradekit.versions`). ``stop_at_first_loss`` ends the run at the first test that
-    loses points, the tests named in ``first`` run before the others of their session and
-    those in ``skip`` not at all: ``gradekit author validate`` only asks whether a mutant
-    loses any, where it can. Raises
+    loses points, ``one_loss_per_part`` skips the tests of a part that has lost some, the
+    tests named in ``first`` run before the others of their session and those in ``skip``
+    not at all: ``gradekit author validate`` asks only whether a mutant loses points, or in
+    which parts. Raises
     :class:`TestSuiteError` when a test module cannot be collected or misuses a marker.
     """
     paths = [Path(p).resolve() for p in test_paths]
@@ -159,7 +161,7 @@ def run_tests(
                             default_timeout=default_timeout, roots=paths, rubric=rubric,
                             notebooks=notebooks, output=output, version=version,
                             rubrics=rubrics, stop_at_first_loss=stop_at_first_loss,
-                            first=first, skip=skip)
+                            one_loss_per_part=one_loss_per_part, first=first, skip=skip)
     start = time.perf_counter()
     sessions = _sessions(paths)
     with _without_pytest_environment():

@@ -105,6 +105,33 @@ def test_parts_visibility_and_totals(graded):
     assert (graded.submission, graded.assignment) == ("alice", "demo")
 
 
+def test_each_result_names_the_components_its_test_asked_the_submission_for(graded):
+    tests = by_name(graded)
+    assert tests["test_scale"].components == ("layers.scale",)
+    assert tests["test_half_credit"].components == ()
+    assert tests["test_hidden"].components == ()  # mixed: the reference may answer
+    assert not tests["test_scale"].isolated
+
+
+def test_a_run_can_stop_at_its_first_lost_point_and_run_chosen_tests_first(make_pm,
+                                                                           write_tests):
+    folder = write_tests("test_layers.py", TESTS)
+    result = run_tests([folder], make_pm(STUDENT), stop_at_first_loss=True,
+                       first=["test_layers.py::test_divide"])
+    assert [t.name.split("::")[1] for t in result.tests] == ["test_divide"]
+
+
+def test_a_run_can_leave_tests_out_and_skip_a_part_once_it_lost_points(make_pm,
+                                                                       write_tests):
+    folder = write_tests("test_layers.py", TESTS)
+    result = run_tests([folder], make_pm(STUDENT), one_loss_per_part=True,
+                       skip=["test_layers.py::test_hidden"])
+    ran = by_name(result)
+    assert "test_hidden" not in ran and "test_relu" in ran
+    layers = [name for name, t in ran.items() if t.part == "layers"]
+    assert layers == ["test_softmax"]  # the part lost there: its later tests did not run
+
+
 def test_visible_only_run_leaves_hidden_tests_out(make_pm, write_tests):
     folder = write_tests("test_layers.py", TESTS)
     result = run_tests([folder], make_pm(STUDENT), visibility=("visible",))

@@ -190,6 +190,7 @@ def validate_pack(pack: AssignmentPack, course_root: Path, *, mutants: int | Non
             mutant.apply(top)
             skip = (*found.unchecked, *unchanged(pack, mutant, reference.tests, reach))
             work.append((top, replace(options, stop_at_first_loss=not mutant.named,
+                                      one_loss_per_part=mutant.named,
                                       first_tests=tuple(asked.get(mutant.component, ())),
                                       skip_tests=skip)))
         by_path = dict(zip((str(top) for top, _ in work), chosen, strict=True))
