@@ -131,20 +131,25 @@ def test_test_mode_batchnorm_uses_running_statistics(isolated, ref, rng, make_pa
 
 
 def test_train_mode_applies_dropout(isolated, ref, rng, make_params):
-    model = isolated.get("classifiers.fc_net.FullyConnectedNet")(
-        [20, 20], input_dim=5, num_classes=3, dropout_keep_ratio=0.5, seed=123,
-        dtype=np.float64)
+    kwargs = {"hidden_dims": [20, 20], "input_dim": 5, "num_classes": 3,
+              "dropout_keep_ratio": 0.5, "seed": 123, "dtype": np.float64}
+    model, reference = _pair(isolated, ref, "classifiers.fc_net.FullyConnectedNet", **kwargs)
     params = make_params([5, 20, 20, 3], None)
     load_params(model, params)
+    load_params(reference, params)
     plain = ref.get("classifiers.fc_net.FullyConnectedNet")(
         [20, 20], input_dim=5, num_classes=3, dtype=np.float64)
     load_params(plain, params)
     X, y = rng.randn(6, 5), rng.randint(3, size=6)
-    with_dropout, _ = model.loss(X, y)
-    without, _ = plain.loss(X, y)
-    assert abs(with_dropout - without) > 1e-6 * abs(without), (
+    loss, grads = model.loss(X, y)
+    want, want_grads = reference.loss(X, y)
+    assert not np.isclose(loss, plain.loss(X, y)[0], rtol=1e-12, atol=0), (
         "with dropout_keep_ratio=0.5 the training loss is the loss of the same net without "
         "dropout: the net never applies dropout in train mode")
+    assert_rel_close(loss, want, 1e-9, what="training loss with dropout (keep 0.5, seed 123)")
+    for name in ("W1", "b2"):
+        assert_rel_close(grads[name], want_grads[name], 1e-8,
+                         what=f"training grad {name} with dropout (keep 0.5, seed 123)")
 
 
 def test_test_mode_disables_dropout(isolated, ref, rng, make_params):

@@ -8,7 +8,7 @@ so these checks see them as they would in a notebook.
 import numpy as np
 import pytest
 
-from gradekit.harness.checks import assert_not_mutated, unchanged
+from gradekit.harness.checks import assert_not_mutated, assert_rel_close, unchanged
 
 pytestmark = pytest.mark.visibility("hidden")
 
@@ -48,17 +48,23 @@ def test_batchnorm_backward_leaves_gradient_and_cache_alone(impl, rng):
 
 @pytest.mark.part("normalization")
 @pytest.mark.parametrize("norm", ["batchnorm", "layernorm"])
-def test_normalization_leaves_its_input_alone(impl, rng, norm):
+def test_normalization_leaves_its_input_alone(impl, ref, rng, norm):
     x, gamma, beta = rng.randn(8, 3), rng.rand(3) + 0.5, rng.randn(3)
     with unchanged(x=x, gamma=gamma, beta=beta):  # bn_param keeps the running statistics
-        impl.get(f"layers.{norm}_forward")(x, gamma, beta, {"mode": "train"})
+        out, _ = impl.get(f"layers.{norm}_forward")(x, gamma, beta, {"mode": "train"})
+    want, _ = ref.get(f"layers.{norm}_forward")(x, gamma, beta, {"mode": "train"})
+    assert_rel_close(out, want, 1e-9, what=f"{norm}_forward output")
 
 
 @pytest.mark.part("dropout")
 def test_dropout_leaves_its_input_alone(impl, rng):
-    x = rng.randn(6, 5)
+    x = rng.rand(40, 50) + 0.5
     with unchanged(x=x):
-        impl.get("layers.dropout_forward")(x, {"mode": "train", "p": 0.5, "seed": 0})
+        out, _ = impl.get("layers.dropout_forward")(x, {"mode": "train", "p": 0.5, "seed": 0})
+    out = np.asarray(out)
+    kept = out != 0
+    assert 0 < kept.mean() < 1 and np.allclose(out[kept], x[kept] / 0.5), \
+        "dropout_forward must zero some units and scale the others by 1/p"
 
 
 @pytest.mark.part("fc_net")
