@@ -331,7 +331,8 @@ def _asked_by(tests: list[TestResult]) -> dict[str, list[str]]:
 
 def part_of(component: str, tests: list[TestResult]) -> str:
     """The part a mutant of ``component`` is counted in: the part of most tests that ask for
-    it, else of most tests asking for a component of its module (a private helper)."""
+    it, else of most tests asking for a component of its module (a private helper), else
+    its module's name (a helper file the tests reach only through other code)."""
     for matches in (lambda c: c == component,
                     lambda c: c.rpartition(".")[0] == component.rpartition(".")[0]):
         parts = Counter(t.part for t in tests if any(matches(c) for c in t.components))
@@ -352,6 +353,8 @@ def _verdict(mutant: Mutant, result: SubmissionResult, reference: list[TestResul
     if errors:
         message = "; ".join(errors)
     part = part_of(mutant.component, reference)
+    if first is not None and part not in {t.part for t in reference}:
+        part = first.part  # a helper no test asks for: where its bug shows
     if errors and not lost:  # the grader failed: no verdict on the tests
         return Verdict(mutant, "error", part, lost, by, message, diff)
     if mutant.named:

@@ -96,6 +96,12 @@ def test_a_named_mutant_must_cost_exactly_the_parts_its_entry_names():
     assert alternative.status == "as-expected"
 
 
+def test_a_helper_no_test_asks_for_is_counted_where_its_bug_shows():
+    killed = _verdict(mutant("classifiers.regularization.l2_penalty"),
+                      graded(test_("test_fc_net.py::loss", "fc_net", 0.0)), REFERENCE, "")
+    assert (killed.status, killed.part) == ("killed", "fc_net")
+
+
 def test_a_grader_error_is_no_verdict_on_the_tests():
     crashed = graded(findings=[Finding("grader-error", "grading process died")])
     assert _verdict(mutant("layers.relu_forward"), crashed, REFERENCE, "").status == "error"
