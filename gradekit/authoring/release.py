@@ -71,6 +71,14 @@ def _module_of(path: str) -> list[str]:
     return parts[:-1] if parts[-1] == "__init__" else parts
 
 
+def relative_targets(node: ast.ImportFrom, home: list[str]) -> list[list[str]]:
+    """The modules, as path parts, that the relative import ``node`` in a file of the folder
+    ``home`` names: its module, or each name of a ``from . import a, b``."""
+    base = home[: len(home) - (node.level - 1)]
+    target = base + (node.module.split(".") if node.module else [])
+    return [target] if node.module else [[*target, a.name] for a in node.names]
+
+
 def relocate_imports(text: str, source: str, dest: str, files: dict[str, str]) -> str:
     """``text`` of the reference file ``source`` with its relative imports rewritten for its
     place ``dest`` in the submission (``files`` is :func:`placement`): a flattened
@@ -82,11 +90,8 @@ def relocate_imports(text: str, source: str, dest: str, files: dict[str, str]) -
     for node in ast.walk(ast.parse(text)):
         if not isinstance(node, ast.ImportFrom) or not node.level:
             continue
-        base = home[: len(home) - (node.level - 1)]
-        target = base + (node.module.split(".") if node.module else [])
-        candidates = [target] if node.module else [[*target, a.name] for a in node.names]
         placed = []
-        for module in candidates:
+        for module in relative_targets(node, home):
             stem = "/".join(module)
             found = files.get(stem + ".py") or files.get(stem + "/__init__.py")
             if found is None:

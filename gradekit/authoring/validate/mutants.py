@@ -18,7 +18,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from gradekit.authoring.release import placement, reference_package
+from gradekit.authoring.release import placement, reference_package, relative_targets
 from gradekit.authoring.strip import BEGIN, END
 from gradekit.authoring.validate.operators import mutate, solution_lines
 from gradekit.packs import AssignmentPack, PackError
@@ -87,52 +87,51 @@ def graded_definitions(module: str, source: str, tested: set[str]) -> list[str]:
     return [name for name in definitions if name in graded]
 
 
+def _imports(pack: AssignmentPack, course_root: Path) -> dict[str, dict[str, set[str]]]:
+    """Module prefix -> the other starter modules its reference file imports relatively,
+    each with the names it takes from it."""
+    reference = reference_package(pack, course_root)
+    modules = set(starter_files(pack))
+    imports: dict[str, dict[str, set[str]]] = {}
+    for module in modules:
+        source = (reference / (module.replace(".", "/") + ".py")).read_text(encoding="utf-8")
+        found: dict[str, set[str]] = {}
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.ImportFrom) and node.level:
+                for target in relative_targets(node, module.split(".")[:-1]):
+                    if ".".join(target) in modules:
+                        found.setdefault(".".join(target), set()).update(
+                            alias.name for alias in node.names)
+        imports[module] = found
+    return imports
+
+
 def graded_names(pack: AssignmentPack, course_root: Path, asked: set[str]) -> set[str]:
     """The components the tests ``asked`` for, and what the pack's modules import from the
     other files students write (``classifiers.regularization.l2_penalty``, which both nets
     use): the tests grade those through the code that calls them."""
-    reference = reference_package(pack, course_root)
-    helpers = {module.rpartition(".")[2]: module for module in starter_files(pack)
-               if module not in pack.modules}
     graded = set(asked)
-    for module in pack.modules:
-        source = (reference / (module.replace(".", "/") + ".py")).read_text(encoding="utf-8")
-        for node in ast.walk(ast.parse(source)):
-            if isinstance(node, ast.ImportFrom) and node.module:
-                home = helpers.get(node.module.rpartition(".")[2])
-                if home is not None:
-                    graded |= {f"{home}.{alias.name}" for alias in node.names}
+    for module, imported in _imports(pack, course_root).items():
+        if module in pack.modules:
+            graded |= {f"{other}.{name}" for other, names in imported.items()
+                       if other not in pack.modules for name in names}
     return graded
 
 
 def importers(pack: AssignmentPack, course_root: Path) -> dict[str, set[str]]:
     """Module prefix -> the modules of the starter whose code can run it: itself and those
     importing it, directly or through another (relative imports of the reference)."""
-    reference = reference_package(pack, course_root)
-    modules = set(starter_files(pack))
-    imports: dict[str, set[str]] = {}
-    for module in modules:
-        source = (reference / (module.replace(".", "/") + ".py")).read_text(encoding="utf-8")
-        home = module.split(".")[:-1]
-        found = set()
-        for node in ast.walk(ast.parse(source)):
-            if isinstance(node, ast.ImportFrom) and node.level:
-                base = home[: len(home) - (node.level - 1)]
-                target = [*base, *(node.module.split(".") if node.module else [])]
-                names = [".".join(target)] if node.module else [
-                    ".".join([*target, alias.name]) for alias in node.names]
-                found |= {name for name in names if name in modules}
-        imports[module] = found
-    reach = {module: {module} for module in modules}
-    changed = True
-    while changed:
-        changed = False
-        for module, imported in imports.items():
-            for target in imported:
-                for by in reach.values():
-                    if target in by and module not in by:
-                        by.add(module)
-                        changed = True
+    imports = _imports(pack, course_root)
+    users = {module: {user for user, imported in imports.items() if module in imported}
+             for module in imports}
+    reach = {}
+    for module in imports:
+        seen, todo = {module}, [module]
+        while todo:
+            for user in users[todo.pop()] - seen:
+                seen.add(user)
+                todo.append(user)
+        reach[module] = seen
     return reach
 
 

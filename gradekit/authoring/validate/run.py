@@ -173,10 +173,10 @@ def validate_pack(pack: AssignmentPack, course_root: Path, *, mutants: int | Non
         generated = generated_mutants(pack, course_root, solution, tested)
         found.generated = len(generated)
         # a generated bug an entry names (a correct alternative, say) is judged as named
-        written = {m.mutated((solution / m.file).read_text(encoding="utf-8"))
-                   for m in every_named}
-        generated = [m for m in generated
-                     if m.mutated((solution / m.file).read_text(encoding="utf-8")) not in written]
+        texts = {m.file: (solution / m.file).read_text(encoding="utf-8")
+                 for m in (*every_named, *generated)}
+        written = {m.mutated(texts[m.file]) for m in every_named}
+        generated = [m for m in generated if m.mutated(texts[m.file]) not in written]
         if components:
             named = [m for m in named if m.component in components]
             generated = [m for m in generated if m.component in components]
