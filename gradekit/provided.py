@@ -11,10 +11,10 @@ another thing of that name: the data set tests get from ``dataset("digits")``
 (:mod:`gradekit.harness.builtins`), never a module of a course.
 """
 
-from gradekit.providers import ModuleProvider
+from gradekit.providers import EVERY_API, ModuleProvider
 
 plugin = ModuleProvider(
-    "cs231n",
+    EVERY_API,
     {
         "solver": "gradekit.solver",
         "gradient_check": "gradekit.gradient_check",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -45,6 +45,11 @@ def modules_of(package: str, folder: str | Path) -> dict[str, str]:
     return dict(sorted(found.items()))
 
 
+#: The ``api`` of a provider whose code serves every assignment API (the Solver, the data
+#: loaders: what a course gives is the same whatever its students' API).
+EVERY_API = "*"
+
+
 class ModuleProvider:
     """Provide ``<prefix>.<name>`` for every public function or class of the mapped modules."""
 
@@ -52,12 +57,15 @@ class ModuleProvider:
         self.api = api
         self.modules = dict(modules)
 
+    def _serves(self, api: str) -> bool:
+        return self.api in (api, EVERY_API)
+
     def _module(self, prefix: str) -> ModuleType:
         return importlib.import_module(self.modules[prefix])
 
     @hookimpl
     def gradekit_implementation(self, api: str, name: str) -> Any | None:
-        if api != self.api:
+        if not self._serves(api):
             return None
         prefix, _, attr = name.rpartition(".")
         if prefix not in self.modules or attr.startswith("_"):
@@ -67,9 +75,43 @@ class ModuleProvider:
 
     @hookimpl
     def gradekit_components(self, api: str) -> list[str] | None:
-        if api != self.api:
+        if not self._serves(api):
             return None
         return [f"{p}.{n}" for p in self.modules for n in public_names(self._module(p))]
 
     def __repr__(self) -> str:
         return f"ModuleProvider(api={self.api!r}, modules={sorted(self.modules)})"
+
+
+class ApiProviders:
+    """One plugin made of several :class:`ModuleProvider`, one per assignment API: a course's
+    reference holds a package per API (``reference/cs231n/``, ``reference/dlvc/``, ...)."""
+
+    def __init__(self, providers: Iterable[ModuleProvider]) -> None:
+        self.providers = {provider.api: provider for provider in providers}
+
+    @classmethod
+    def of_folders(cls, package: str, folder: str | Path) -> ApiProviders:
+        """A provider for every package folder under ``folder``, named after its folder: the
+        API it serves. A new API needs a folder, no entry in a list."""
+        folder = Path(folder)
+        return cls(ModuleProvider(sub.name, modules_of(f"{package}.{sub.name}", sub))
+                   for sub in sorted(folder.iterdir())
+                   if (sub / "__init__.py").is_file() and not sub.name.startswith("_"))
+
+    @property
+    def apis(self) -> list[str]:
+        return sorted(self.providers)
+
+    @hookimpl
+    def gradekit_implementation(self, api: str, name: str) -> Any | None:
+        provider = self.providers.get(api)
+        return provider.gradekit_implementation(api=api, name=name) if provider else None
+
+    @hookimpl
+    def gradekit_components(self, api: str) -> list[str] | None:
+        provider = self.providers.get(api)
+        return provider.gradekit_components(api=api) if provider else None
+
+    def __repr__(self) -> str:
+        return f"ApiProviders({', '.join(map(repr, self.providers.values()))})"

@@ -1,14 +1,16 @@
 """Instructor-only reference solutions, registered with gradekit as a plugin.
 
 This package never ships to students (the wheel and the student release leave it out).
-gradekit imports it from the course repository and registers :data:`plugin`. Every module of
-``reference/cs231n/`` is served under its path (``classifiers/fc_net.py`` as
-``classifiers.fc_net``): a new module needs no entry here.
+gradekit imports it from the course repository and registers :data:`plugin`. Each package
+folder here is the reference of one assignment API, named after it (``cs231n/``: the CS231n
+layered API; ``dlvc/``: the feature-major functions of the MNIST course; ``theta/``: the
+theta-named nets). Every module of a folder is served under its path
+(``cs231n/classifiers/fc_net.py`` as ``classifiers.fc_net``): a new module or API needs no
+entry here.
 """
 
 from pathlib import Path
 
-from gradekit.providers import ModuleProvider, modules_of
+from gradekit.providers import ApiProviders
 
-plugin = ModuleProvider("cs231n",
-                        modules_of(f"{__name__}.cs231n", Path(__file__).parent / "cs231n"))
+plugin = ApiProviders.of_folders(__name__, Path(__file__).parent)
