@@ -134,7 +134,8 @@ def grade_submission(path: Path, pack: AssignmentPack, options: GradingOptions,
         clock = time.perf_counter()
         try:
             submission = load_submission(path, scratch, expected=pack.modules,
-                                         package_name=pack.package, sid=sid)
+                                         package_name=pack.package, sid=sid,
+                                         from_notebooks=pack.notebook_modules)
         except SubmissionError as exc:
             unreadable = Finding("unreadable", str(exc))
             return failed_row(sid or Path(path).name, pack, [unreadable]), timings

@@ -13,6 +13,7 @@ never from anything a submission says about itself.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import posixpath
 import tomllib
@@ -71,14 +72,14 @@ class NotebookSpec:
 # never a setting silently ignored (docs/packs.md documents each one).
 KEYS: dict[str, frozenset[str]] = {
     "": frozenset({"name", "title", "description", "extends", "api", "package", "modules",
-                   "release", "conventions", "components", "parts", "notebooks", "accuracy",
-                   "limits", "waivers", "not_applicable", "validate"}),
+                   "notebook_modules", "release", "conventions", "components", "parts",
+                   "notebooks", "accuracy", "limits", "waivers", "not_applicable", "validate"}),
     "release": frozenset({"given", "layout", "pinned"}),
     "validate": frozenset({"min_score"}),
     "components": frozenset({"given", "absent"}),
     "conventions": frozenset({"dropout_p", "state_keys", "adam_first_t", "keywords", "shapes",
                               "regularization", "weight_init"}),
-    "parts": frozenset({"name", "title", "points"}),
+    "parts": frozenset({"name", "title", "points", "requires"}),
     "notebooks": frozenset({"path", "cell_timeout", "timeout", "artifacts"}),
     "accuracy": frozenset({"rubric", "held_out", "note", "rubrics"}),
     "limits": frozenset({"call_timeout", "submission_timeout", "memory_mb", "cpu_seconds",
@@ -117,6 +118,8 @@ class AssignmentPack:
     pinned: tuple[str, ...] = ()  # given files graded from the course's copy, always
     not_applicable: dict[str, str] = field(default_factory=dict)  # part -> why it is not here
     rubrics: dict[str, Any] = field(default_factory=dict)  # more accuracy rubrics, by name
+    # module file -> the notebook students write its code in (nbgrader-style courses)
+    notebook_modules: dict[str, str] = field(default_factory=dict)
     data: dict[str, Any] = field(default_factory=dict, repr=False)  # the merged toml
 
     def _first(self, relative: str) -> Path:
@@ -179,7 +182,7 @@ class AssignmentPack:
 
     @property
     def max_score(self) -> float:
-        return sum(p.points for p in self.parts)
+        return sum(self.part_points.values())
 
     @property
     def part_points(self) -> dict[str, float]:
@@ -247,6 +250,14 @@ class AssignmentPack:
         if set(pinned) - set(given):
             raise PackError(f"{file}: 'release.pinned' may only name given files; "
                             f"{sorted(set(pinned) - set(given))[0]} is not in release.given")
+        notebook_modules = {str(k): str(v) for k, v in data.get("notebook_modules", {}).items()}
+        declared = {str(v) for v in need("modules", dict).values()}
+        if set(notebook_modules) - declared or not all(
+                v.endswith(".ipynb") for v in notebook_modules.values()):
+            raise PackError(f"{file}: '[notebook_modules]' maps a module file of [modules] to "
+                            'the notebook its code is written in, e.g. "assignment3.py" = '
+                            '"Assignment3.ipynb"')
+        not_applicable = dict(not_applicable) | missing_frameworks(data["parts"], file)
         rubrics = data.get("accuracy", {}).get("rubrics", {})
         if not isinstance(rubrics, dict):
             raise PackError(f"{file}: 'accuracy.rubrics' must be a table of name = rubric")
@@ -272,8 +283,27 @@ class AssignmentPack:
             pinned=pinned,
             not_applicable={str(k): v for k, v in not_applicable.items()},
             rubrics=dict(rubrics),
+            notebook_modules=notebook_modules,
             data=data,
         )
+
+
+def missing_frameworks(parts: list[dict[str, Any]], file: Path) -> dict[str, str]:
+    """Parts whose ``requires`` names a module this interpreter cannot import, with why: the
+    worker and the notebook kernels run on this same Python, so such a part cannot be graded
+    here. It is not applicable (worth nothing), never failed."""
+    missing = {}
+    for part in parts:
+        requires = part.get("requires", [])
+        if not isinstance(requires, list) or not all(isinstance(r, str) for r in requires):
+            raise PackError(f"{file}: 'requires' of part {part.get('name')!r} must be a list of "
+                            'module names, e.g. requires = ["tensorflow"]')
+        absent = [name for name in requires if importlib.util.find_spec(name) is None]
+        if absent:
+            missing[str(part["name"])] = (
+                f"it needs {' and '.join(absent)}, which is not installed where gradekit grades "
+                f"(install it beside gradekit to grade this part: pip install {' '.join(absent)})")
+    return missing
 
 
 def _read_toml(folder: Path) -> dict[str, Any]:
@@ -433,7 +463,8 @@ def get_pack(name: str, pm: pluggy.PluginManager | None = None) -> AssignmentPac
 
 
 def submission_files(path: Path) -> list[str]:
-    """Paths (posix, inside the submission) of the ``.py`` files a submission holds.
+    """Paths (posix, inside the submission) of the ``.py`` and ``.ipynb`` files a submission
+    holds (a notebook is where some courses' students write their code).
 
     Read from names alone: a folder is walked without following links, a zip's directory
     is listed (within the loader's entry cap) but nothing is extracted, and zips at the top
@@ -446,7 +477,7 @@ def submission_files(path: Path) -> list[str]:
     path = Path(path)
     if not path.is_dir():
         return _zipped_python_files(path) if path.is_file() else []
-    files = python_files(path)
+    files = python_files(path, (".py", ".ipynb"))
     with os.scandir(path) as entries:
         archives = sorted(e.name for e in entries if e.name.lower().endswith(".zip")
                           and e.is_file(follow_symlinks=False) and not is_junk((e.name,)))
@@ -456,7 +487,8 @@ def submission_files(path: Path) -> list[str]:
 
 
 def _zipped_python_files(archive: Path) -> list[str]:
-    """The ``.py`` members of ``archive`` the loader would extract; none if it is no zip."""
+    """The ``.py`` and ``.ipynb`` members of ``archive`` the loader would extract; none if it
+    is no zip."""
     from gradekit.submission.limits import Limits, is_junk
     from gradekit.submission.safe_zip import UnsafeMemberError, central_directory, member_parts
 
@@ -475,18 +507,22 @@ def _zipped_python_files(archive: Path) -> list[str]:
             parts = member_parts(info, limits)
         except UnsafeMemberError:
             continue
-        if parts and not info.is_dir() and parts[-1].endswith(".py") and not is_junk(parts):
+        if parts and not info.is_dir() and parts[-1].endswith((".py", ".ipynb")) \
+                and not is_junk(parts):
             names.append("/".join(parts))
     return names
 
 
 def pack_fit(pack: AssignmentPack, files: Iterable[str]) -> tuple[int, int]:
     """How well a submission holding ``files`` (see :func:`submission_files`) fits ``pack``:
-    how many of the pack's module files it has by file name, then how many of those sit at
-    their path in the module map (``classifiers/fc_net.py``, not a loose ``fc_net.py``)."""
+    how many of the pack's module files it has by file name (or the notebook a module is
+    written in), then how many of those sit at their path in the module map
+    (``classifiers/fc_net.py``, not a loose ``fc_net.py``)."""
     files = list(files)
     names = {posixpath.basename(f) for f in files}
-    found = [rel for rel in set(pack.modules.values()) if posixpath.basename(rel) in names]
+    notebooks = {name.lower() for name in names if name.endswith(".ipynb")}
+    found = [rel for rel in set(pack.modules.values()) if posixpath.basename(rel) in names
+             or pack.notebook_modules.get(rel, "").lower() in notebooks]
     exact = sum(any(f == rel or f.endswith("/" + rel) for f in files) for rel in found)
     return len(found), exact
 

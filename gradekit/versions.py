@@ -89,6 +89,9 @@ class Version:
     given: frozenset[str] = frozenset()
     absent: frozenset[str] = frozenset()
     waivers: Mapping[str, str] = field(default_factory=dict)  # test -> why it is not charged
+    # parts this version cannot grade here (``[not_applicable]``, or a framework a part
+    # ``requires`` is missing): their tests are not run
+    parts_not_graded: frozenset[str] = frozenset()
 
     @classmethod
     def of(cls, pack: AssignmentPack) -> Version:
@@ -110,7 +113,8 @@ class Version:
                    adam_first_t=int(conventions.get("adam_first_t", 0)), keywords=keywords,
                    shapes=shapes, given=frozenset(pack.given_components),
                    absent=frozenset(pack.absent_components),
-                   waivers=dict(pack.data.get("waivers", {})))
+                   waivers=dict(pack.data.get("waivers", {})),
+                   parts_not_graded=frozenset(pack.not_applicable))
 
     def waiver(self, test: str) -> str | None:
         """Why ``test`` (``file::name``, parameters and all) is run but not charged in this

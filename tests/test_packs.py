@@ -290,3 +290,26 @@ def test_not_applicable_parts_are_worth_nothing_and_pinned_files_must_be_given(t
     with pytest.raises(PackError, match="not one of its"):
         AssignmentPack.load(_pack(tmp_path / "x", 'extends = "base"\n[not_applicable]\n'
                                   'layers = "declared as a part too"\n'))
+
+
+def test_a_part_needing_a_framework_that_is_not_installed_is_not_applicable(tmp_path):
+    text = MINIMAL + ('[[parts]]\nname = "keras"\npoints = 5\n'
+                      'requires = ["numpy", "a_framework_nobody_installed"]\n'
+                      '[[parts]]\nname = "numpy_only"\npoints = 3\nrequires = ["numpy"]\n')
+    pack = AssignmentPack.load(_pack(tmp_path / "p", text))
+    assert set(pack.not_applicable) == {"keras"}
+    assert "a_framework_nobody_installed, which is not installed" in pack.not_applicable["keras"]
+    assert pack.part_points == {"layers": 10.0, "keras": 0.0, "numpy_only": 3.0}
+    assert pack.max_score == 13.0
+    with pytest.raises(PackError, match="must be a list of module names"):
+        AssignmentPack.load(_pack(tmp_path / "q", MINIMAL + '[[parts]]\nname = "k"\n'
+                                  'points = 1\nrequires = "tensorflow"\n'))
+
+
+def test_notebook_modules_must_map_a_module_of_the_pack_to_a_notebook(tmp_path):
+    pack = AssignmentPack.load(_pack(tmp_path / "p", MINIMAL + '[notebook_modules]\n'
+                                     '"layers.py" = "Layers.ipynb"\n'))
+    assert pack.notebook_modules == {"layers.py": "Layers.ipynb"}
+    for wrong in ('"optim.py" = "Layers.ipynb"', '"layers.py" = "layers.txt"'):
+        with pytest.raises(PackError, match="notebook_modules"):
+            AssignmentPack.load(_pack(tmp_path / "q", MINIMAL + f"[notebook_modules]\n{wrong}\n"))

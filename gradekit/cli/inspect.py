@@ -33,7 +33,7 @@ def inspect_submission(
     """Show the package, module map and findings of the submission at PATH."""
     from gradekit.submission import CS231N_MODULES, SubmissionError, load_submission
 
-    expected = CS231N_MODULES
+    expected, from_notebooks = CS231N_MODULES, {}
     if pack_name is not None:
         from gradekit.packs import PackError, get_pack
 
@@ -42,10 +42,12 @@ def inspect_submission(
         except PackError as exc:
             raise click.ClickException(str(exc)) from exc
         expected, package_name = pack.modules, package_name or pack.package
+        from_notebooks = pack.notebook_modules
     with tempfile.TemporaryDirectory(prefix="gradekit-inspect-") as scratch:
         try:
             submission = load_submission(
-                path, workdir or scratch, expected=expected, package_name=package_name
+                path, workdir or scratch, expected=expected, package_name=package_name,
+                from_notebooks=from_notebooks,
             )
         except SubmissionError as exc:
             raise click.ClickException(str(exc)) from exc

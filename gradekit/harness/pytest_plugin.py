@@ -315,7 +315,8 @@ class GradekitPlugin:
                 self.problems.append(f"{item.nodeid}: {exc}")
                 dropped.append(item)
                 continue
-            if graded.visibility in self.visibilities and self.name_of(item) not in self.skip:
+            if (graded.visibility in self.visibilities and self.name_of(item) not in self.skip
+                    and graded.part not in self.pack_version.parts_not_graded):
                 self._graded[item.nodeid] = graded
                 kept.append(item)
                 if isinstance(item, pytest.Function):

@@ -30,6 +30,7 @@ from gradekit.submission.findings import (
     SubmissionError,
 )
 from gradekit.submission.limits import Budget, Limits, UnpackError, is_junk
+from gradekit.submission.notebook_code import write_notebook_modules
 from gradekit.submission.package import (
     PackageMatch,
     dotted,
@@ -226,11 +227,18 @@ def _join(directory: str, rel: str) -> str:
     return f"{directory}/{rel}" if directory else rel
 
 
-def _missing(files: Path, match: PackageMatch, expected: Mapping[str, str]) -> list[Finding]:
+def _missing(files: Path, match: PackageMatch, expected: Mapping[str, str],
+             from_notebooks: Mapping[str, str]) -> list[Finding]:
     findings = []
     everywhere = python_files(files)
     for prefix, rel in expected.items():
         if prefix in match.layout:
+            continue
+        if rel in from_notebooks:
+            findings.append(Finding(
+                FindingKind.MISSING_MODULE, from_notebooks[rel],
+                f"{from_notebooks[rel]} is missing: the {prefix} tests will score 0. Submit the "
+                "notebook you wrote your functions in.", prefix))
             continue
         path = _join(match.directory, rel)
         base = rel.rsplit("/", 1)[-1]
@@ -253,9 +261,12 @@ def _listing(files: Path, limit: int = 5) -> str:
     return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
 
 
-def _no_package(files: Path, expected: Mapping[str, str], package_name: str | None) -> Finding:
+def _no_package(files: Path, expected: Mapping[str, str], package_name: str | None,
+                from_notebooks: Mapping[str, str]) -> Finding:
     """Why nothing can be graded: nothing was sent, only notebooks, or no homework module."""
     package = f"{package_name or 'homework'} package folder"
+    if from_notebooks:  # the course's code is written in notebooks: ask for those
+        package = " and ".join(sorted(set(from_notebooks.values())))
     if not any(p.is_file() for p in files.rglob("*")):
         return Finding(
             FindingKind.EMPTY_SUBMISSION,
@@ -267,6 +278,13 @@ def _no_package(files: Path, expected: Mapping[str, str], package_name: str | No
         "/".join(p.relative_to(files).parts) for p in files.rglob("*.ipynb")
         if not is_junk(p.relative_to(files).parts)
     )
+    if notebooks and from_notebooks:
+        return Finding(
+            FindingKind.NO_PACKAGE,
+            notebooks[0],
+            f"None of the notebooks submitted ({', '.join(notebooks)}) is {package}, so nothing "
+            f"was graded. Submit {package} with your functions in it.",
+        )
     if notebooks:
         return Finding(
             FindingKind.NOTEBOOK_ONLY,
@@ -307,13 +325,16 @@ def load_submission(
     package_name: str | None = None,
     limits: Limits | None = None,
     sid: str | None = None,
+    from_notebooks: Mapping[str, str] | None = None,
 ) -> Submission:
     """Prepare the submission at ``path`` in ``workdir`` and describe it.
 
     ``expected`` is the pack's module map (prefix -> file inside the package);
     ``package_name`` is the course's package name, used only when the upload does not say
     (loose files, a folder whose name cannot be imported); ``sid`` is the submission's id in
-    its batch (:func:`submission_ids`; default :func:`submission_id`). Problems in the upload
+    its batch (:func:`submission_ids`; default :func:`submission_id`); ``from_notebooks``
+    maps module files the students write in a notebook to that notebook's name (the pack's
+    ``[notebook_modules]``, :mod:`gradekit.submission.notebook_code`). Problems in the upload
     become findings; :class:`SubmissionError` means ``path`` is no submission at all.
     """
     source = Path(path).resolve()
@@ -330,14 +351,16 @@ def load_submission(
     findings.sort(key=lambda f: f.path)
 
     expected = dict(expected)
+    if from_notebooks:
+        findings += write_notebook_modules(files, expected, from_notebooks)
     match = find_package(files, expected)
     if match is None:
-        findings.append(_no_package(files, expected, package_name))
+        findings.append(_no_package(files, expected, package_name, from_notebooks or {}))
         return Submission(sid, source, files, None, {}, findings)
 
     package_dir = files / match.directory
     parsed = parse_sources(package_dir, python_files(package_dir))
-    findings += match.findings + _missing(files, match, expected)
+    findings += match.findings + _missing(files, match, expected, from_notebooks or {})
     findings += syntax_findings(parsed.errors, match.layout, match.directory)
 
     name, renamed = _package_name(files, match, imported_package(parsed.trees), package_name)

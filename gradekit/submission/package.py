@@ -41,13 +41,14 @@ class PackageMatch:
         return len(self.layout), self.exact
 
 
-def python_files(tree: Path) -> list[str]:
-    """Posix paths, relative to ``tree``, of every ``.py`` file outside editor clutter."""
+def python_files(tree: Path, suffixes: tuple[str, ...] = (".py",)) -> list[str]:
+    """Posix paths, relative to ``tree``, of every ``.py`` file (or file ending in one of
+    ``suffixes``) outside editor clutter."""
     found = []
     for directory, dirnames, filenames in os.walk(tree):
         rel = Path(directory).relative_to(tree).parts
         dirnames[:] = sorted(d for d in dirnames if not is_junk((*rel, d)))
-        found += ["/".join((*rel, f)) for f in filenames if f.endswith(".py")]
+        found += ["/".join((*rel, f)) for f in filenames if f.endswith(suffixes)]
     return sorted(found)
 
 

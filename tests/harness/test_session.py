@@ -132,6 +132,15 @@ def test_a_run_can_leave_tests_out_and_skip_a_part_once_it_lost_points(make_pm,
     assert layers == ["test_softmax"]  # the part lost there: its later tests did not run
 
 
+def test_the_tests_of_a_part_the_version_cannot_grade_do_not_run(make_pm, write_tests):
+    from gradekit.versions import Version
+
+    folder = write_tests("test_layers.py", TESTS)
+    result = run_tests([folder], make_pm(STUDENT),
+                       version=Version(parts_not_graded=frozenset({"layers"})))
+    assert result.tests and not [t for t in result.tests if t.part == "layers"]
+
+
 def test_visible_only_run_leaves_hidden_tests_out(make_pm, write_tests):
     folder = write_tests("test_layers.py", TESTS)
     result = run_tests([folder], make_pm(STUDENT), visibility=("visible",))
