@@ -119,7 +119,9 @@ def build_starter(pack: AssignmentPack, course_root: Path, dest: Path, *,
     correct submission, as examples and end-to-end tests need. Either way a version whose API
     differs from the canonical one gets its adapters (:mod:`gradekit.authoring.adapters`;
     ``reading`` picks a dropout reading where the version allows two). The pack's notebooks
-    go to ``dest/`` beside the package, stripped the same way.
+    go to ``dest/`` beside the package, stripped the same way; a notebook students write
+    modules in goes inside it instead, and those modules are not written as files
+    (:func:`written_in_notebooks`).
     """
     from gradekit.authoring.adapters import adapters
 
@@ -131,7 +133,10 @@ def build_starter(pack: AssignmentPack, course_root: Path, dest: Path, *,
         init = source / rel if rel else None
         out.write_text(init.read_text(encoding="utf-8") if init and init.is_file() else "",
                        encoding="utf-8")
+    in_notebooks = written_in_notebooks(pack)
     for rel, where in files.items():
+        if rel in in_notebooks:
+            continue  # students write it in a notebook: its code goes into that notebook
         out = dest / where
         out.write_text(starter_text(pack, source, rel, files, keep_solutions=keep_solutions),
                        encoding="utf-8")
@@ -179,8 +184,11 @@ def student_work(pack: AssignmentPack, course_root: Path) -> dict[str, tuple[str
     read off the solution markers, so the release's README cannot list a function the
     starter already has, nor miss one it lacks."""
     source = reference_package(pack, course_root)
-    work = {where: _stripped(pack, source, rel).stubbed
-            for rel, where in placement(pack).items()}
+    notebooks = written_in_notebooks(pack)
+    work: dict[str, tuple[str, ...]] = {}
+    for rel, where in placement(pack).items():
+        place = notebooks.get(rel, where)
+        work[place] = work.get(place, ()) + _stripped(pack, source, rel).stubbed
     return {where: names for where, names in work.items() if names}
 
 
@@ -234,6 +242,7 @@ def build_notebooks(pack: AssignmentPack, course_root: Path, dest: Path, *,
     """Write the pack's notebooks under ``dest`` from their solution versions; the student
     versions say how to run the visible checks from a cell."""
     solutions = pack.solution_notebooks(course_root)
+    source = reference_package(pack, course_root)
     written = []
     for spec in pack.notebooks:
         src = solutions / spec.path
@@ -241,9 +250,26 @@ def build_notebooks(pack: AssignmentPack, course_root: Path, dest: Path, *,
             raise ReleaseError(f"pack {pack.name!r} lists the notebook {spec.path}, but its "
                                f"solution version {src} does not exist; put it there")
         parts = None if keep_solutions else [part.name for part in pack.parts]
-        written.append(write_stripped_notebook(src, dest / spec.path,
-                                               keep_solutions=keep_solutions, parts=parts))
+        modules = [source / rel for rel in notebook_references(pack, spec.name)]
+        target = dest / pack.package / spec.path if modules else dest / spec.path
+        written.append(write_stripped_notebook(src, target,
+                                               keep_solutions=keep_solutions, parts=parts,
+                                               modules=modules))
     return written
+
+
+def notebook_references(pack: AssignmentPack, notebook: str) -> list[str]:
+    """The reference files (as :func:`placement` names them) whose code students write in
+    ``notebook`` (the pack's ``[notebook_modules]``)."""
+    return [prefix.replace(".", "/") + ".py" for prefix, rel in pack.modules.items()
+            if pack.notebook_modules.get(rel) == notebook]
+
+
+def written_in_notebooks(pack: AssignmentPack) -> dict[str, str]:
+    """Each reference file whose code students write in a notebook, with where that notebook
+    goes in the release: inside the package folder, beside the given files it imports."""
+    return {rel: f"{pack.package}/{spec.path}" for spec in pack.notebooks
+            for rel in notebook_references(pack, spec.name)}
 
 
 def build_release(pack: AssignmentPack, course_root: Path, out: Path, *,
