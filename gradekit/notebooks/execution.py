@@ -236,18 +236,40 @@ class NotebookRun:
     def predict(self, name: str, images: np.ndarray, batch_size: int = 100) -> np.ndarray:
         """Scores ``(N, classes)`` of the artifact model ``name`` on ``images``, computed in
         the kernel; the images go in as ``.npy``, the scores come back as ``.npy``."""
+        path = self._probe(name, images, "save_scores", f"{name}, {name!r}", int(batch_size))
+        assert self.files is not None
+        return read_scores(self.files, path, len(images), name)
+
+    def labels(self, name: str, images: np.ndarray, via: str, *, features_first: bool = False,
+               batch_size: int | None = None) -> np.ndarray:
+        """The labels ``via(X, name)`` gives ``images`` in the kernel, one per image: for
+        courses whose model is a dict of parameters and a function (``classify(X,
+        parameters)``). ``features_first`` hands ``X`` over as (features, images); ``batch_size``
+        ``None`` asks for all images at once (batchnorm in test mode uses batch statistics)."""
+        if not via.isidentifier():
+            raise ValueError(f"the function asked is a Python identifier, got {via!r}")
+        path = self._probe(name, images, "save_labels", f"{via}, {name}, {name!r}",
+                           0 if batch_size is None else int(batch_size),
+                           f", features_first={bool(features_first)}, called={via!r}")
+        assert self.files is not None
+        return read_labels(self.files, path, len(images), f"{via}(X, {name})")
+
+    def _probe(self, name: str, images: np.ndarray, saver: str, arguments: str,
+               batch_size: int, options: str = "") -> str:
+        """Run ``gradekit.notebooks.probe.<saver>`` on ``images`` in the kernel; the path
+        (inside the sandbox) of the ``.npy`` it wrote."""
         if not name.isidentifier():
             raise ValueError(f"artifact names are Python identifiers, got {name!r}")
         self.require(name)
         self.predictions += 1  # a fresh name each time: nothing left from an earlier call counts
-        scores_path = (f"{exchange_folder(self.confinement, self.scratch)}/"
-                       f"scores-{self.predictions}.npy")
+        out_path = (f"{exchange_folder(self.confinement, self.scratch)}/"
+                    f"out-{self.predictions}.npy")
         np.save(self.inbox / "images.npy", np.ascontiguousarray(images), allow_pickle=False)
         images_path = inbox_path(self.confinement, self.scratch, "images.npy")
         probe = nbformat.v4.new_code_cell(
             "import gradekit.notebooks.probe as __gradekit_probe\n"
-            f"__gradekit_probe.save_scores({name}, {name!r}, {images_path!r}, "
-            f"{scores_path!r}, {int(batch_size)})")
+            f"__gradekit_probe.{saver}({arguments}, {images_path!r}, {out_path!r}, "
+            f"{batch_size}{options})")
         self.client.timeout = int(self.spec.cell_timeout)
         self.notebook.cells.append(probe)  # nbclient stores the cell back at its index
         try:
@@ -260,8 +282,7 @@ class NotebookRun:
         errors = [o for o in probe.outputs if o.get("output_type") == "error"]
         if errors:
             raise ArtifactError(self._missing_artifact(name, errors[0]))
-        assert self.files is not None
-        return read_scores(self.files, scores_path, len(images), name)
+        return out_path
 
     def require(self, name: str) -> None:
         """Raise :class:`ArtifactError` when no kernel is left to ask for ``name``."""
@@ -302,6 +323,20 @@ def read_scores(files: FilesBeneath, path: str, rows: int, name: str) -> np.ndar
         raise ArtifactError(f"{name}.loss(X) gave scores of shape {scores.shape} "
                             f"({scores.dtype}); expected ({rows}, number of classes)")
     return scores
+
+
+def read_labels(files: FilesBeneath, path: str, rows: int, what: str) -> np.ndarray:
+    """The kernel's labels: whole numbers only, one per image."""
+    with open_written(files, path, f"the labels of {what}") as stream:
+        try:
+            labels = np.load(stream, allow_pickle=False)
+        except ValueError as exc:
+            raise ArtifactError(f"the labels of {what} could not be read: {exc}") from exc
+    if labels.shape != (rows,) or labels.dtype.kind not in "fiu" or not np.all(
+            np.isfinite(labels)) or not np.all(labels == np.round(labels)):
+        raise ArtifactError(f"{what} gave {labels.shape} {labels.dtype} values; expected one "
+                            f"whole-number label per image ({rows})")
+    return labels.astype(np.int64)
 
 
 def read_saved_arrays(files: FilesBeneath, path: str) -> dict[str, np.ndarray]:

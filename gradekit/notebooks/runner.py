@@ -75,11 +75,27 @@ class SubmissionNotebooks:
         self.require(artifact)
         return self.run_with(artifact).predict(artifact, images, batch_size)
 
+    def labels(self, artifact: str, images: np.ndarray, via: str, *,
+               features_first: bool = False, batch_size: int | None = None) -> np.ndarray:
+        """The labels ``via(X, artifact)`` gives ``images`` (see :meth:`NotebookRun.labels`)."""
+        self.require(artifact)
+        return self.run_with(artifact).labels(artifact, images, via,
+                                              features_first=features_first,
+                                              batch_size=batch_size)
+
     def accuracy(self, artifact: str, images: np.ndarray, labels: np.ndarray,
-                 batch_size: int = 100) -> float:
-        """The fraction of ``images`` the artifact labels right; the labels stay here."""
-        scores = self.predict(artifact, images, batch_size)
-        return float(np.mean(scores.argmax(axis=1) == np.asarray(labels)))
+                 batch_size: int | None = 100, *, via: str | None = None,
+                 features_first: bool = False) -> float:
+        """The fraction of ``images`` the artifact labels right; the labels stay here. The
+        artifact is a model whose ``loss(X)`` gives scores, or with ``via`` what the function
+        of that name takes with the images (``classify(X, parameters)``: see :meth:`labels`)."""
+        truth = np.asarray(labels).reshape(-1)
+        if via is None:
+            predicted = self.predict(artifact, images, batch_size or len(images)).argmax(axis=1)
+        else:
+            predicted = self.labels(artifact, images, via, features_first=features_first,
+                                    batch_size=batch_size)
+        return float(np.mean(predicted == truth))
 
     def saved_arrays(self, filename: str) -> dict[str, np.ndarray]:
         """Arrays a notebook saved next to itself (``np.savez("best_model.npz", ...)``), or

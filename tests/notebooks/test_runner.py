@@ -97,6 +97,33 @@ def test_accuracy_scores_the_models_predictions_against_the_labels(make_run) -> 
     assert run.client is None  # leaving the block stopped the kernel
 
 
+CLASSIFY = """\
+import numpy as np
+
+def classify(X, parameters, mode="test"):
+    # feature-major: X is (features, images); labels come back as a (1, m) row
+    assert X.shape[0] == parameters["W"].shape[1], X.shape
+    return np.argmax(parameters["W"] @ X, axis=0).reshape(1, -1)
+"""
+
+
+def test_accuracy_through_a_function_of_the_notebook_in_feature_major_layout(make_run) -> None:
+    params = 'parameters = {"W": np.eye(3), "act1": "linear"}'
+    with SubmissionNotebooks([make_run(CLASSIFY, params, "count = lambda X, p: np.zeros(2)",
+                                       artifacts=("parameters",))]) as notebooks:
+        notebooks.execute()
+        images = np.eye(3)[[0, 1, 2, 0, 1, 2, 0, 1]]
+        labels = np.array([[0, 1, 2, 0, 1, 2, 2, 2]])  # a (1, m) row, as the course has them
+        assert notebooks.accuracy("parameters", images, labels, batch_size=None,
+                                  via="classify", features_first=True) == 6 / 8
+        assert notebooks.labels("parameters", images, "classify", features_first=True,
+                                batch_size=3).tolist() == [0, 1, 2, 0, 1, 2, 0, 1]
+        with pytest.raises(ArtifactError, match="count gave 2 labels for 8 images"):
+            notebooks.labels("parameters", images, "count", features_first=True)
+        with pytest.raises(ValueError, match="Python identifier"):
+            notebooks.labels("parameters", images, "os.system", features_first=True)
+
+
 def test_a_failed_cell_lists_the_tests_that_needed_its_artifact(make_run) -> None:
     run = make_run(LINEAR, "best_model = Linear(trained_weights)",
                    "print('later cells run')", artifacts=("best_model",))
