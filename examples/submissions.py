@@ -1,4 +1,4 @@
-"""Write the example submissions of the fc_nets and conv_nets packs to ``examples/submissions/``.
+"""Write the example submissions of the packs in :data:`PACKS` to ``examples/submissions/``.
 
 For each pack:
 
@@ -8,9 +8,10 @@ For each pack:
   fc_nets (from the course notebooks): an off-by-one SVM loss, a regulariser without its
   0.5, Adam's step counter incremented after the bias correction, batchnorm never switched
   to test mode (``bn_param[mode]``), a ReLU backward pass that writes into ``dout``, and
-  dropout's ``p`` read as the drop probability. conv_nets: a naive convolution that ignores
-  its stride, a max-pool backward pass that gives every tied maximum the whole gradient,
-  and a ThreeLayerConvNet whose loss counts the regulariser twice.
+  dropout's ``p`` read as the drop probability. Other packs: the named mutants their
+  ``mutants.toml`` marks ``example = true`` (conv_nets: a naive convolution that ignores its
+  stride, a max-pool backward pass that gives every tied maximum the whole gradient, and a
+  ThreeLayerConvNet whose loss counts the regulariser twice).
 
 All are generated from the reference, so they cannot drift from it: each bug is a text
 substitution that must match exactly once. The pack's notebooks come along from the
@@ -23,6 +24,8 @@ from __future__ import annotations
 import shutil
 import sys
 from pathlib import Path
+
+import nbformat
 
 from gradekit.authoring.release import build_starter
 from gradekit.authoring.validate.mutants import catalogue
@@ -49,33 +52,52 @@ FC_NETS_BUGS = [
 ]
 
 
-#: the conv_nets example's bugs: three of the named mutants of its pack (mutants.toml)
-CONV_NETS_MUTANTS = ("conv-ignores-stride", "pool-ties-get-the-whole-gradient",
-                     "cnn-penalty-twice-in-the-loss")
-
-
-def _mutant_bugs(pack_name: str, names: tuple[str, ...]) -> list[tuple[str, str, str, str]]:
-    """The pack's named mutants called ``names`` as :data:`BUGS` entries."""
+def example_bugs(pack_name: str) -> list[tuple[str, str, str, str]]:
+    """The buggy example's bugs of a pack: the named mutants of its lineage marked
+    ``example = true`` (``mutants.toml``), as :data:`FC_NETS_BUGS` entries."""
     pack = get_pack(pack_name)
-    entries = {name: entry for name, (entry, _) in catalogue(pack).items()}
-    return [(pack.modules[entries[name]["module"]], correct, buggy, name)
-            for name in names for correct, buggy in entries[name]["edits"]]
+    return [(pack.modules[entry["module"]], correct, buggy, name)
+            for name, (entry, _) in catalogue(pack).items() if entry.get("example")
+            for correct, buggy in entry["edits"]]
 
 
-CONV_NETS_BUGS = _mutant_bugs("conv_nets", CONV_NETS_MUTANTS)
-
-#: the buggy example's bugs, by pack
-BUGS = {"fc_nets": FC_NETS_BUGS, "conv_nets": CONV_NETS_BUGS}
+#: the packs whose examples are written, with the bugs of each one's buggy example
+PACKS = ("fc_nets", "conv_nets")
 
 
-def introduce_bugs(package: Path, bugs: list[tuple[str, str, str, str]] = FC_NETS_BUGS) -> None:
-    """Apply ``bugs`` (see :data:`BUGS`) to a correct package in place."""
+def bugs_of(pack_name: str) -> list[tuple[str, str, str, str]]:
+    return FC_NETS_BUGS if pack_name == "fc_nets" else example_bugs(pack_name)
+
+
+def _edit_cells(path: Path, correct: str, buggy: str) -> bool:
+    """Make the edit in the one code cell of the notebook at ``path`` holding ``correct``
+    once (where the students of a notebook course write their code); say if there was one."""
+    notebook = nbformat.read(str(path), as_version=4)
+    cells = [c for c in notebook.cells if c.cell_type == "code" and correct in c.source]
+    if len(cells) != 1 or cells[0].source.count(correct) != 1:
+        return False
+    cells[0].source = cells[0].source.replace(correct, buggy)
+    nbformat.write(notebook, str(path))
+    return True
+
+
+def introduce_bugs(package: Path, bugs: list[tuple[str, str, str, str]] = FC_NETS_BUGS,
+                   notebooks: dict[str, str] | None = None) -> None:
+    """Apply ``bugs`` (see :data:`FC_NETS_BUGS`) to a correct package in place; a module
+    that ``notebooks`` (the pack's ``[notebook_modules]``) says is written in a notebook is
+    edited in that notebook's cells."""
     for rel, correct, buggy, what in bugs:
+        notebook = (notebooks or {}).get(rel)
+        if notebook is not None:
+            if not _edit_cells(package / notebook, correct, buggy):
+                raise RuntimeError(f"cannot introduce bug '{what}': {correct!r} is not in one "
+                                   f"code cell of {package / notebook} exactly once")
+            continue
         path = package / rel
         text = path.read_text(encoding="utf-8")
         if text.count(correct) != 1:
             raise RuntimeError(f"cannot introduce bug '{what}': {correct!r} is not in {path} "
-                               "exactly once; update BUGS after changing the reference")
+                               "exactly once; update the bugs after changing the reference")
         path.write_text(text.replace(correct, buggy), encoding="utf-8")
 
 
@@ -88,12 +110,12 @@ def write_examples(out: Path, pack_name: str = "fc_nets") -> list[Path]:
     build_starter(pack, root, out / "correct", keep_solutions=True)
     build_starter(pack, root, out / "starter")
     introduce_bugs(build_starter(pack, root, out / "buggy", keep_solutions=True),
-                   BUGS[pack_name])
+                   bugs_of(pack_name), pack.notebook_modules)
     return [out / name for name in ("correct", "starter", "buggy")]
 
 
 if __name__ == "__main__":
     target = Path(sys.argv[1]) if len(sys.argv) > 1 else HERE / "submissions"
-    for name in BUGS:
+    for name in PACKS:
         for folder in write_examples(target / name, name):
             print(f"wrote {folder}")

@@ -14,7 +14,7 @@ import sys
 
 import pytest
 
-from examples.submissions import CONV_NETS_BUGS, write_examples
+from examples.submissions import bugs_of, write_examples
 
 pytestmark = pytest.mark.slow
 
@@ -105,7 +105,7 @@ def test_each_bug_costs_its_own_part_and_the_course_fast_layers_are_graded(
     buggy = without_notebooks["buggy"]
     lost = {name for name, part in buggy["parts"].items()
             if name in MODULE_PARTS and part["score"] < part["max_score"]}
-    assert lost == {"conv", "cnn"}, f"{len(CONV_NETS_BUGS)} bugs: conv x2, cnn x1"
+    assert lost == {"conv", "cnn"}, f"{len(bugs_of('conv_nets'))} bugs: conv x2, cnn x1"
     [supplied] = [f for f in buggy["findings"] if f["kind"] == "supplied"]
     assert "CV7062610/fast_layers.py (the course's copy is always graded)" in supplied["message"]
     messages = " ".join(t["message"] for t in buggy["tests"] if t["status"] != "passed")

@@ -24,7 +24,7 @@ from gradekit.authoring.validate.operators import mutate, solution_lines
 from gradekit.packs import AssignmentPack, PackError
 
 MUTANTS_FILE = "mutants.toml"
-_MUTANT_KEYS = frozenset({"name", "module", "edits", "costs", "source"})
+_MUTANT_KEYS = frozenset({"name", "module", "edits", "costs", "source", "example"})
 
 
 @dataclass(frozen=True)

@@ -165,6 +165,7 @@ def validate_pack(pack: AssignmentPack, course_root: Path, *, mutants: int | Non
         found.reference, found.unchecked = _reference_problems(pack, reference)
         found.starter = _starter_problems(pack, starter)
 
+        solution = _as_module_files(pack, course_root, solution, scratch / "modules")
         every_named, found.not_applicable = named_mutants(pack, solution)
         named = every_named if inherited else named_mutants(pack, solution, False)[0]
         tested = graded_names(pack, course_root,
@@ -205,6 +206,31 @@ def validate_pack(pack: AssignmentPack, course_root: Path, *, mutants: int | Non
         return found
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _as_module_files(pack: AssignmentPack, course_root: Path, solution: Path,
+                     dest: Path) -> Path:
+    """The correct submission mutants are made in: ``solution`` itself, or for a pack whose
+    students write modules in a notebook, a copy at ``dest`` holding those modules as the
+    ``.py`` files the loader reads when no notebook is handed in (mutants run without the
+    notebooks, and an edit of a module file is one of its cells' code)."""
+    from gradekit.authoring.release import (
+        placement,
+        reference_package,
+        starter_text,
+        written_in_notebooks,
+    )
+
+    notebooks = written_in_notebooks(pack)
+    if not notebooks:
+        return solution
+    shutil.copytree(solution, dest)
+    files, source = placement(pack), reference_package(pack, course_root)
+    for rel, notebook in notebooks.items():
+        (dest / notebook).unlink(missing_ok=True)
+        (dest / files[rel]).write_text(starter_text(pack, source, rel, files,
+                                                    keep_solutions=True), encoding="utf-8")
+    return dest
 
 
 def _twinned(pack: AssignmentPack, course_root: Path, solution: Path,
