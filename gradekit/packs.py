@@ -73,7 +73,9 @@ class NotebookSpec:
 KEYS: dict[str, frozenset[str]] = {
     "": frozenset({"name", "title", "description", "extends", "api", "package", "modules",
                    "notebook_modules", "release", "conventions", "components", "parts",
-                   "notebooks", "accuracy", "limits", "waivers", "not_applicable", "validate"}),
+                   "notebooks", "accuracy", "limits", "waivers", "not_applicable", "validate",
+                   "gradescope"}),
+    "gradescope": frozenset({"visibility", "stdout_visibility", "leaderboard", "data"}),
     "release": frozenset({"given", "layout", "pinned"}),
     "validate": frozenset({"min_score"}),
     "components": frozenset({"given", "absent"}),

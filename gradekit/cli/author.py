@@ -68,6 +68,21 @@ def release(pack: str, out: Path, install: str | None) -> None:
 
 
 @author.command()
+@click.argument("pack")
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="The zip to write (upload it as the assignment's autograder).")
+def gradescope(pack: str, out: Path) -> None:
+    """Write PACK's Gradescope autograder: setup.sh, run_autograder, gradekit and the course
+    material, which student code graded in the sandbox never reads."""
+    from gradekit.authoring.gradescope import build_bundle
+
+    assignment, root = _pack_and_root(pack)
+    written = build_bundle(assignment, root, out)
+    click.echo(f"Gradescope autograder of {assignment.name} written to {written} "
+               f"({written.stat().st_size >> 10} KB)")
+
+
+@author.command()
 @click.argument("name")
 @click.option("--extends", "base", default=None, metavar="BASE",
               help="Make NAME a version of the pack BASE: only what differs is written.")
