@@ -104,7 +104,7 @@ def test_the_reference_follows_the_versions_first_adam_step():
 ])
 def test_a_malformed_convention_names_itself(conventions, message):
     class Pack:
-        name, given_components, absent_components, data = "p", (), (), {}
+        name, given_components, absent_components, data, not_applicable = "p", (), (), {}, {}
 
     Pack.conventions = conventions
     with pytest.raises(ValueError, match=message):
