@@ -128,6 +128,7 @@ def test_a_dropout_stand_in_reads_p_as_the_students_own_layer_does():
 def test_a_keyword_the_version_has_only_some_values_of():
     version = Version.of(type("Pack", (), {
         "name": "part1", "given_components": (), "absent_components": (), "data": {},
+        "not_applicable": {},
         "conventions": {"keywords": {"classifiers.fc_net.FullyConnectedNet": {
             "normalization": {"only": ["none"]}, "dropout_keep_ratio": {"only": [1]}}}}})())
     build = Dialect(version).student("classifiers.fc_net.FullyConnectedNet", _net)
