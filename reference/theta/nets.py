@@ -13,11 +13,9 @@ from typing import Any
 
 import numpy as np
 
-Cache = Any
-
 
 def affine_forward(x: np.ndarray, theta: np.ndarray,
-                   theta0: np.ndarray) -> tuple[np.ndarray, Cache]:
+                   theta0: np.ndarray) -> tuple[np.ndarray, Any]:
     """``x.reshape(m, d) @ theta + theta0``, shape (m, h); the cache is ``(x, theta, theta0)``."""
     ### BEGIN SOLUTION
     out = x.reshape(x.shape[0], -1) @ theta + theta0
@@ -27,7 +25,7 @@ def affine_forward(x: np.ndarray, theta: np.ndarray,
 
 
 def affine_backward(dout: np.ndarray,
-                    cache: Cache) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                    cache: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(dx, dtheta, dtheta0)`` of :func:`affine_forward`; dx has the shape x came in."""
     x, theta, _ = cache
     ### BEGIN SOLUTION
@@ -38,7 +36,7 @@ def affine_backward(dout: np.ndarray,
     return dx, dtheta, dtheta0
 
 
-def relu_forward(x: np.ndarray) -> tuple[np.ndarray, Cache]:
+def relu_forward(x: np.ndarray) -> tuple[np.ndarray, Any]:
     """Elementwise ``max(0, x)``; the cache is x itself."""
     ### BEGIN SOLUTION
     out = np.maximum(x, 0)
@@ -46,7 +44,7 @@ def relu_forward(x: np.ndarray) -> tuple[np.ndarray, Cache]:
     return out, x
 
 
-def relu_backward(dout: np.ndarray, cache: Cache) -> np.ndarray:
+def relu_backward(dout: np.ndarray, cache: Any) -> np.ndarray:
     """The upstream gradient where the input was positive, 0 elsewhere (at 0 either is right)."""
     ### BEGIN SOLUTION
     dx = dout * (cache > 0)
@@ -55,7 +53,7 @@ def relu_backward(dout: np.ndarray, cache: Cache) -> np.ndarray:
 
 
 def affine_relu_forward(x: np.ndarray, theta: np.ndarray,
-                        theta0: np.ndarray) -> tuple[np.ndarray, Cache]:
+                        theta0: np.ndarray) -> tuple[np.ndarray, Any]:
     """An affine layer followed by a ReLU (given); the cache is ``(fc_cache, relu_cache)``."""
     a, fc_cache = affine_forward(x, theta, theta0)
     out, relu_cache = relu_forward(a)
@@ -63,7 +61,7 @@ def affine_relu_forward(x: np.ndarray, theta: np.ndarray,
 
 
 def affine_relu_backward(dout: np.ndarray,
-                         cache: Cache) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                         cache: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(dx, dtheta, dtheta0)`` of :func:`affine_relu_forward` (given)."""
     fc_cache, relu_cache = cache
     return affine_backward(relu_backward(dout, relu_cache), fc_cache)
@@ -125,8 +123,8 @@ class TwoLayerNet:
         _, grads["theta1"], grads["theta1_0"] = affine_relu_backward(dhidden, hidden_cache)
         grads["theta1"] += self.reg * p["theta1"]
         grads["theta2"] += self.reg * p["theta2"]
-        return float(loss), grads
         ### END SOLUTION
+        return float(loss), grads
 
 
 class ThreeLayerNet:
@@ -167,8 +165,8 @@ class ThreeLayerNet:
                 dout, caches[layer - 1])
         for name in weights:
             grads[name] += self.reg * p[name]
-        return float(loss), grads
         ### END SOLUTION
+        return float(loss), grads
 
 
 def keras_cifar_mlp() -> Any:
