@@ -119,6 +119,31 @@ def assert_rel_close(
         )
 
 
+def assert_decimal_close(actual: Any, expected: Any, decimal: int = 6,
+                         what: str = "result") -> None:
+    """Fail unless every element is within ``1.5 * 10**-decimal`` of ``expected``: the
+    semantics of ``numpy.testing.assert_array_almost_equal(..., decimal=d)``, which
+    nbgrader-style courses check golden arrays with, whatever the dialect's layout. Shape is
+    checked as :data:`SHAPES` says (strict by default); dtype is not, as numpy's is not.
+
+    The message names the worst element, e.g. ``dropout output: 3 of 12 values differ at 5
+    decimals (worst at (0, 1): got 0.7, expected 0.0)``.
+    """
+    got, want = _as_array(actual, what), np.asarray(expected, dtype=np.float64)
+    got = _matching_shape(got, want, what)
+    if not np.issubdtype(got.dtype, np.number) and got.dtype != np.bool_:
+        raise AssertionError(f"{what}: expected numbers, got an array of {got.dtype}")
+    got_f = got.astype(np.float64)
+    off = ~(np.abs(got_f - want) < 1.5 * 10.0 ** -decimal)  # NaN counts as off
+    if off.any():
+        difference = np.where(np.isfinite(got_f), np.abs(got_f - want), np.inf)
+        where = np.unravel_index(int(np.argmax(difference)), got.shape)
+        location = f" at {tuple(int(i) for i in where)}" if got.ndim else ""
+        raise AssertionError(
+            f"{what}: {int(off.sum())} of {off.size} values differ at {decimal} decimals "
+            f"(worst{location}: got {got_f[where]:.8g}, expected {want[where]:.8g})")
+
+
 def assert_norm_close(actual: Any, expected: Any, tol: float, what: str = "result") -> None:
     """Fail unless ``|actual - expected| / |expected|`` (Frobenius norms) is at most ``tol``.
 

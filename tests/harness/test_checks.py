@@ -236,3 +236,18 @@ def test_a_keepdims_shape_passes_when_lenient_with_a_note():
         checks.SHAPES.reset(shapes)
     assert notes[0].startswith("dgamma has shape (1, 3), expected (3,): accepted")
     assert len(notes) == 2 and "dbeta has shape (3, 1)" in notes[1]
+
+
+def test_decimal_closeness_follows_numpy_testing():
+    from gradekit.harness.checks import assert_decimal_close
+
+    want = np.array([[1.0, 2.0], [3.0, 4.0]])
+    assert_decimal_close(want + 1.4e-6, want, 6)  # |a - b| < 1.5e-6 passes, as in numpy
+    assert_decimal_close([[1, 2], [3, 4]], want, 9)  # lists and ints are numbers too
+    with pytest.raises(AssertionError, match=r"1 of 4 values differ at 6 decimals \(worst at "
+                                             r"\(1, 0\): got 3.0000016, expected 3\)"):
+        assert_decimal_close(want + np.array([[0, 0], [1.6e-6, 0]]), want, 6, "A")
+    with pytest.raises(AssertionError, match="1 of 4 values differ"):
+        assert_decimal_close(np.array([[1.0, np.nan], [3.0, 4.0]]), want, 2)
+    with pytest.raises(AssertionError, match="shape"):
+        assert_decimal_close(want.ravel(), want, 6)
