@@ -143,6 +143,16 @@ def get_mnist_held_out(root: str | Path | None = None) -> dict[str, np.ndarray |
             "held_out": kept.description}
 
 
+def get_mnist_data(held_out: bool = False) -> dict[str, np.ndarray | str]:
+    """MNIST for the ``dataset`` fixture: ``dataset("mnist")`` gives what :func:`get_mnist`
+    returns by name (``X_train``, ``y_train``, ``X_test``, ``y_test``); ``held_out=True``
+    gives the grader's held-out images, as :func:`get_mnist_held_out` does."""
+    if held_out:
+        return get_mnist_held_out()
+    X_train, y_train, X_test, y_test = get_mnist()
+    return {"X_train": X_train, "y_train": y_train, "X_test": X_test, "y_test": y_test}
+
+
 def idx_bytes(array: np.ndarray) -> bytes:
     """``array`` (uint8) as a gzipped idx file like the official ones; no time stamp in the
     gzip header, so the same array always gives the same bytes."""

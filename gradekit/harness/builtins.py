@@ -27,5 +27,6 @@ def gradekit_report_writers() -> dict:
 def gradekit_datasets() -> dict:
     from gradekit.data.cifar10 import get_CIFAR10_data
     from gradekit.data.digits import get_digits_data
+    from gradekit.data.mnist import get_mnist_data
 
-    return {"cifar10": get_CIFAR10_data, "digits": get_digits_data}
+    return {"cifar10": get_CIFAR10_data, "digits": get_digits_data, "mnist": get_mnist_data}
