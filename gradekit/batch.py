@@ -131,6 +131,7 @@ class Batch:
         self.entries = [Entry(sid, path, content_digest(path))
                         for sid, path in zip(submission_ids(paths), paths, strict=True)]
         others = [p for p in packs if p.name != pack.name]
+        self.others = others
         self._other_pack = {e.id: other_pack_finding(e.path, pack, others) for e in self.entries}
         self.key = grading_digest(pack, self.options)
         self.journal = (Journal(options.output_dir / JOURNAL)
@@ -151,16 +152,27 @@ class Batch:
         """Submissions this run grades."""
         return [e for e in self.entries if e.id not in self._kept]
 
-    def grade(self, jobs: int = 1, *,
-              on_start: Callable[[Entry, int], None] | None = None) -> Iterator[Graded]:
+    def grade(self, jobs: int = 1, *, on_start: Callable[[Entry, int], None] | None = None,
+              cluster: str | None = None) -> Iterator[Graded]:
         """Every submission's row: the kept ones first, then each pending one as it finishes.
 
         ``jobs`` grading processes run at once; ``on_start(entry, pid)`` is told each one's
-        process id as it starts. A row is in the journal before it is yielded.
+        process id as it starts. With ``cluster`` (a Dask scheduler's address, or
+        ``local:N``) the submissions are graded on its workers instead
+        (:mod:`gradekit.cluster`; ``pid`` is then the worker's, told again on a retry). A row
+        is in the journal before it is yielded.
         """
         for entry in self.kept:
             yield Graded(entry, self._kept[entry.id], resumed=True)
-        for ended in _supervise(self.pending, jobs, self._job, on_start):
+        if cluster is None:
+            ended_all = _supervise(self.pending, jobs, self._job, on_start)
+        else:
+            from gradekit.cluster import supervise_on_cluster
+
+            family = [p for p in self.others if p.family == self.pack.family]
+            ended_all = supervise_on_cluster(cluster, self.pending, self.pack, self.options,
+                                             family, on_start)
+        for ended in ended_all:
             entry = ended.entry
             result, timings = _row(ended, self.pack)
             if (other := self._other_pack[entry.id]) is not None:
@@ -174,9 +186,10 @@ class Batch:
 
 
 def grade_batch(submissions: Sequence[Path], pack: AssignmentPack, options: GradingOptions,
-                *, jobs: int = 1, packs: Iterable[AssignmentPack] = ()) -> Iterator[Graded]:
+                *, jobs: int = 1, packs: Iterable[AssignmentPack] = (),
+                cluster: str | None = None) -> Iterator[Graded]:
     """Grade a class and yield each submission's row as it finishes (see :class:`Batch`)."""
-    return Batch(submissions, pack, options, packs=packs).grade(jobs)
+    return Batch(submissions, pack, options, packs=packs).grade(jobs, cluster=cluster)
 
 
 def grade_each(work: Sequence[tuple[Entry, GradingOptions]], pack: AssignmentPack,
@@ -415,9 +428,15 @@ def _died(entry: Entry, pack: AssignmentPack, exitcode: int | None) -> Submissio
             why += ", which the out-of-memory killer sends when the machine runs out of memory"
     else:
         why = f"it exited with status {exitcode} before sending a result"
+    return died_row(entry, pack, why, "with fewer --jobs")
+
+
+def died_row(entry: Entry, pack: AssignmentPack, why: str, fewer: str) -> SubmissionResult:
+    """The error row of a submission whose grading died for ``why``; ``fewer`` is what to
+    grade it again with if it keeps happening."""
     return failed_row(entry.id, pack, [Finding("grader-error", (
         f"grading process died: {why}. Nothing of this submission was graded: grade it again "
-        "(with fewer --jobs if it keeps happening)."))])
+        f"({fewer} if it keeps happening)."))])
 
 
 @contextmanager

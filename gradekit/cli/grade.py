@@ -98,7 +98,8 @@ def _stderr():
     return Console(stderr=True)
 
 
-def _grade_batch(batch: Batch, jobs: int, show_progress: bool) -> dict[str, Graded]:
+def _grade_batch(batch: Batch, jobs: int, show_progress: bool,
+                 cluster: str | None = None) -> dict[str, Graded]:
     """Every row of ``batch`` by submission id, with a progress bar on a terminal: done of
     total, rows needing attention so far, the time left, and what is being graded."""
     from rich.progress import (
@@ -122,11 +123,13 @@ def _grade_batch(batch: Batch, jobs: int, show_progress: bool) -> dict[str, Grad
                                  running="")
 
         def started(entry: Entry, pid: int) -> None:
+            if entry.id in running:  # a cluster's retry
+                return
             running.append(entry.id)
             progress.update(task, running=", ".join(running))
 
         failed = 0
-        for done in batch.grade(jobs, on_start=started):
+        for done in batch.grade(jobs, on_start=started, cluster=cluster):
             graded[done.entry.id] = done
             if done.resumed:
                 continue
@@ -148,6 +151,9 @@ def _grade_batch(batch: Batch, jobs: int, show_progress: bool) -> dict[str, Grad
               help="Write one folder per submission (JSON, Gradescope, text) and grades.csv.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=1, show_default=True,
               help="Submissions graded in parallel, each in its own process.")
+@click.option("--cluster", metavar="ADDRESS",
+              help="Grade on a Dask cluster: a scheduler's address, or local:N for N workers "
+                   "on this machine (needs pip install 'gradekit[cluster]'; replaces -j).")
 @click.option("--sandbox", type=click.Choice(["auto", "bwrap", "subprocess"]), default="auto",
               show_default=True, help="Isolation of student code (auto: bubblewrap if usable).")
 @click.option("--notebooks/--no-notebooks", default=True, show_default=True,
@@ -155,16 +161,20 @@ def _grade_batch(batch: Batch, jobs: int, show_progress: bool) -> dict[str, Grad
                    "tests that need a notebook score 0 and say so.")
 @click.option("--timings", is_flag=True, help="Print where the time went per submission.")
 def grade(paths: tuple[Path, ...], assignment: str | None, fmt: str, out: Path | None,
-          jobs: int, sandbox: str, notebooks: bool, timings: bool) -> None:
+          jobs: int, cluster: str | None, sandbox: str, notebooks: bool, timings: bool) -> None:
     """Grade one submission, or every submission in each folder of PATHS."""
     import time
 
     from gradekit.batch import Batch
+    from gradekit.cluster import ClusterError
     from gradekit.course import find_course_root
     from gradekit.grading import GradingOptions, needs_attention
     from gradekit.harness.reports import write_per_submission, write_report
     from gradekit.plugin_manager import create_plugin_manager
 
+    if cluster is not None and jobs != 1:
+        raise click.UsageError("--cluster grades as many submissions at once as the cluster "
+                               "has worker threads; leave out -j")
     try:
         course_root = find_course_root()
     except FileNotFoundError as exc:  # GRADEKIT_COURSE points at no course
@@ -188,7 +198,9 @@ def grade(paths: tuple[Path, ...], assignment: str | None, fmt: str, out: Path |
         click.echo(f"{len(batch.kept)} of {len(batch.entries)} already graded (kept in {out}); "
                    f"grading {len(batch.pending)}", err=True)
     try:
-        graded = _grade_batch(batch, jobs, show_progress=sys.stderr.isatty())
+        graded = _grade_batch(batch, jobs, show_progress=sys.stderr.isatty(), cluster=cluster)
+    except ClusterError as exc:
+        raise click.ClickException(str(exc)) from exc
     except KeyboardInterrupt:
         kept = (f"; the finished ones are kept in {out}: run the same command to grade the "
                 "rest" if out else "; nothing was kept (pass --out DIR to resume next time)")
