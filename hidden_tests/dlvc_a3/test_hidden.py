@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from gradekit.harness.checks import assert_decimal_close
+from gradekit.sandbox.errors import StudentError
 
 A3 = "assignment3."
 hidden = pytest.mark.visibility("hidden")
@@ -142,8 +143,12 @@ def test_dropout_test_mode_mask_is_none(impl):
 @pytest.mark.part("dropout")
 @pytest.mark.points(3)
 def test_dropout_rejects_a_bad_mode(impl):
-    with pytest.raises(ValueError):
+    with pytest.raises(StudentError) as raised:
         fn(impl, "dropout")(rng().randn(3, 3), 0.3, mode='eval')
+    if raised.value.type_name == "NotImplementedError":
+        raise raised.value
+    assert raised.value.type_name == "ValueError", \
+        f"dropout with mode 'eval' must raise ValueError, it raised {raised.value.type_name}"
 
 
 @hidden
