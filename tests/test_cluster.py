@@ -7,13 +7,16 @@ import io
 import os
 import shutil
 import signal
+import sys
 import zipfile
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from gradekit.authoring.release import build_starter
 from gradekit.batch import Batch
+from gradekit.cli import main
 from gradekit.cluster import ClusterError, course_material, pack_upload, parse_local, unpack_upload
 from gradekit.course import find_course_root
 from gradekit.grading import GradingOptions
@@ -89,15 +92,18 @@ def test_a_cluster_grades_the_rows_local_processes_do_and_resumes(submissions, t
     pack = get_pack("fc_nets")
     local = {g.entry.id: _row(g.result) for g in Batch(submissions, pack, _options()).grade(2)}
     out = tmp_path / "out"
-    on_cluster = {g.entry.id: _row(g.result)
-                  for g in Batch(submissions, pack, _options(out)).grade(cluster="local:2")}
-    assert on_cluster == local
-    assert local["correct"]["score"] > local["starter"]["score"]
-    [snooped] = [f for f in local["snoop"]["findings"] if f["kind"] == "output"]
-    assert "SNOOPED []" in snooped["message"]  # the worker's course copy is out of reach
-
-    again = Batch(submissions, pack, _options(out))
+    graded = CliRunner().invoke(main, ["grade", *map(str, submissions), "-a", "fc_nets",
+                                       "--no-notebooks", "--cluster", "local:2", "--out",
+                                       str(out), "--format", "csv"])
+    assert graded.exit_code == 0, graded.output
+    again = Batch(submissions, pack, _options(out))  # the cluster's rows, from the journal
     assert [e.id for e in again.kept] == ["correct", "snoop", "starter"] and not again.pending
+    on_cluster = {g.entry.id: _row(g.result) for g in again.grade()}
+    assert on_cluster == local
+    assert (out / "correct" / "result.json").is_file()
+    assert local["correct"]["score"] > local["starter"]["score"]
+    [snooped] = [f for f in on_cluster["snoop"]["findings"] if f["kind"] == "output"]
+    assert "SNOOPED []" in snooped["message"]  # the worker's course copy is out of reach
 
 
 @pytest.mark.slow
@@ -120,3 +126,19 @@ def test_a_worker_killed_mid_task_costs_only_its_submission(submissions, tmp_pat
     assert died.message.startswith("grading process died: the Dask worker grading it died, "
                                    "2 times in all")
     assert rows["ann"].tests and not any(f.kind == "grader-error" for f in rows["ann"].findings)
+
+
+def test_without_dask_the_error_says_what_to_install(monkeypatch) -> None:
+    from contextlib import ExitStack
+
+    from gradekit.cluster import connect
+
+    monkeypatch.setitem(sys.modules, "distributed", None)  # import fails as if not installed
+    with ExitStack() as stack, pytest.raises(ClusterError, match=r"gradekit\[cluster\]"):
+        connect("local:1", stack)
+
+
+def test_cluster_and_jobs_together_are_a_usage_error(submissions) -> None:
+    result = CliRunner().invoke(main, ["grade", str(submissions[0]), "-a", "fc_nets",
+                                       "--cluster", "local:1", "-j", "2"])
+    assert result.exit_code == 2 and "leave out -j" in result.output
