@@ -4,7 +4,7 @@ code, on inputs the notebook never tries (non-zero biases, more dimensions, huge
 import numpy as np
 import pytest
 
-from gradekit.harness.checks import assert_rel_close
+from gradekit.harness.checks import assert_not_mutated, assert_rel_close
 
 pytestmark = pytest.mark.visibility("hidden")
 
@@ -76,3 +76,18 @@ def test_softmax_averages_over_the_batch(impl, ref, rng):
     assert_rel_close(loss, want_loss, 1e-9,
                      what="softmax_loss of a batch repeated twice (divide by m)")
     assert_rel_close(dx, want_dx, 1e-9, what="softmax_loss dx of a repeated batch (divide by m)")
+
+
+@pytest.mark.parametrize(("part", "name"), [
+    pytest.param("layers", "relu_backward", marks=pytest.mark.part("layers")),
+    pytest.param("layers", "affine_backward", marks=pytest.mark.part("layers")),
+    pytest.param("softmax", "softmax_loss", marks=pytest.mark.part("softmax")),
+])
+def test_leaves_its_inputs_alone(impl, rng, part, name):
+    """The notebook's gradient checks reuse their arrays: a layer that writes into one breaks
+    every check after it."""
+    x, dout = rng.randn(4, 3), rng.randn(4, 3)
+    args = {"relu_backward": (dout, x),
+            "affine_backward": (dout, (x, rng.randn(3, 3), rng.randn(3))),
+            "softmax_loss": (x, rng.randint(3, size=4))}[name]
+    assert_not_mutated(impl.get(f"nets.{name}"), *args, what=name)
