@@ -91,7 +91,7 @@ def connect(address: str, stack: ExitStack) -> Client:
                 dashboard_address=None))
         return stack.enter_context(Client(cluster))
     try:
-        return stack.enter_context(Client(address, timeout=30))
+        return stack.enter_context(Client(address, timeout=10))
     except (OSError, TimeoutError) as exc:
         raise ClusterError(f"no Dask scheduler answers at {address} ({exc}); start one "
                            "(`dask scheduler`, then `dask worker ADDRESS` on each machine) or "
