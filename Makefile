@@ -19,6 +19,8 @@ demo: $(STAMP)
 	$(BIN)/python -m examples.submissions
 	$(BIN)/gradekit grade examples/submissions/fc_nets --timings --out examples/graded/fc_nets
 	$(BIN)/gradekit grade examples/submissions/conv_nets --timings --out examples/graded/conv_nets
+	$(BIN)/gradekit grade examples/submissions/dlvc_a3 --timings --out examples/graded/dlvc_a3
+	$(BIN)/gradekit grade examples/submissions/theta_nets --timings --out examples/graded/theta_nets
 
 test: $(STAMP)
 	$(BIN)/ruff check .

@@ -62,7 +62,7 @@ def example_bugs(pack_name: str) -> list[tuple[str, str, str, str]]:
 
 
 #: the packs whose examples are written, with the bugs of each one's buggy example
-PACKS = ("fc_nets", "conv_nets")
+PACKS = ("fc_nets", "conv_nets", "dlvc_a3", "theta_nets")
 
 
 def bugs_of(pack_name: str) -> list[tuple[str, str, str, str]]:
