@@ -211,8 +211,8 @@ def supervise_on_cluster(address: str, entries: Sequence[Entry], pack: Assignmen
         topic = f"gradekit-started-{uuid.uuid4().hex}"
         client.subscribe_topic(topic, lambda event: events.put(("started", event[1])))
         material = client.scatter(course_material(pack, options.course_root, family))
-        sent = replace(options, course_root=None, protected=(), output_dir=options.output_dir
-                       and Path("out"))
+        # paths of this machine mean nothing on a worker, which puts its own in their place
+        sent = replace(options, course_root=None, protected=())
         by_sid = {entry.id: entry for entry in entries}
         futures = {}
         for entry in entries:
