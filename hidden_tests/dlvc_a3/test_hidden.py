@@ -177,6 +177,9 @@ def test_batchnorm_random_values(impl, ref):
     A, beta, gamma, _ = _bn_inputs()
     assert_decimal_close(fn(impl, "batchnorm")(A, beta, gamma)[0],
                          fn(ref, "batchnorm")(A, beta, gamma)[0], 8, what="batchnorm output")
+    one = (A[:1], beta[:1], gamma[:1])  # a layer of one unit: beta and gamma of size 1
+    assert_decimal_close(fn(impl, "batchnorm")(*one)[0], fn(ref, "batchnorm")(*one)[0], 8,
+                         what="batchnorm of a one-unit layer")
 
 
 @hidden
