@@ -91,9 +91,11 @@ class Graded:
 
 def find_submissions(paths: Iterable[Path], packs: Sequence[AssignmentPack]) -> list[Path]:
     """Each path is one submission, or a folder whose entries are submissions: a folder is
-    one submission when it holds a module file of one of ``packs`` one or two levels down.
+    one submission when it holds a module file of one of ``packs`` (or the notebook one is
+    written in) one or two levels down.
     A path named twice counts once."""
-    wanted = {Path(rel).name for pack in packs for rel in pack.modules.values()}
+    wanted = {Path(rel).name for pack in packs
+              for rel in (*pack.modules.values(), *pack.notebook_modules.values())}
     found: list[Path] = []
     for path in paths:
         if path.is_dir() and not _looks_like_submission(path, wanted):

@@ -125,7 +125,8 @@ class Components:
 
     def _isolated(self, name: str, student: Any) -> Any:
         """The student's ``name`` with the reference standing in for the submission's
-        components of every *other* module, so a composite's test charges the composite
+        components of every *other* module (of every other component, in a module students
+        write in a notebook: it holds them all), so a composite's test charges the composite
         alone. Only a sandboxed submission can be isolated; otherwise (no reference, as in
         a student's own check) it is the student's code as it is."""
         from gradekit.sandbox.proxies import RemoteObject, with_standins
@@ -141,9 +142,11 @@ class Components:
         available = set(reference.names())
         dialect = self.dialect or Dialect(Version())
         own = name.rsplit(".", 1)[0]
+        whole_module = own in dialect.version.notebook_modules
         standins = {}
         for other in self.names():
-            if other.rsplit(".", 1)[0] != own and other in available:
+            apart = other != name if whole_module else other.rsplit(".", 1)[0] != own
+            if apart and other in available:
                 standins[other] = _lazy(reference, dialect, other, self._stood_in)
         if "layers.dropout_forward" in standins:
             dialect.student_reading()  # asks the student's layer now, never mid-call

@@ -92,6 +92,9 @@ class Version:
     # parts this version cannot grade here (``[not_applicable]``, or a framework a part
     # ``requires`` is missing): their tests are not run
     parts_not_graded: frozenset[str] = frozenset()
+    # modules written in a notebook (``[notebook_modules]``): one file holds every component,
+    # so ``isolated`` stands the reference in for the others of the same module too
+    notebook_modules: frozenset[str] = frozenset()
 
     @classmethod
     def of(cls, pack: AssignmentPack) -> Version:
@@ -114,7 +117,9 @@ class Version:
                    shapes=shapes, given=frozenset(pack.given_components),
                    absent=frozenset(pack.absent_components),
                    waivers=dict(pack.data.get("waivers", {})),
-                   parts_not_graded=frozenset(pack.not_applicable))
+                   parts_not_graded=frozenset(pack.not_applicable),
+                   notebook_modules=frozenset(prefix for prefix, rel in pack.modules.items()
+                                              if rel in pack.notebook_modules))
 
     def waiver(self, test: str) -> str | None:
         """Why ``test`` (``file::name``, parameters and all) is run but not charged in this

@@ -141,3 +141,15 @@ def test_bad_input_says_what_it_is_first_and_grade_exits_1(tmp_path, starter, jo
         assert rows[sid]["tests"] == [], f"{sid}: a wall of not-implemented tests"
         assert f"warning: {sid} needs a look" in result.stderr
     assert rows["good"]["tests"]
+
+
+def test_a_folder_holding_a_notebook_a_pack_writes_its_code_in_is_one_submission(tmp_path):
+    from gradekit.batch import find_submissions
+    from gradekit.packs import get_pack
+
+    for student in ("ann", "ben"):
+        package = tmp_path / "class" / student / "theta_nets"
+        package.mkdir(parents=True)
+        (package / "MultiLayerNeuralNets.ipynb").write_text("{}")
+    found = find_submissions([tmp_path / "class"], [get_pack("theta_nets")])
+    assert [p.name for p in found] == ["ann", "ben"]

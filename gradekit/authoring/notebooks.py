@@ -82,7 +82,8 @@ def strip_notebook(notebook: nbformat.NotebookNode, name: str = "<notebook>", *,
 
 def definitions(text: str, where: str) -> dict[str, str]:
     """Each top-level function and class of the module ``text``, as its source (decorators
-    and the comment lines right above it included)."""
+    and the comment lines right above it included, and the indented comments after its last
+    statement: a closing ``### END SOLUTION``)."""
     lines = text.splitlines(keepends=True)
     found = {}
     for node in ast.parse(text, where).body:
@@ -90,7 +91,11 @@ def definitions(text: str, where: str) -> dict[str, str]:
             first = min([node.lineno] + [d.lineno for d in node.decorator_list])
             while first > 1 and lines[first - 2].lstrip().startswith("#"):
                 first -= 1
-            found[node.name] = "".join(lines[first - 1:node.end_lineno]).rstrip() + "\n"
+            last = node.end_lineno or node.lineno
+            while last < len(lines) and (not lines[last].strip() or (
+                    lines[last][:1].isspace() and lines[last].lstrip().startswith("#"))):
+                last += 1
+            found[node.name] = "".join(lines[first - 1:last]).rstrip() + "\n"
     return found
 
 

@@ -1,6 +1,6 @@
 """Hidden checks of TwoLayerNet and ThreeLayerNet.
 
-Their computations are checked on ``standalone`` (conftest.py): the student's net with the
+Their computations are checked on ``isolated``: the student's net with the
 reference's layers and loss, so a layer bug costs the layers' tests and not these. One
 low-weight gradient check per net runs on the student's own layers, as the notebook does,
 so a net that only works with the reference's layers still shows.
@@ -62,8 +62,8 @@ def test_initialisation_shapes_and_statistics(impl, cls):
 
 @pytest.mark.parametrize("reg", [0.0, 0.7])
 @pytest.mark.parametrize("cls", NET_PARAMS)
-def test_loss_and_gradients_match_reference(standalone, ref, rng, make_params, cls, reg):
-    model, reference, _ = _pair(standalone, ref, make_params, cls, reg=reg)
+def test_loss_and_gradients_match_reference(isolated, ref, rng, make_params, cls, reg):
+    model, reference, _ = _pair(isolated, ref, make_params, cls, reg=reg)
     X, y = rng.randn(5, 2, 3), rng.randint(4, size=5)  # inputs of more than one dimension
     scores = model.loss(X)
     assert np.shape(scores) == (5, 4), f"{cls} scores have shape {np.shape(scores)}, " \
@@ -78,9 +78,9 @@ def test_loss_and_gradients_match_reference(standalone, ref, rng, make_params, c
 
 
 @pytest.mark.parametrize("cls", NET_PARAMS)
-def test_penalty_is_half_reg_times_the_squared_weights_only(standalone, rng, make_params, cls):
+def test_penalty_is_half_reg_times_the_squared_weights_only(isolated, rng, make_params, cls):
     """With non-zero biases: the penalty and its gradient, told apart from their usual slips."""
-    model = _build(standalone, cls)
+    model = _build(isolated, cls)
     params = make_params(NETS[cls][2])
     load_params(model, params)
     X, y = rng.randn(5, 6), rng.randint(4, size=5)

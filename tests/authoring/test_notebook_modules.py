@@ -103,6 +103,10 @@ def test_a_define_cell_gets_the_reference_definitions_with_their_markers():
     source = expanded.cells[1].source
     assert source.startswith("# the ReLU of the toy course\ndef relu(Z):")
     assert "### BEGIN SOLUTION" in source and source.endswith("\n\nprint(1)")
+    ending = expand_definitions(notebook("# gradekit: define f"),
+                                "def f(x):\n    ### BEGIN SOLUTION\n    y = x\n"
+                                "    ### END SOLUTION\n\n\nZ = 1\n", "e.py")
+    assert ending.cells[1].source.endswith("    ### END SOLUTION\n")  # past its last line
     with pytest.raises(StripError, match=r"names nothing_here; m\.py defines relu, given"):
         expand_definitions(notebook("# gradekit: define nothing_here"), MODULE, "m.py")
 
