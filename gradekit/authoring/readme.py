@@ -17,7 +17,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from gradekit.authoring.release import placement, student_work
+from gradekit.authoring.release import placement, student_work, written_in_notebooks
 from gradekit.packs import AssignmentPack
 
 #: what the canonical optimizer state keys hold, for a version that names them otherwise
@@ -64,7 +64,8 @@ def _component(prefix: str, name: str) -> str:
 def _work(pack: AssignmentPack, course_root: Path) -> tuple[dict[str, list[str]], list[str]]:
     """The gaps to fill per release file, and those the version does not grade (component
     names): a stripped definition of an absent component is left out of the former."""
-    prefix_of = {where: rel.removesuffix(".py").replace("/", ".")
+    notebooks = written_in_notebooks(pack)
+    prefix_of = {notebooks.get(rel, where): rel.removesuffix(".py").replace("/", ".")
                  for rel, where in placement(pack).items()}
     absent = set(pack.absent_components)
     graded: dict[str, list[str]] = {}
@@ -276,10 +277,11 @@ def _convention_lines(pack: AssignmentPack) -> list[str]:
              "otherwise, this list is right for this version:", ""]
     dropout_p = conventions.get("dropout_p", "keep")
     absent = set(pack.absent_components)
-    if "layers.dropout_forward" not in absent:
+    # the CS231n layer and update-rule conventions, for packs whose modules have them
+    if "layers" in pack.modules and "layers.dropout_forward" not in absent:
         lines.append(f"- dropout: {DROPOUT_P[dropout_p]}")
     first_t = conventions.get("adam_first_t", 0)
-    if "optim.adam" not in absent:
+    if "optim" in pack.modules and "optim.adam" not in absent:
         lines.append(f"- Adam: when `config` has no `t`, it starts at {first_t} and is "
                      "incremented before the bias correction, so the first step uses "
                      f"`t = {first_t + 1}`")

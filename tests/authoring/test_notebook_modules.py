@@ -16,6 +16,7 @@ import nbformat
 import pytest
 
 from gradekit.authoring.notebooks import expand_definitions
+from gradekit.authoring.readme import release_readme
 from gradekit.authoring.release import build_starter, student_work
 from gradekit.authoring.strip import StripError
 from gradekit.course import find_course_root
@@ -123,6 +124,8 @@ def test_the_release_puts_the_code_in_the_notebook_not_in_module_files(course, t
     solution = build_starter(pack, course, tmp_path / "solution", keep_solutions=True)
     assert "np.maximum" in (solution / "Toy.ipynb").read_text()
     assert student_work(pack, course) == {"toy/Toy.ipynb": ("relu",)}
+    readme = release_readme(pack, course)
+    assert "- `toy/Toy.ipynb`: `relu`" in readme and "- dropout:" not in readme
 
 
 def grade(course: Path, submission: Path, out: Path) -> dict:
