@@ -105,6 +105,7 @@ def test_the_reference_follows_the_versions_first_adam_step():
 def test_a_malformed_convention_names_itself(conventions, message):
     class Pack:
         name, given_components, absent_components, data, not_applicable = "p", (), (), {}, {}
+        modules, notebook_modules = {}, {}
 
     Pack.conventions = conventions
     with pytest.raises(ValueError, match=message):
@@ -128,7 +129,7 @@ def test_a_dropout_stand_in_reads_p_as_the_students_own_layer_does():
 def test_a_keyword_the_version_has_only_some_values_of():
     version = Version.of(type("Pack", (), {
         "name": "part1", "given_components": (), "absent_components": (), "data": {},
-        "not_applicable": {},
+        "not_applicable": {}, "modules": {}, "notebook_modules": {},
         "conventions": {"keywords": {"classifiers.fc_net.FullyConnectedNet": {
             "normalization": {"only": ["none"]}, "dropout_keep_ratio": {"only": [1]}}}}})())
     build = Dialect(version).student("classifiers.fc_net.FullyConnectedNet", _net)
