@@ -18,15 +18,17 @@ def test_settle_keeps_what_was_written_and_outlasts_no_endless_printer() -> None
     capture.settle(timeout=30)
     assert capture.since(mark, 4000) == "before the reply\n"
 
-    stop = threading.Event()
+    stop, printing = threading.Event(), threading.Event()
 
     def print_forever() -> None:
         while not stop.is_set():
             os.write(write, b"x" * 512)
+            printing.set()
 
     printer = threading.Thread(target=print_forever, daemon=True)
     printer.start()
     try:
+        assert printing.wait(30)  # on a loaded machine the thread may start late
         started = time.monotonic()
         capture.settle(timeout=30)
         assert time.monotonic() - started < 10, "settle waited for the printer to stop"
