@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from gradekit.sandbox.proxies import RemoteObject, central_losses
+
 
 def load_params(model: Any, params: Mapping[str, np.ndarray]) -> None:
     """Overwrite ``model.params[name]`` for every entry of ``params``."""
@@ -52,6 +54,9 @@ def model_gradient(model: Any, X: np.ndarray, y: np.ndarray, name: str,
     """
     original = model.params[name]
     base = np.array(original, dtype=np.float64)
+    if isinstance(model, RemoteObject):  # the worker evaluates the points, we difference
+        losses = central_losses(model, name, h, base.size, [X, y])
+        return ((losses[:, 0] - losses[:, 1]) / (2 * h)).reshape(base.shape)
     grad = np.zeros_like(base)
     try:
         for index in np.ndindex(base.shape):

@@ -42,6 +42,9 @@ from gradekit.sandbox.proxies import RemoteObject, Requester, wrap
 from gradekit.sandbox.rng import adopt, global_state, same_state
 from gradekit.sandbox.worker import Session, StandInRefusedError, serve_one
 
+#: operations that run the student's code: they carry the grader's random state and stand-ins
+CALLS = ("call", "losses")
+
 
 def _holds_handle(value: Any) -> bool:
     if isinstance(value, Handle):
@@ -181,8 +184,9 @@ class WorkerClient:
             self._check_fresh(target)
         requester = via or self
         what = target if isinstance(target, str) else f"a {target.type_name} object"
-        context = f"calling {what}" if op == "call" else f"{op} on {what}"
-        if op != "call":
+        context = {"call": f"calling {what}",
+                   "losses": f"calling the loss of {what}"}.get(op, f"{op} on {what}")
+        if op not in CALLS:
             return wrap(requester, self._request({"op": op, "target": target, **fields},
                                                  context))
         state = global_state()

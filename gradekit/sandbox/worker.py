@@ -19,18 +19,27 @@ for that call only (a net's test then runs the student's net on the reference's 
 a layer bug costs the layer's tests alone). Each name the student's modules bind to such a
 component is pointed at a stub that asks the grader over the pipe and waits; the names are
 restored when the call returns, and a stub kept past its call gets no answer.
+
+A model's numerical gradient asks for its loss at thousands of points, each one element of a
+parameter moved by +h or -h. ``losses`` evaluates a run of them in one request (the
+grader still takes the differences and judges them): four round trips per point would cost
+more than the student's own computation.
 """
 
 from __future__ import annotations
 
 import contextlib
+import copy
 import importlib
 import json
 import os
 import sys
+import time
 import traceback
 from collections.abc import Callable, Iterator
 from typing import Any
+
+import numpy as np
 
 from gradekit.providers import public_names
 from gradekit.sandbox.channel import Channel, ChannelClosedError, write_all
@@ -126,6 +135,55 @@ class Session:
         self.rng = after
         return {"result": result, "updates": watch.updates(), "rng": after if changed else None}
 
+    def losses(self, target: Any, name: str, h: float, start: int, seconds: float,
+               args: list[Any], kwargs: dict[str, Any], rng: Any,
+               standins: list[str] | None = None) -> dict[str, Any]:
+        """Rows ``[loss(+h), loss(-h)]`` of ``target.loss(*args, **kwargs)[0]`` with element
+        ``start``, ``start + 1``, ... of ``target.params[name]`` moved, until ``seconds`` have
+        passed (one row at least). Every evaluation gets fresh copies of the arguments, and
+        the parameter is put back, the same object, even when the loss raises."""
+        if not (isinstance(name, str) and isinstance(h, float) and type(start) is int
+                and isinstance(seconds, float)):
+            raise WireError("a losses request needs a name, a step, a start and a duration")
+        model = self._lookup(target)
+        resolved_args, resolved_kwargs = self._resolve(args), self._resolve(kwargs)
+        params = model.params
+        original = params[name]
+        base = np.array(original, dtype=np.float64)
+        if not 0 <= start < base.size:
+            raise WireError(f"{name} has {base.size} elements; none starts at {start}")
+        if rng is not None and adopt(rng):
+            self.rng = rng
+        rows: list[list[float]] = []
+        until = time.monotonic() + seconds
+        with self._standing_in(standins or []):
+            try:
+                for index in range(start, base.size):
+                    rows.append([self._loss_at(model, params, name, base, index, step,
+                                               resolved_args, resolved_kwargs)
+                                 for step in (h, -h)])
+                    if time.monotonic() >= until:
+                        break
+            finally:
+                params[name] = original
+        after = global_state()
+        changed = not same_state(after, self.rng)
+        self.rng = after
+        return {"result": np.array(rows, dtype=np.float64), "updates": [],
+                "rng": after if changed else None}
+
+    @staticmethod
+    def _loss_at(model: Any, params: Any, name: str, base: np.ndarray, index: int,
+                 step: float, args: list[Any], kwargs: dict[str, Any]) -> float:
+        trial = base.copy()
+        trial.flat[index] += step
+        params[name] = trial
+        loss = np.asarray(model.loss(*copy.deepcopy(args), **copy.deepcopy(kwargs))[0],
+                          dtype=np.float64)
+        if loss.size != 1:
+            raise TypeError(f"loss() returned a loss of shape {loss.shape}, not one number")
+        return float(loss.reshape(()))
+
     @contextlib.contextmanager
     def _standing_in(self, names: list[str]) -> Iterator[None]:
         """Point every module-level name bound to one of ``names``' components at a stub."""
@@ -205,8 +263,8 @@ def _refill(target: Any, contents: Any) -> None:
         target.update(contents)
 
 
-OPERATIONS = frozenset({"load", "call", "getattr", "setattr", "getitem", "setitem", "delitem",
-                        "len", "bool", "iter", "contains", "value"})
+OPERATIONS = frozenset({"load", "call", "losses", "getattr", "setattr", "getitem", "setitem",
+                        "delitem", "len", "bool", "iter", "contains", "value"})
 
 
 def student_traceback(exc: BaseException) -> str:
