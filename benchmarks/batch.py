@@ -1,18 +1,27 @@
-"""A class batch's wall time: ``gradekit grade`` on 20 submissions at -j 1 and -j 2, against
-the same submissions graded one after another by ``grade_submission`` in one process.
+"""A class batch's wall time: ``gradekit grade`` at -j 1, -j 2 and on ``--cluster local:2``,
+against the floor, in one run, as ratios and submissions per minute.
 
-The submissions are the three examples (``correct``, ``buggy``, ``starter``) copied to 20
-folders; notebooks are not run (they train models and would swamp what is measured: the
-per-submission cost of the batch machinery, the sandbox and the tests). The peer is the
-least a grader can do per submission: the same grading function, in a loop, with no process
-per submission, no journal and no report. ``--gradekit`` times another checkout's CLI
-(``python -m gradekit`` run with that folder first on ``PYTHONPATH``), to compare versions
-in one run. Run with ``python benchmarks/batch.py [--repeat N] [--gradekit DIR]``.
+    python benchmarks/batch.py [--students 40] [--repeat 1] [--gradekit DIR] [--no-cluster]
+
+The class is ``--students`` module-only fc_nets submissions (no notebook: what is measured is
+the grader's cost per submission, not the student's training), cycled from four kinds:
+``correct``, ``starter``, ``buggy`` (the examples) and ``hostile``: the correct code plus
+what a cheating student tries at import time that is also safe to run unsandboxed (a flood
+of output, reading the hidden tests and the reference, writing beside itself) and an
+``affine_forward`` that scribbles on its input.
+
+The floor is the student's own compute: the same tests, in-process and unsandboxed
+(``sandbox="none"``: no worker, no pipe) on warm interpreters, ``grade_submission`` called
+once per submission from a shared queue by 1 or 2 processes that have already graded one
+submission untimed. ``gradekit grade`` is timed as staff run it, from a cold start of the
+CLI. ``--gradekit DIR`` times another checkout's CLI beside this one, to compare versions
+in one run. On a machine shared with other jobs the times vary; compare rows of one run.
 """
 
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import shutil
 import statistics
@@ -21,6 +30,7 @@ import sys
 import tempfile
 import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -28,73 +38,161 @@ sys.path.insert(0, str(HERE.parent / "examples"))
 
 from submissions import write_examples  # noqa: E402
 
-from gradekit.course import find_course_root  # noqa: E402
-from gradekit.grading import GradingOptions, grade_submission  # noqa: E402
-from gradekit.packs import get_pack  # noqa: E402
+PACK = "fc_nets"
+#: appended to the correct layers.py: cheating attempts a sandbox must defeat, none of them
+#: able to hurt the floor's own unsandboxed process
+HOSTILE = '''
 
-CLASS_SIZE = 20
+def _snoop():
+    import os
+    folder = os.path.dirname(os.path.abspath(__file__))
+    for _ in range(6):  # up the tree, looking for the course beside the submission
+        folder = os.path.dirname(folder)
+        for course_file in ("hidden_tests/fc_nets/test_fc_net.py", "reference/cs231n/layers.py"):
+            try:
+                with open(os.path.join(folder, course_file)) as file:
+                    file.read()
+            except OSError:
+                pass
+    try:
+        with open(os.path.join(os.path.dirname(__file__), "grades.csv"), "w") as file:
+            file.write("student,score\\nme,100\\n")
+    except OSError:
+        pass
+    print("SCORE: 100/100\\n" * 20000)
 
 
-def write_class(folder: Path) -> Path:
-    """20 submissions cycled from the three examples, under ``folder/class``."""
-    examples = write_examples(folder / "examples")
+_snoop()
+_honest_affine_forward = affine_forward
+
+
+def affine_forward(x, w, b):
+    out, cache = _honest_affine_forward(x, w, b)
+    x[...] = 0
+    return out, cache
+'''
+
+
+def write_class(folder: Path, size: int) -> Path:
+    """``size`` module-only submissions cycled from the four kinds, under ``folder/class``."""
+    examples = write_examples(folder / "examples", PACK)
+    hostile = folder / "examples" / "hostile"
+    shutil.copytree(examples[0], hostile)
+    with (hostile / "cs231n" / "layers.py").open("a", encoding="utf-8") as layers:
+        layers.write(HOSTILE)
+    kinds = [*examples, hostile]
     students = folder / "class"
     students.mkdir()
-    for i in range(CLASS_SIZE):
-        shutil.copytree(examples[i % len(examples)], students / f"student{i:02d}")
+    for i in range(size):
+        target = students / f"student{i:02d}"
+        shutil.copytree(kinds[i % len(kinds)], target,
+                        ignore=shutil.ignore_patterns("*.ipynb"))
     return students
 
 
-def peer(students: Path) -> float:
-    """The same grading, in a loop in this process."""
-    pack = get_pack("fc_nets")
-    options = GradingOptions(course_root=find_course_root(), notebooks=False)
+def _floor_process(queue: multiprocessing.Queue, ready: multiprocessing.Event,
+                   go: multiprocessing.Event, warm_up: str) -> None:
+    """Grade submissions from ``queue`` in this warm process until it is empty."""
+    from gradekit.course import find_course_root
+    from gradekit.grading import GradingOptions, grade_submission
+    from gradekit.packs import get_pack
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)  # the hostile submission's flood
+    pack = get_pack(PACK)
+    options = GradingOptions(course_root=find_course_root(), sandbox="none", notebooks=False)
+    warnings.simplefilter("ignore")
+    grade_submission(Path(warm_up), pack, options)
+    ready.set()
+    go.wait()
+    while (path := queue.get()) is not None:
+        grade_submission(Path(path), pack, options)
+
+
+def floor(students: Path, processes: int) -> float:
+    """The same tests in-process on ``processes`` warm interpreters."""
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    for path in sorted(students.iterdir()):
+        queue.put(str(path))
+    for _ in range(processes):
+        queue.put(None)
+    go = context.Event()
+    readies = [context.Event() for _ in range(processes)]
+    warm_up = students.parent / "examples" / "correct"
+    workers = [context.Process(target=_floor_process, args=(queue, ready, go, str(warm_up)))
+               for ready in readies]
+    for worker in workers:
+        worker.start()
+    for ready in readies:
+        ready.wait()
     started = time.perf_counter()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        for submission in sorted(students.iterdir()):
-            grade_submission(submission, pack, options)
+    go.set()
+    for worker in workers:
+        worker.join()
     return time.perf_counter() - started
 
 
-def cli(students: Path, jobs: int, checkout: Path | None) -> float:
-    """``gradekit grade students -j jobs --no-notebooks``, as staff run it."""
+def cli(students: Path, how: list[str], checkout: Path | None) -> float:
+    """``gradekit grade students --no-notebooks`` with ``how`` (-j N, --cluster ...)."""
     environment = dict(os.environ)
     if checkout is not None:
         environment["PYTHONPATH"] = f"{checkout}{os.pathsep}{environment.get('PYTHONPATH', '')}"
         environment["GRADEKIT_COURSE"] = str(checkout)
-    command = [sys.executable, "-m", "gradekit", "grade", str(students), "-a", "fc_nets",
-               "-j", str(jobs), "--no-notebooks", "--format", "csv"]
+    out = students.parent / "out"
+    shutil.rmtree(out, ignore_errors=True)  # a journal there would make it a resume
+    command = [sys.executable, "-m", "gradekit", "grade", str(students), "-a", PACK, *how,
+               "--no-notebooks", "--format", "csv", "--out", str(out)]
     started = time.perf_counter()
-    subprocess.run(command, env=environment, stdout=subprocess.DEVNULL,
-                   stderr=subprocess.DEVNULL, check=False, cwd=students.parent)
-    return time.perf_counter() - started
+    done = subprocess.run(command, env=environment, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.PIPE, text=True, check=False, cwd=students.parent)
+    elapsed = time.perf_counter() - started
+    if done.returncode not in (0, 1):  # 1: some submission lost points
+        raise SystemExit(f"{' '.join(command)} failed:\n{done.stderr[-2000:]}")
+    return elapsed
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--students", type=int, default=40)
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--gradekit", type=Path, default=None,
                         help="another checkout whose CLI to time beside this one")
+    parser.add_argument("--no-cluster", action="store_true",
+                        help="leave out --cluster local:2 (dask not installed)")
     args = parser.parse_args()
+    runs: dict[str, list[float]] = {}
+    peers: dict[str, str] = {}
+
+    def timed(name: str, peer: str, run: Callable[[], float]) -> None:
+        runs.setdefault(name, []).append(run())
+        peers[name] = peer
+
     with tempfile.TemporaryDirectory(prefix="gradekit-bench-batch-") as tmp:
-        students = write_class(Path(tmp))
-        runs: dict[str, list[float]] = {}
+        students = write_class(Path(tmp), args.students)
         for _ in range(args.repeat):
-            runs.setdefault("peer: grade_submission loop", []).append(peer(students))
-            for jobs in (1, 2):
-                runs.setdefault(f"gradekit grade -j {jobs}", []).append(
-                    cli(students, jobs, None))
+            for processes in (1, 2):
+                timed(f"floor: in-process, {processes} warm", "",
+                      lambda p=processes: floor(students, p))
+            ways = [(["-j", "1"], 1), (["-j", "2"], 2)]
+            if not args.no_cluster:
+                ways.append((["--cluster", "local:2"], 2))
+            for how, processes in ways:
+                peer = f"floor: in-process, {processes} warm"
+                timed(f"gradekit grade {' '.join(how)}", peer,
+                      lambda h=how: cli(students, h, None))
                 if args.gradekit is not None:
-                    runs.setdefault(f"{args.gradekit.name}: gradekit grade -j {jobs}",
-                                    []).append(cli(students, jobs, args.gradekit.resolve()))
-    base = statistics.median(runs["peer: grade_submission loop"])
-    print(f"{CLASS_SIZE} submissions, no notebooks, median of {args.repeat}, "
-          f"{os.cpu_count()} cores")
+                    timed(f"{args.gradekit.name}: gradekit grade {' '.join(how)}", peer,
+                          lambda h=how: cli(students, h, args.gradekit.resolve()))
+    print(f"{args.students} module-only {PACK} submissions (correct, starter, buggy, hostile), "
+          f"median of {args.repeat}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}")
+    print(f"  {'':<42} {'wall':>8} {'per sub':>9} {'subs/min':>9}  ratio to the floor")
     for name, times in runs.items():
         median = statistics.median(times)
-        print(f"  {name:<40} {median:7.1f} s  {median / CLASS_SIZE:5.2f} s/submission  "
-              f"{base / median:5.2f}x the peer's speed")
+        ratio = (f"{median / statistics.median(runs[peers[name]]):5.2f}x ({peers[name]})"
+                 if peers[name] else "")
+        print(f"  {name:<42} {median:7.1f}s {median / args.students:8.2f}s "
+              f"{60 * args.students / median:9.1f}  {ratio}")
 
 
 if __name__ == "__main__":

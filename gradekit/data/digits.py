@@ -7,7 +7,6 @@ without a download. The dict has the same keys as :func:`gradekit.data.cifar10.g
 from __future__ import annotations
 
 import numpy as np
-from sklearn.datasets import load_digits
 
 #: pixel values in ``load_digits`` are counts from 0 to 16
 MAX_PIXEL = 16.0
@@ -21,6 +20,8 @@ def get_digits_data(
     Features are ``(N, 64)`` float64 scaled to [0, 1]; with ``subtract_mean`` the mean
     training image is subtracted from all splits, as for CIFAR-10. Labels are int64 in 0..9.
     """
+    from sklearn.datasets import load_digits  # 1-2 s to import: only when asked for
+
     digits = load_digits()
     X = digits.data.astype(np.float64) / MAX_PIXEL
     y = digits.target.astype(np.int64)

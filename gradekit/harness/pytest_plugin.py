@@ -298,6 +298,10 @@ class GradekitPlugin:
     def pytest_configure(self, config: pytest.Config) -> None:
         for line in MARKERS:
             config.addinivalue_line("markers", line)
+        if getattr(config.option, "tbstyle", None) is None:  # no terminal: reports unread
+            # pytest's own long tracebacks parse every frame's source; ours come from the
+            # exception, so a failure costs a traceback.format_exception instead
+            config.option.tbstyle = "native"
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
