@@ -28,6 +28,7 @@ import hashlib
 import json
 import multiprocessing
 import os
+import shutil
 import signal
 import stat
 import sys
@@ -369,16 +370,25 @@ def _supervise(entries: Sequence[Entry], jobs: int, job: Callable[[Entry], tuple
     stopping early), no grading process outlives it."""
     if not entries:
         return
+    from gradekit.sandbox.launcher import bwrap_works
+
     context = _context()
     waiting: deque[Entry] = deque(entries)
     running: dict[int, _Running] = {}  # by the process's sentinel
+    bwrap = bwrap_works()
+    shared = _shared_data_folder(job(entries[0])[-1]) if len(entries) > 1 else None
     try:
         while waiting or running:
             while waiting and len(running) < jobs:
                 entry = waiting.popleft()
+                *work, options = job(entry)
+                if shared is not None:
+                    options = replace(options, shared_data=shared,
+                                      protected=(*options.protected, shared))
                 results, sender = context.Pipe(duplex=False)
                 process = context.Process(target=_grade_one, name=f"gradekit {entry.id}",
-                                          args=(sender, dict(os.environ), *job(entry)))
+                                          args=(sender, dict(os.environ), bwrap, *work,
+                                                options))
                 process.start()
                 sender.close()
                 running[process.sentinel] = _Running(entry, process, results)
@@ -397,6 +407,20 @@ def _supervise(entries: Sequence[Entry], jobs: int, job: Callable[[Entry], tuple
                 yield _Ended(run.entry, run.outcome, run.process.exitcode)
     finally:
         _stop([run.process for run in running.values()])
+        if shared is not None:
+            shutil.rmtree(shared, ignore_errors=True)
+
+
+def _shared_data_folder(options: GradingOptions) -> Path | None:
+    """A private folder for the data sets the grading processes load to share
+    (:mod:`gradekit.data.shared`), where no student code can reach it: under bubblewrap,
+    whose sandbox mounts nothing of the grader's temporary folder. A plain subprocess may
+    run as the grader's own user, so there each process loads its own."""
+    from gradekit.sandbox.launcher import bwrap_works
+
+    if options.sandbox not in ("auto", "bwrap") or not bwrap_works():
+        return None
+    return Path(tempfile.mkdtemp(prefix="gradekit-data-"))
 
 
 def _stop(processes: Sequence[multiprocessing.process.BaseProcess]) -> None:
@@ -464,16 +488,20 @@ def _context() -> multiprocessing.context.BaseContext:
     return context
 
 
-def _grade_one(results: Connection, environment: dict[str, str], path: Path, sid: str,
-               pack: AssignmentPack, options: GradingOptions) -> None:
+def _grade_one(results: Connection, environment: dict[str, str], bwrap: bool, path: Path,
+               sid: str, pack: AssignmentPack, options: GradingOptions) -> None:
     """A grading process: grade one submission and send its row. It runs in the caller's
-    environment of when it started (the fork server's is older) and stops cleanly on
-    SIGINT or SIGTERM, which it also gets when the batch's process is gone."""
+    environment of when it started (the fork server's is older), takes the caller's word
+    on whether bubblewrap works, and stops cleanly on SIGINT or SIGTERM, which it also gets
+    when the batch's process is gone."""
+    from gradekit.sandbox.launcher import bwrap_probed
+
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, _interrupted)
     _end_with_parent()
     os.environ.clear()
     os.environ.update(environment)
+    bwrap_probed(bwrap)
     try:
         outcome: Outcome = grade_submission(path, pack, options, sid)
     except KeyboardInterrupt:

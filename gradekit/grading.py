@@ -60,6 +60,7 @@ class GradingOptions:
     one_loss_per_part: bool = False  # ... or its first in each part
     first_tests: tuple[str, ...] = ()  # tests to run first (the mutated component's own)
     skip_tests: tuple[str, ...] = ()  # tests not to run (those a mutant cannot change)
+    shared_data: Path | None = None  # a batch's data sets, loaded once (gradekit.data.shared)
 
 
 @dataclass
@@ -178,7 +179,8 @@ def grade_submission(path: Path, pack: AssignmentPack, options: GradingOptions,
                                show_output=options.show_output, version=Version.of(pack),
                                rubrics=rubrics, stop_at_first_loss=options.stop_at_first_loss,
                                one_loss_per_part=options.one_loss_per_part,
-                               first=options.first_tests, skip=options.skip_tests)
+                               first=options.first_tests, skip=options.skip_tests,
+                               shared_data=options.shared_data)
             timings.tests = time.perf_counter() - clock
             output = client.output()
             result.notebooks = _notebook_reports(pack, submission.id, notebooks, result, options)

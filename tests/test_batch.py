@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -21,11 +22,14 @@ import pytest
 from click.testing import CliRunner
 
 from gradekit.authoring.release import build_starter
-from gradekit.batch import JOURNAL, Batch
+from gradekit.batch import JOURNAL, Batch, _shared_data_folder
 from gradekit.cli import main
 from gradekit.course import find_course_root
 from gradekit.grading import GradingOptions
 from gradekit.packs import get_pack
+from gradekit.sandbox import launcher
+from gradekit.sandbox.client import WorkerClient
+from gradekit.sandbox.launcher import bwrap_works
 
 pytestmark = pytest.mark.slow
 
@@ -153,3 +157,39 @@ def test_a_folder_holding_a_notebook_a_pack_writes_its_code_in_is_one_submission
         (package / "MultiLayerNeuralNets.ipynb").write_text("{}")
     found = find_submissions([tmp_path / "class"], [get_pack("theta_nets")])
     assert [p.name for p in found] == ["ann", "ben"]
+
+
+# -- data sets shared by a batch's processes ---------------------------------------------------
+
+SNOOP = '''
+def read(path):
+    try:
+        with open(path, "rb") as file:
+            return file.read().decode()
+    except OSError as exc:
+        return type(exc).__name__
+'''
+
+
+@pytest.mark.skipif(not bwrap_works(), reason="bubblewrap is not available")
+def test_the_batchs_shared_data_is_private_and_out_of_the_sandboxs_reach(tmp_path):
+    folder = _shared_data_folder(GradingOptions(sandbox="auto"))
+    assert folder is not None
+    try:
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+        (folder / "y_held_out.npy").write_text("the labels")
+        (tmp_path / "pkg").mkdir()
+        (tmp_path / "pkg" / "snoop.py").write_text(SNOOP)
+        with WorkerClient(tmp_path, {"snoop": "pkg.snoop"}, sandbox="bwrap",
+                          hidden_paths=[folder]) as client:
+            assert client.call("snoop.read", str(folder / "y_held_out.npy")) in (
+                "FileNotFoundError", "PermissionError")
+    finally:
+        shutil.rmtree(folder)
+
+
+def test_a_plain_subprocess_batch_shares_no_data(monkeypatch):
+    """Its student code may run as the grader's own user, who could rewrite the arrays."""
+    assert _shared_data_folder(GradingOptions(sandbox="subprocess")) is None
+    monkeypatch.setattr(launcher, "bwrap_works", lambda: False)
+    assert _shared_data_folder(GradingOptions(sandbox="auto")) is None

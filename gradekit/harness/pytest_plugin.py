@@ -259,6 +259,7 @@ class GradekitPlugin:
         one_loss_per_part: bool = False,
         first: Collection[str] = (),
         skip: Collection[str] = (),
+        shared_data: Path | None = None,
     ) -> None:
         if isinstance(visibilities, str):
             visibilities = (visibilities,)
@@ -288,6 +289,8 @@ class GradekitPlugin:
         self.lost_parts: set[str] = set()
         self.stopped = False
         self.first = frozenset(first)  # test names to run before the others of their session
+        self.shared_data = shared_data  # a batch's folder of data sets (gradekit.data.shared)
+        self.datasets: dict[tuple, dict[str, Any]] = {}  # loaded, for every session
         self.skip = frozenset(skip)  # test names not to run at all
         self._current: _Outcome | None = None
         self.problems: list[str] = []  # mistakes in the tests themselves
@@ -410,21 +413,25 @@ class GradekitPlugin:
     def dataset(self) -> Callable[..., dict[str, Any]]:
         """``dataset("cifar10", num_training=500)``: a data set from the registered loaders.
 
-        Loaded once per option set; a missing data set errors the test with the loader's
-        message (where it looked, how to fetch it) rather than scoring it silently.
+        Loaded once per option set for all of the run's sessions, or once for a whole batch
+        (:mod:`gradekit.data.shared`); the arrays are read-only. A missing data set errors
+        the test with the loader's message (where it looked, how to fetch it) rather than
+        scoring it silently.
         """
+        from gradekit.data.shared import load_shared
+
         loaders: dict[str, Callable[..., dict[str, Any]]] = {}
         for contributed in reversed(self.pm.hook.gradekit_datasets()):
             loaders.update(contributed or {})
-        loaded: dict[tuple, dict[str, Any]] = {}
 
         def load(name: str, **options: Any) -> dict[str, Any]:
             if name not in loaders:
                 raise LookupError(f"no data set {name!r}; known: {', '.join(sorted(loaders))}")
             key = (name, tuple(sorted(options.items())))
-            if key not in loaded:
-                loaded[key] = loaders[name](**options)
-            return loaded[key]
+            if key not in self.datasets:
+                self.datasets[key] = load_shared(name, options, loaders[name],
+                                                 self.shared_data)
+            return self.datasets[key]
 
         return load
 

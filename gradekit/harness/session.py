@@ -140,6 +140,7 @@ def run_tests(
     one_loss_per_part: bool = False,
     first: Collection[str] = (),
     skip: Collection[str] = (),
+    shared_data: Path | None = None,
 ) -> SubmissionResult:
     """Run the tests under ``test_paths`` against the components ``pm`` provides.
 
@@ -153,8 +154,9 @@ def run_tests(
     loses points, ``one_loss_per_part`` skips the tests of a part that has lost some, the
     tests named in ``first`` run before the others of their session and those in ``skip``
     not at all: ``gradekit author validate`` asks only whether a mutant loses points, or in
-    which parts. Raises
-    :class:`TestSuiteError` when a test module cannot be collected or misuses a marker.
+    which parts. ``shared_data`` is a batch's folder of data sets
+    (:mod:`gradekit.data.shared`). Raises :class:`TestSuiteError` when a test module cannot
+    be collected or misuses a marker.
     """
     paths = [Path(p).resolve() for p in test_paths]
     missing = [str(p) for p in paths if not p.exists()]
@@ -165,7 +167,8 @@ def run_tests(
                             default_timeout=default_timeout, roots=paths, rubric=rubric,
                             notebooks=notebooks, output=output, version=version,
                             rubrics=rubrics, stop_at_first_loss=stop_at_first_loss,
-                            one_loss_per_part=one_loss_per_part, first=first, skip=skip)
+                            one_loss_per_part=one_loss_per_part, first=first, skip=skip,
+                            shared_data=shared_data)
     start = time.perf_counter()
     sessions = _sessions(paths)
     with _without_pytest_environment():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 
+import numpy as np
 import pytest
 
 from gradekit.harness.session import TestSuiteError, run_tests
@@ -283,6 +284,47 @@ def test_the_dataset_fixture_serves_registered_loaders(make_pm, write_tests):
     assert result["test_missing"].status == "error"
     assert "gradekit data fetch lost" in result["test_missing"].message
     assert "no data set 'no_such_set'" in result["test_unknown"].message
+
+
+SHARED_TESTS = """
+def test_counted(dataset):
+    data = dataset("counted", size=3)
+    assert not data["X"].flags.writeable  # no test changes what another reads
+    assert data["X"].tolist() == [0.0, 1.0, 2.0]
+"""
+
+
+def test_a_data_set_loads_once_for_every_session_and_once_for_a_whole_batch(
+        make_pm, tmp_path):
+    from gradekit import hookimpl
+
+    loads = []
+
+    class Counted:
+        @hookimpl
+        def gradekit_datasets(self):
+            def counted(size):
+                loads.append(size)
+                return {"X": np.arange(size, dtype=np.float64)}
+            return {"counted": counted}
+
+    folders = []
+    for name in ("visible", "hidden"):  # two folders: two pytest sessions
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / f"test_{name}.py").write_text(SHARED_TESTS)
+        folders.append(folder)
+    pm = make_pm(STUDENT)
+    pm.register(Counted())
+    [one, two] = run_tests(folders, pm).tests
+    assert one.status == two.status == "passed", (one.message, two.message)
+    assert loads == [3]
+    shared = tmp_path / "batch-data"
+    shared.mkdir()
+    for _ in range(2):  # two submissions of a batch
+        assert all(t.status == "passed" for t in run_tests(folders, pm,
+                                                           shared_data=shared).tests)
+    assert loads == [3, 3]
 
 
 # -- nothing but the test folders configures pytest -------------------------------------
