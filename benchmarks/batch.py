@@ -1,7 +1,7 @@
 """A class batch's wall time: ``gradekit grade`` at -j 1, -j 2 and on ``--cluster local:2``,
 against the floor, in one run, as ratios and submissions per minute.
 
-    python benchmarks/batch.py [--students 40] [--repeat 1] [--gradekit DIR] [--no-cluster]
+    python benchmarks/batch.py [--students 40] [--repeat 1] [--no-cluster]
 
 The class is ``--students`` module-only fc_nets submissions (no notebook: what is measured is
 the grader's cost per submission, not the student's training), cycled from four kinds:
@@ -14,8 +14,8 @@ The floor is the student's own compute: the same tests, in-process and unsandbox
 (``sandbox="none"``: no worker, no pipe) on warm interpreters, ``grade_submission`` called
 once per submission from a shared queue by 1 or 2 processes that have already graded one
 submission untimed. ``gradekit grade`` is timed as staff run it, from a cold start of the
-CLI. ``--gradekit DIR`` times another checkout's CLI beside this one, to compare versions
-in one run. On a machine shared with other jobs the times vary; compare rows of one run.
+CLI, and must leave a row for every submission. On a machine shared with other jobs the
+times vary; compare rows of one run.
 """
 
 from __future__ import annotations
@@ -133,22 +133,21 @@ def floor(students: Path, processes: int) -> float:
     return time.perf_counter() - started
 
 
-def cli(students: Path, how: list[str], checkout: Path | None) -> float:
+def cli(students: Path, how: list[str]) -> float:
     """``gradekit grade students --no-notebooks`` with ``how`` (-j N, --cluster ...)."""
-    environment = dict(os.environ)
-    if checkout is not None:
-        environment["PYTHONPATH"] = f"{checkout}{os.pathsep}{environment.get('PYTHONPATH', '')}"
-        environment["GRADEKIT_COURSE"] = str(checkout)
     out = students.parent / "out"
     shutil.rmtree(out, ignore_errors=True)  # a journal there would make it a resume
     command = [sys.executable, "-m", "gradekit", "grade", str(students), "-a", PACK, *how,
                "--no-notebooks", "--format", "csv", "--out", str(out)]
     started = time.perf_counter()
-    done = subprocess.run(command, env=environment, stdout=subprocess.DEVNULL,
-                          stderr=subprocess.PIPE, text=True, check=False, cwd=students.parent)
+    done = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                          text=True, check=False, cwd=students.parent)
     elapsed = time.perf_counter() - started
-    if done.returncode not in (0, 1):  # 1: some submission lost points
-        raise SystemExit(f"{' '.join(command)} failed:\n{done.stderr[-2000:]}")
+    rows = (out / "grades.csv").read_text().splitlines()[1:] if (out / "grades.csv").exists() \
+        else []
+    if done.returncode not in (0, 1) or len(rows) != len(list(students.iterdir())):
+        raise SystemExit(f"{' '.join(command)} left {len(rows)} rows (exit status "
+                         f"{done.returncode}):\n{done.stderr[-2000:]}")
     return elapsed
 
 
@@ -156,8 +155,6 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=40)
     parser.add_argument("--repeat", type=int, default=1)
-    parser.add_argument("--gradekit", type=Path, default=None,
-                        help="another checkout whose CLI to time beside this one")
     parser.add_argument("--no-cluster", action="store_true",
                         help="leave out --cluster local:2 (dask not installed)")
     args = parser.parse_args()
@@ -180,10 +177,7 @@ def main() -> None:
             for how, processes in ways:
                 peer = f"floor: in-process, {processes} warm"
                 timed(f"gradekit grade {' '.join(how)}", peer,
-                      lambda h=how: cli(students, h, None))
-                if args.gradekit is not None:
-                    timed(f"{args.gradekit.name}: gradekit grade {' '.join(how)}", peer,
-                          lambda h=how: cli(students, h, args.gradekit.resolve()))
+                      lambda h=how: cli(students, h))
     print(f"{args.students} module-only {PACK} submissions (correct, starter, buggy, hostile), "
           f"median of {args.repeat}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}")
     print(f"  {'':<42} {'wall':>8} {'per sub':>9} {'subs/min':>9}  ratio to the floor")
