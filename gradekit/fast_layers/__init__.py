@@ -8,6 +8,13 @@ written out in full (nor kept in the cache: it is gathered again for the backwar
 gathers, scatters and pooling run in a compiled extension (``BACKEND == "cython"``), or in
 NumPy, with a single warning at import, when it is not built (``BACKEND == "numpy"``).
 
+The chunks are shared out among as many threads as NumPy's BLAS may use (so
+``threadpoolctl.threadpool_limits`` and ``OPENBLAS_NUM_THREADS`` apply), each doing its
+chunks' gathers, single-threaded products and scatters: no thread waits for another between
+the stages, one thread's memory-bound gather overlaps another's product, and nothing
+depends on an OpenMP runtime whose idle threads spin or sleep depending on who loaded it
+first. Results do not depend on the number of threads.
+
 Unlike the classic CS231n fast layers, these work for any stride and padding, non-square
 kernels and pools that do not tile the input (no assertion, no silent slow path); they keep
 float32 as float32; and pooling routes a tied window's whole gradient to the FIRST maximum in
@@ -18,15 +25,14 @@ from __future__ import annotations
 
 import operator
 import os
+import threading
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
-
-# OpenMP threads that spin after a parallel loop steal the cores BLAS needs for the matrix
-# product that follows (badly so on a shared machine); libgomp reads this when it loads.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 try:
     from gradekit.fast_layers import _kernels as _backend
@@ -45,10 +51,86 @@ except ImportError as error:
     )
 
 _Cache = tuple[Any, ...]
+_Work = Callable[[Iterator[tuple[int, slice]]], None]
 
 # Columns of this many bytes per matrix product: big enough to keep BLAS efficient, small
 # enough to stay in cache between the gather, the product and the scatter.
 _COLUMN_BYTES = 4 << 20
+
+_blas: Any = None  # threadpoolctl's handle on NumPy's BLAS; False when there is none
+_pool: ThreadPoolExecutor | None = None
+_pool_size = 0
+_pool_lock = threading.Lock()  # one layer at a time owns the pool and BLAS's thread count
+
+
+def _forget_pool() -> None:
+    """A forked child has none of its parent's threads: it starts a pool of its own."""
+    global _pool, _pool_size
+    _pool, _pool_size = None, 0
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool)
+
+
+def _numpy_blas() -> Any:
+    global _blas
+    if _blas is None:
+        from threadpoolctl import ThreadpoolController
+
+        found = ThreadpoolController().select(user_api="blas").lib_controllers
+        _blas = next((c for c in found if "numpy" in c.filepath), found[0] if found else False)
+    return _blas
+
+
+def _thread_count() -> int:
+    """As many threads as NumPy's BLAS may use now; one when its BLAS is out of reach."""
+    blas = _numpy_blas()
+    return max(1, blas.num_threads or 1) if blas else 1
+
+
+def _chunks(n_images: int, image_bytes: int, threads: int) -> list[slice]:
+    """Runs of images of about ``_COLUMN_BYTES`` each, as equal as can be, and as many
+    as a multiple of ``threads`` (when there are images enough) so the threads finish
+    together."""
+    count = max(1, -(-n_images * image_bytes // _COLUMN_BYTES), min(threads, n_images))
+    count = min(max(1, n_images), -(-count // threads) * threads)
+    bounds = [n_images * k // count for k in range(count + 1)]
+    return [slice(start, stop) for start, stop in pairwise(bounds) if stop > start]
+
+
+def _run(work: _Work, chunks: list[slice]) -> None:
+    """Call ``work`` on one shared iterator of numbered chunks in each of the threads.
+
+    Each thread takes the next chunk when done with one. While more than one thread runs,
+    BLAS runs single-threaded inside each: the threads already use every core it may use.
+    """
+    global _pool, _pool_size
+    threads = min(_thread_count(), len(chunks))
+    todo = iter(enumerate(chunks))
+    if threads == 1:
+        work(todo)
+        return
+    with _pool_lock:
+        if _pool_size < threads - 1:
+            if _pool is not None:
+                _pool.shutdown(wait=False)
+            _pool = ThreadPoolExecutor(threads - 1, thread_name_prefix="gradekit-fast-layers")
+            _pool_size = threads - 1
+        blas = _numpy_blas()
+        blas_threads = blas.num_threads
+        blas.set_num_threads(1)
+        try:
+            others = [_pool.submit(work, todo) for _ in range(threads - 1)]
+            try:
+                work(todo)
+            finally:
+                errors = [other.exception() for other in others]
+            for error in errors:
+                if error is not None:
+                    raise error
+        finally:
+            blas.set_num_threads(blas_threads)
 
 
 def _compute_dtype(*arrays: Any) -> type[np.floating]:
@@ -74,13 +156,6 @@ def _out_size(size: int, window: int, stride: int, pad: int, what: str) -> int:
             f"use a smaller {what}" + (" or more padding" if what == "filter" else "")
         )
     return out
-
-
-def _image_chunks(x: np.ndarray, w: np.ndarray, OH: int, OW: int) -> list[slice]:
-    """Split the batch so one chunk's columns take about ``_COLUMN_BYTES``."""
-    per_image = w[0].size * OH * OW * x.itemsize
-    step = max(1, _COLUMN_BYTES // max(1, per_image))
-    return [slice(start, start + step) for start in range(0, x.shape[0], step)]
 
 
 def conv_forward_fast(
@@ -109,10 +184,21 @@ def conv_forward_fast(
     OW = _out_size(W, WW, stride, pad, "filter")
     w_rows = w.reshape(F, -1)
     out = np.empty((N, F, OH, OW), dtype=dtype)
-    for chunk in _image_chunks(x, w, OH, OW):
-        by_filter = w_rows @ _backend.im2col(x[chunk], HH, WW, stride, pad)
-        images = by_filter.reshape(F, -1, OH, OW).transpose(1, 0, 2, 3)
-        np.add(images, b.reshape(F, 1, 1), out=out[chunk])
+    chunks = _chunks(N, w_rows.shape[1] * OH * OW * x.itemsize, _thread_count())
+    columns = w_rows.shape[1] * OH * OW * max((c.stop - c.start for c in chunks), default=0)
+
+    def work(todo: Iterator[tuple[int, slice]]) -> None:
+        cols_buffer = np.empty(columns, dtype=dtype)
+        product_buffer = np.empty(columns // w_rows.shape[1] * F, dtype=dtype)
+        for _, chunk in todo:
+            n = (chunk.stop - chunk.start) * OH * OW
+            cols = _backend.im2col(x[chunk], HH, WW, stride, pad,
+                                   out=cols_buffer[: n * w_rows.shape[1]].reshape(-1, n))
+            product = np.matmul(w_rows, cols, out=product_buffer[: n * F].reshape(F, n))
+            images = product.reshape(F, -1, OH, OW).transpose(1, 0, 2, 3)
+            np.add(images, b.reshape(F, 1, 1), out=out[chunk])
+
+    _run(work, chunks)
     return out, (x, w, b, conv_param)
 
 
@@ -135,13 +221,30 @@ def conv_backward_fast(
                          f"{(N, F, OH, OW)}")
     dout = np.asarray(dout, dtype=x.dtype)
     w_rows = w.reshape(F, -1)
-    dw_rows = np.zeros_like(w_rows)
-    dx = np.zeros_like(x)
-    for chunk in _image_chunks(x, w, OH, OW):
-        d_chunk = dout[chunk].transpose(1, 0, 2, 3).reshape(F, -1)
-        dw_rows += d_chunk @ _backend.im2col(x[chunk], HH, WW, stride, pad).T
-        _backend.col2im_add(w_rows.T @ d_chunk, dx[chunk], HH, WW, stride, pad)
-    return dx, dw_rows.reshape(w.shape), dout.sum(axis=(0, 2, 3))
+    K = w_rows.shape[1]
+    dx = np.empty_like(x)
+    chunks = _chunks(N, K * OH * OW * x.itemsize, _thread_count())
+    dw_parts = np.zeros((len(chunks), *w_rows.shape), dtype=x.dtype)
+    columns = OH * OW * max((c.stop - c.start for c in chunks), default=0)
+
+    def work(todo: Iterator[tuple[int, slice]]) -> None:
+        cols_buffer = np.empty(columns * K, dtype=x.dtype)
+        dout_buffer = np.empty(columns * F, dtype=x.dtype)
+        for at, chunk in todo:
+            n = (chunk.stop - chunk.start) * OH * OW
+            cols = _backend.im2col(x[chunk], HH, WW, stride, pad,
+                                   out=cols_buffer[: n * K].reshape(K, n))
+            d_chunk = dout_buffer[: n * F].reshape(F, n)
+            np.copyto(d_chunk.reshape(F, -1, OH, OW), dout[chunk].transpose(1, 0, 2, 3))
+            np.matmul(d_chunk, cols.T, out=dw_parts[at])
+            d_cols = np.matmul(w_rows.T, d_chunk, out=cols)  # the columns are used up
+            dx[chunk] = 0
+            _backend.col2im_add(d_cols, dx[chunk], HH, WW, stride, pad)
+
+    _run(work, chunks)
+    # summed in chunk order, not as threads finish: the same dw on any number of threads
+    dw = dw_parts.sum(axis=0)
+    return dx, dw.reshape(w.shape), dout.sum(axis=(0, 2, 3))
 
 
 def max_pool_forward_fast(
@@ -157,10 +260,15 @@ def max_pool_forward_fast(
     pw = _setting(pool_param, "pool_width", 1, "pool_param")
     stride = _setting(pool_param, "stride", 1, "pool_param")
     x = np.ascontiguousarray(x, dtype=_compute_dtype(x))
-    _, _, H, W = x.shape
-    _out_size(H, ph, stride, 0, "pool")
-    _out_size(W, pw, stride, 0, "pool")
-    out, argmax = _backend.max_pool_forward(x, ph, pw, stride)
+    N, C, H, W = x.shape
+    shape = (N, C, _out_size(H, ph, stride, 0, "pool"), _out_size(W, pw, stride, 0, "pool"))
+    out, argmax = np.empty(shape, dtype=x.dtype), np.empty(shape, dtype=np.intp)
+
+    def work(todo: Iterator[tuple[int, slice]]) -> None:
+        for _, chunk in todo:
+            _backend.max_pool_forward(x[chunk], ph, pw, stride, out=(out[chunk], argmax[chunk]))
+
+    _run(work, _chunks(N, x[:1].nbytes, _thread_count()))
     return out, (x, pool_param, argmax)
 
 
@@ -171,4 +279,12 @@ def max_pool_backward_fast(dout: np.ndarray, cache: _Cache) -> np.ndarray:
         raise ValueError(f"dout has shape {np.shape(dout)}, but the forward pass produced "
                          f"{argmax.shape}")
     dout = np.ascontiguousarray(dout, dtype=x.dtype)
-    return _backend.max_pool_backward(dout, argmax, x.shape[2], x.shape[3])
+    dx = np.empty_like(x)
+
+    def work(todo: Iterator[tuple[int, slice]]) -> None:
+        for _, chunk in todo:
+            _backend.max_pool_backward(dout[chunk], argmax[chunk], x.shape[2], x.shape[3],
+                                       out=dx[chunk])
+
+    _run(work, _chunks(x.shape[0], x[:1].nbytes, _thread_count()))
+    return dx
