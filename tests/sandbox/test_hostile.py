@@ -16,7 +16,7 @@ import socket
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ import gradekit
 from gradekit.course import find_course_root
 from gradekit.sandbox.client import WorkerClient
 from gradekit.sandbox.errors import CallTimeout, StudentError, WireError, WorkerCrashed
+from gradekit.sandbox.limits import Limits
 
 HOSTILE = Path(__file__).parent / "hostile"
 SECRET = "s3cr3t-value-the-student-must-never-see"
@@ -82,6 +83,8 @@ class Case:
     bwrap_only: bool = False
     source: str | None = None  # inline source, for what cannot live in a .py file
     checks_after: tuple[str, ...] = field(default=())
+    #: limits other than TIGHT: work that is slow on a loaded machine (zero-filling 512 MB)
+    limits: Limits | None = None
 
 
 def no_args(context: Context) -> tuple:
@@ -137,7 +140,8 @@ CASES = {
     "infinite loop in a function": Case("call_loop", no_args, CallTimeout,
                                         "did not finish within 2 s"),
     "memory bomb": Case("memory_bomb", no_args, StudentError,
-                        "MemoryError: (the memory limit is 512 MB of address space)"),
+                        "MemoryError: (the memory limit is 512 MB of address space)",
+                        limits=replace(TIGHT, call_seconds=30)),
     "disk filler": Case("disk_filler", no_args, StudentError, "File too large"),
     "/tmp filler": Case("tmp_filler", no_args, StudentError, "No space left on device",
                         bwrap_only=True),
@@ -237,7 +241,8 @@ def test_hostile_submission_is_contained(case: Case, mode: str, context: Context
         files["cs231n/attack.py"] = source
     attack_module = "cs231n.attack" if "cs231n/attack.py" in files else "cs231n.not_there"
     client = make_client(files, {"layers": "cs231n.layers", "attack": attack_module},
-                         sandbox=mode, hidden_paths=[context.output_dir])
+                         sandbox=mode, hidden_paths=[context.output_dir],
+                         limits=case.limits or TIGHT)
 
     if case.args is None:
         assert not any(name.startswith("attack.") for name in client.available())
