@@ -48,6 +48,7 @@ CONV_SHAPES = [  # x shape, w shape, stride, pad
 ]
 POOLS = [(2, 2), (3, 2)]  # (square window size, stride), applied to each conv's output
 GEMM_SIZE = 2048  # the square matrix product whose rate the conv rows are measured against
+PAUSE = 0.03  # seconds between timed runs, overridden by --pause
 
 fast: Any = None
 torch: Any = None
@@ -99,13 +100,17 @@ def best_of(runs: int, steps: dict[str, Callable[[], Any]]) -> dict[str, Timing]
     """Best wall-clock time of each step over ``runs`` rounds, after one untimed warm-up.
 
     The steps take turns within each round, so a burst of load from other processes on a
-    shared machine hits them alike instead of skewing their ratio.
+    shared machine hits them alike instead of skewing their ratio. Each timed run starts
+    ``PAUSE`` seconds after the previous one ends: PyTorch's OpenMP threads spin for several
+    milliseconds after each of its operations (its default wait policy), and a step started
+    at once would have one core fewer for that long.
     """
     best = dict.fromkeys(steps, float("inf"))
     for step in steps.values():
         step()
     for _ in range(runs):
         for name, step in steps.items():
+            time.sleep(PAUSE)
             start = time.perf_counter()
             step()
             best[name] = min(best[name], time.perf_counter() - start)
@@ -252,6 +257,8 @@ def bench_shape(rng, dtype, x_shape, w_shape, stride, pad, naive, args, rate) ->
 
 def run_order(args: argparse.Namespace) -> None:
     """The whole table in this interpreter, importing the layers in ``args.order``."""
+    global PAUSE
+    PAUSE = args.pause
     import_layers(args.order)
     naive = naive_layers()
     if torch is not None:
@@ -262,7 +269,8 @@ def run_order(args: argparse.Namespace) -> None:
         rates = gemm_rates(args.repeat)
         print(f"GEMM {GEMM_SIZE}x{GEMM_SIZE} on {THREADS} threads: " + "  ".join(
             f"{name} {rate / 1e9:.1f} GFLOP/s" for name, rate in rates.items()))
-        print("times in ms, best of (runs); the naive layers run once by default: they are slow")
+        print(f"times in ms, best of (runs), {PAUSE * 1e3:g} ms apart; the naive layers run "
+              "once by default: they are slow")
         header = "".join(f"{name:>18}" for name in ("naive", "fast", "fallback", "torch"))
         print(f"{'layer fwd+bwd':<44}{header}{'naive/fast':>11}{'fast/torch':>11}"
               f"{'fast %gemm':>11}{'torch %gemm':>11}")
@@ -281,13 +289,15 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=20, help="runs of the fast layers")
     parser.add_argument("--naive-repeat", type=int, default=1,
                         help="runs of the naive layers (0: skip them)")
+    parser.add_argument("--pause", type=float, default=PAUSE,
+                        help="seconds between timed runs (0: back to back)")
     args = parser.parse_args()
     if args.order != "both":
         run_order(args)
         return
     for order in ORDERS:
         command = [sys.executable, __file__, "--order", order, "--repeat", str(args.repeat),
-                   "--naive-repeat", str(args.naive_repeat)]
+                   "--naive-repeat", str(args.naive_repeat), "--pause", str(args.pause)]
         subprocess.run(command, check=True)
         print(flush=True)
 

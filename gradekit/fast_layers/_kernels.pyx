@@ -73,11 +73,13 @@ cdef void _gather_plane(
                 if shift >= 0:
                     memcpy(row, src + shift, length * sizeof(floating))
                     for oh in range(oh_hi - oh_lo):
-                        memset(row + oh * OW + OW - shift, 0, shift * sizeof(floating))
+                        for ow in range(OW - shift, OW):
+                            row[oh * OW + ow] = 0
                 else:
                     memcpy(row - shift, src, length * sizeof(floating))
                     for oh in range(oh_hi - oh_lo):
-                        memset(row + oh * OW, 0, -shift * sizeof(floating))
+                        for ow in range(-shift):
+                            row[oh * OW + ow] = 0
                 continue
             lo = _first_inside(shift, stride)
             hi = max(lo, _end_inside(shift, stride, W, OW))
@@ -125,6 +127,77 @@ cdef void _scatter_plane(
                 src += OW
 
 
+cdef void _split_row(
+    const floating* x, floating* phases, Py_ssize_t M, Py_ssize_t W, Py_ssize_t stride,
+    Py_ssize_t pad, Py_ssize_t count,
+) noexcept nogil:
+    """phases[q*M + m] = the padded row's x[m*stride + q - pad] (0 in the padding), q < count."""
+    cdef Py_ssize_t q, m, lo, hi
+    cdef const floating* src
+    cdef floating* dst
+    for q in range(count):
+        lo = min(M, _first_inside(q - pad, stride))
+        hi = max(lo, _end_inside(q - pad, stride, W, M))
+        src = x + q - pad
+        dst = phases + q * M
+        for m in range(lo):
+            dst[m] = 0
+        for m in range(lo, hi):
+            dst[m] = src[m * stride]
+        for m in range(hi, M):
+            dst[m] = 0
+
+
+cdef void _gather_plane_strided(
+    const floating* x, floating* cols, Py_ssize_t col_stride, Py_ssize_t H, Py_ssize_t W,
+    Py_ssize_t HH, Py_ssize_t WW, Py_ssize_t stride, Py_ssize_t pad, Py_ssize_t OH,
+    Py_ssize_t OW, floating* phases,
+) noexcept nogil:
+    """``_gather_plane`` for stride > 1: each input row is split once into its ``stride``
+    phases (every stride-th pixel), from which the row of each kernel column j is a copy."""
+    cdef Py_ssize_t M = OW + (WW - 1) // stride, count = min(stride, WW), i, j, oh, h
+    cdef floating* dst
+    for i in range(HH):
+        for oh in range(OH):
+            h = oh * stride + i - pad
+            if h < 0 or h >= H:
+                for j in range(WW):
+                    memset(cols + (i * WW + j) * col_stride + oh * OW, 0, OW * sizeof(floating))
+                continue
+            _split_row(x + h * W, phases, M, W, stride, pad, count)
+            for j in range(WW):
+                dst = cols + (i * WW + j) * col_stride + oh * OW
+                memcpy(dst, phases + (j % stride) * M + j // stride, OW * sizeof(floating))
+
+
+cdef void _scatter_plane_strided(
+    const floating* cols, floating* dx, Py_ssize_t col_stride, Py_ssize_t H, Py_ssize_t W,
+    Py_ssize_t HH, Py_ssize_t WW, Py_ssize_t stride, Py_ssize_t pad, Py_ssize_t OH,
+    Py_ssize_t OW, floating* phases,
+) noexcept nogil:
+    """Adjoint of ``_gather_plane_strided``: rows added onto the phases, phases onto dx."""
+    cdef Py_ssize_t M = OW + (WW - 1) // stride, count = min(stride, WW), i, j, oh, h, q, m
+    cdef Py_ssize_t lo, hi
+    cdef floating* src
+    cdef floating* dst
+    for i in range(HH):
+        for oh in range(OH):
+            h = oh * stride + i - pad
+            if h < 0 or h >= H:
+                continue
+            memset(phases, 0, count * M * sizeof(floating))
+            for j in range(WW):
+                _add_row(phases + (j % stride) * M + j // stride,
+                         cols + (i * WW + j) * col_stride + oh * OW, OW)
+            for q in range(count):
+                lo = min(M, _first_inside(q - pad, stride))
+                hi = max(lo, _end_inside(q - pad, stride, W, M))
+                dst = dx + h * W + q - pad
+                src = phases + q * M
+                for m in range(lo, hi):
+                    dst[m * stride] += src[m]
+
+
 def _gather(
     const floating[:, :, :, ::1] x, floating[:, ::1] cols, Py_ssize_t HH, Py_ssize_t WW,
     Py_ssize_t stride, Py_ssize_t pad,
@@ -133,11 +206,17 @@ def _gather(
     cdef Py_ssize_t OH = (H + 2 * pad - HH) // stride + 1
     cdef Py_ssize_t OW = (W + 2 * pad - WW) // stride + 1
     cdef Py_ssize_t P = OH * OW, n, c
+    dtype = np.float32 if floating is float else np.float64
+    cdef floating[::1] phases = np.empty(WW * (OW + WW), dtype=dtype)
     with nogil:
         for n in range(N):
             for c in range(C):
-                _gather_plane(&x[n, c, 0, 0], &cols[c * HH * WW, n * P], N * P, H, W, HH, WW,
-                              stride, pad, OH, OW)
+                if stride == 1:
+                    _gather_plane(&x[n, c, 0, 0], &cols[c * HH * WW, n * P], N * P, H, W, HH,
+                                  WW, stride, pad, OH, OW)
+                else:
+                    _gather_plane_strided(&x[n, c, 0, 0], &cols[c * HH * WW, n * P], N * P, H,
+                                          W, HH, WW, stride, pad, OH, OW, &phases[0])
 
 
 def _scatter(
@@ -148,11 +227,17 @@ def _scatter(
     cdef Py_ssize_t OH = (H + 2 * pad - HH) // stride + 1
     cdef Py_ssize_t OW = (W + 2 * pad - WW) // stride + 1
     cdef Py_ssize_t P = OH * OW, n, c
+    dtype = np.float32 if floating is float else np.float64
+    cdef floating[::1] phases = np.empty(WW * (OW + WW), dtype=dtype)
     with nogil:
         for n in range(N):
             for c in range(C):
-                _scatter_plane(&cols[c * HH * WW, n * P], &dx[n, c, 0, 0], N * P, H, W, HH,
-                               WW, stride, pad, OH, OW)
+                if stride == 1:
+                    _scatter_plane(&cols[c * HH * WW, n * P], &dx[n, c, 0, 0], N * P, H, W, HH,
+                                   WW, stride, pad, OH, OW)
+                else:
+                    _scatter_plane_strided(&cols[c * HH * WW, n * P], &dx[n, c, 0, 0], N * P,
+                                           H, W, HH, WW, stride, pad, OH, OW, &phases[0])
 
 
 def im2col(x, Py_ssize_t HH, Py_ssize_t WW, Py_ssize_t stride, Py_ssize_t pad, out=None):
@@ -177,23 +262,38 @@ def col2im_add(cols, dx, Py_ssize_t HH, Py_ssize_t WW, Py_ssize_t stride, Py_ssi
 cdef void _pool_plane(
     const floating* x, floating* out, Py_ssize_t* argmax, Py_ssize_t W,
     Py_ssize_t ph, Py_ssize_t pw, Py_ssize_t stride, Py_ssize_t OH, Py_ssize_t OW,
+    floating* best, int* which,
 ) noexcept nogil:
-    """Max of each window; ties keep the FIRST maximum in row-major order, NaN wins like np.max."""
-    cdef Py_ssize_t oh, ow, i, j, at, best_at
-    cdef floating v, best
+    """Max of each window; ties keep the FIRST maximum in row-major order, NaN wins like np.max.
+
+    A row of windows at a time, one window entry after another: the inner loop over the
+    windows is free of branches (a select), so it vectorises and never mispredicts.
+    """
+    cdef Py_ssize_t oh, ow, i, j
+    cdef int k, take
+    cdef floating v, b
+    cdef const floating* row
+    cdef const floating* src
     for oh in range(OH):
+        row = x + oh * stride * W
         for ow in range(OW):
-            best_at = oh * stride * W + ow * stride
-            best = x[best_at]
-            for i in range(ph):
-                for j in range(pw):
-                    at = (oh * stride + i) * W + ow * stride + j
-                    v = x[at]
-                    if v > best or (v != v and best == best):
-                        best = v
-                        best_at = at
-            out[oh * OW + ow] = best
-            argmax[oh * OW + ow] = best_at
+            best[ow] = row[ow * stride]
+            which[ow] = 0
+        for i in range(ph):
+            for j in range(pw):
+                k = <int>(i * pw + j)
+                if k == 0:
+                    continue
+                src = row + i * W + j
+                for ow in range(OW):
+                    v = src[ow * stride]
+                    b = best[ow]
+                    take = (v > b) | ((v != v) & (b == b))
+                    best[ow] = v if take else b
+                    which[ow] = k if take else which[ow]
+        for ow in range(OW):
+            out[oh * OW + ow] = best[ow]
+            argmax[oh * OW + ow] = (oh * stride + which[ow] // pw) * W + ow * stride + which[ow] % pw
 
 
 def _pool(
@@ -202,11 +302,14 @@ def _pool(
 ):
     cdef Py_ssize_t N = x.shape[0], C = x.shape[1], W = x.shape[3]
     cdef Py_ssize_t OH = out.shape[2], OW = out.shape[3], n, c
+    dtype = np.float32 if floating is float else np.float64
+    cdef floating[::1] best = np.empty(OW, dtype=dtype)
+    cdef int[::1] which = np.empty(OW, dtype=np.intc)
     with nogil:
         for n in range(N):
             for c in range(C):
                 _pool_plane(&x[n, c, 0, 0], &out[n, c, 0, 0], &arg[n, c, 0, 0], W, ph, pw,
-                            stride, OH, OW)
+                            stride, OH, OW, &best[0], &which[0])
 
 
 def _unpool(
@@ -250,3 +353,375 @@ def max_pool_backward(dout, argmax, Py_ssize_t H, Py_ssize_t W, out=None):
     else:
         dx[...] = 0
     return dx
+
+
+# Winograd F(2x2, 3x3): see ``_numpy_kernels`` for the transforms and the layout. The tiles of
+# one plane are transformed together, one pass per term: entry (a, b) of every tile in one
+# unit-stride loop over the plane's tiles, which the compiler vectorises. Padded rows are kept
+# in two blocks, even rows then odd rows, so that "the tile below" is a fixed offset (TW) away.
+
+cdef inline void _sub(floating* d, const floating* a, const floating* b, Py_ssize_t n) noexcept nogil:
+    cdef Py_ssize_t i
+    for i in range(n):
+        d[i] = a[i] - b[i]
+
+
+cdef inline void _add(floating* d, const floating* a, const floating* b, Py_ssize_t n) noexcept nogil:
+    cdef Py_ssize_t i
+    for i in range(n):
+        d[i] = a[i] + b[i]
+
+
+cdef inline void _neg(floating* d, const floating* a, Py_ssize_t n) noexcept nogil:
+    cdef Py_ssize_t i
+    for i in range(n):
+        d[i] = -a[i]
+
+
+cdef inline void _add3(
+    floating* d, const floating* a, const floating* b, const floating* c, Py_ssize_t n
+) noexcept nogil:
+    cdef Py_ssize_t i
+    for i in range(n):
+        d[i] = a[i] + b[i] + c[i]
+
+
+cdef inline void _sub3(
+    floating* d, const floating* a, const floating* b, const floating* c, Py_ssize_t n
+) noexcept nogil:
+    """d = a - b - c"""
+    cdef Py_ssize_t i
+    for i in range(n):
+        d[i] = a[i] - b[i] - c[i]
+
+
+cdef inline void _swing3(
+    floating* d, const floating* a, const floating* b, const floating* c, Py_ssize_t n
+) noexcept nogil:
+    """d = a - b + c"""
+    cdef Py_ssize_t i
+    for i in range(n):
+        d[i] = a[i] - b[i] + c[i]
+
+
+cdef inline void _lift3(
+    floating* d, const floating* a, const floating* b, const floating* c, Py_ssize_t n
+) noexcept nogil:
+    """d = a + b - c"""
+    cdef Py_ssize_t i
+    for i in range(n):
+        d[i] = a[i] + b[i] - c[i]
+
+
+cdef void _winograd_in_plane(
+    const floating* x, floating* V, Py_ssize_t step, Py_ssize_t H, Py_ssize_t W,
+    Py_ssize_t pad, Py_ssize_t TH, Py_ssize_t TW, floating* work,
+) noexcept nogil:
+    """V[(a*4 + b)*step + th*TW + tw] = (BT d BT^T)[a, b] of the tile at (2*th, 2*tw)."""
+    cdef Py_ssize_t L = (TH + 1) * TW, n = TH * TW, hp, h, at, tw, b, k, col
+    # the tiles whose four columns all lie inside the row (columns 2tw - pad .. 2tw + 3 - pad)
+    cdef Py_ssize_t inner_lo = min(TW, (pad + 1) // 2), inner_hi = inner_lo
+    if W + pad >= 4:  # (C division truncates towards zero)
+        inner_hi = max(inner_lo, min(TW, (W + pad - 4) // 2 + 1))
+    cdef floating* g = work  # columns 2tw+k of each padded row, k = 0..3, one array per k
+    cdef floating* R = g + 8 * L  # the rows transformed along the width, one array per b
+    cdef const floating* src
+    cdef floating* even
+    cdef floating* odd
+    for hp in range(2 * TH + 2):
+        h = hp - pad
+        at = (hp & 1) * L + (hp >> 1) * TW
+        if h < 0 or h >= H:
+            for k in range(4):
+                for tw in range(TW):
+                    g[k * 2 * L + at + tw] = 0
+            continue
+        src = x + h * W - pad
+        for k in range(4):
+            for tw in range(inner_lo, inner_hi):
+                g[k * 2 * L + at + tw] = src[2 * tw + k]
+            for tw in range(inner_lo):
+                col = 2 * tw + k - pad
+                g[k * 2 * L + at + tw] = src[2 * tw + k] if 0 <= col < W else 0
+            for tw in range(inner_hi, TW):
+                col = 2 * tw + k - pad
+                g[k * 2 * L + at + tw] = src[2 * tw + k] if 0 <= col < W else 0
+    # g holds, per k, columns 2tw+k: k = 0 even, 1 odd, 2 even shifted, 3 odd shifted
+    _sub(R, g, g + 4 * L, 2 * L)
+    _add(R + 2 * L, g + 2 * L, g + 4 * L, 2 * L)
+    _sub(R + 4 * L, g + 4 * L, g + 2 * L, 2 * L)
+    _sub(R + 6 * L, g + 2 * L, g + 6 * L, 2 * L)
+    for b in range(4):  # then along the height: rows 2th, 2th+1, 2th+2, 2th+3 of each tile
+        even = R + b * 2 * L
+        odd = even + L
+        _sub(V + b * step, even, even + TW, n)
+        _add(V + (4 + b) * step, odd, even + TW, n)
+        _sub(V + (8 + b) * step, even + TW, odd, n)
+        _sub(V + (12 + b) * step, odd, odd + TW, n)
+
+
+cdef void _winograd_in_adjoint_plane(
+    const floating* dV, floating* dx, Py_ssize_t step, Py_ssize_t H, Py_ssize_t W,
+    Py_ssize_t pad, Py_ssize_t TH, Py_ssize_t TW, floating* work,
+) noexcept nogil:
+    """dx = the tiles' BT^T dV BT added up where they overlap, without the padding."""
+    cdef Py_ssize_t L = (TH + 1) * TW, n = TH * TW, b, h, hp, at, m, w
+    cdef floating* P = work  # per b: the padded rows (even block, odd block) of column 2tw+b
+    cdef floating* Z = work + 8 * L  # per padded column 2tw + l, l = 0..3
+    cdef floating* ce = Z + 8 * L
+    cdef floating* co = ce + TW + 1
+    cdef const floating* v
+    cdef floating* even
+    cdef floating* odd
+    for b in range(4):  # along the height, onto padded rows 2th .. 2th+3
+        v = dV + b * step
+        even = P + b * 2 * L
+        odd = even + L
+        memcpy(even, v, n * sizeof(floating))
+        memset(even + n, 0, TW * sizeof(floating))
+        _lift3(Z, v + 4 * step, v + 8 * step, v, n)
+        _add(even + TW, even + TW, Z, n)
+        _swing3(odd, v + 4 * step, v + 8 * step, v + 12 * step, n)
+        memset(odd + n, 0, TW * sizeof(floating))
+        _sub(odd + TW, odd + TW, v + 12 * step, n)
+    memcpy(Z, P, 2 * L * sizeof(floating))  # then along the width
+    _swing3(Z + 2 * L, P + 2 * L, P + 4 * L, P + 6 * L, 2 * L)
+    _lift3(Z + 4 * L, P + 2 * L, P + 4 * L, P, 2 * L)
+    _neg(Z + 6 * L, P + 6 * L, 2 * L)
+    for h in range(H):  # each row: even columns get l = 0 and 2, odd ones l = 1 and 3
+        hp = h + pad
+        at = (hp & 1) * L + (hp >> 1) * TW
+        ce[0] = Z[at]
+        co[0] = Z[2 * L + at]
+        for m in range(1, TW):
+            ce[m] = Z[at + m] + Z[4 * L + at + m - 1]
+            co[m] = Z[2 * L + at + m] + Z[6 * L + at + m - 1]
+        ce[TW] = Z[4 * L + at + TW - 1]
+        co[TW] = Z[6 * L + at + TW - 1]
+        for w in range(pad & 1, W, 2):
+            dx[h * W + w] = ce[(w + pad) >> 1]
+        for w in range(1 - (pad & 1), W, 2):
+            dx[h * W + w] = co[(w + pad) >> 1]
+
+
+cdef void _winograd_out_plane(
+    const floating* M, floating* y, floating bias, Py_ssize_t step, Py_ssize_t OH,
+    Py_ssize_t OW, Py_ssize_t TH, Py_ssize_t TW, floating* work,
+) noexcept nogil:
+    """y = bias + AT m AT^T of each tile m, cropped to (OH, OW)."""
+    cdef Py_ssize_t n = TH * TW, b, r, th, tw, row
+    cdef const floating* m
+    cdef floating* S = work  # along the height: output row r of the tile, per b
+    cdef floating* Y = work + 8 * n  # then along the width: output (r, q) of the tile
+    cdef floating* e
+    cdef floating* o
+    cdef floating* dst
+    for b in range(4):
+        m = M + b * step
+        _add3(S + b * n, m, m + 4 * step, m + 8 * step, n)
+        _sub3(S + (4 + b) * n, m + 4 * step, m + 8 * step, m + 12 * step, n)
+    for r in range(2):
+        _add3(Y + 2 * r * n, S + 4 * r * n, S + (4 * r + 1) * n, S + (4 * r + 2) * n, n)
+        _sub3(Y + (2 * r + 1) * n, S + (4 * r + 1) * n, S + (4 * r + 2) * n,
+              S + (4 * r + 3) * n, n)
+    for th in range(TH):
+        for r in range(2):
+            row = 2 * th + r
+            if row >= OH:
+                break
+            e = Y + 2 * r * n + th * TW
+            o = e + n
+            dst = y + row * OW
+            for tw in range((OW + 1) // 2):
+                dst[2 * tw] = e[tw] + bias
+            for tw in range(OW // 2):
+                dst[2 * tw + 1] = o[tw] + bias
+
+
+cdef void _winograd_out_adjoint_plane(
+    const floating* dy, floating* dM, Py_ssize_t step, Py_ssize_t OH, Py_ssize_t OW,
+    Py_ssize_t TH, Py_ssize_t TW, floating* work,
+) noexcept nogil:
+    """dM = AT^T e AT of each 2x2 tile e of dy, zero beyond (OH, OW)."""
+    cdef Py_ssize_t n = TH * TW, b, r, th, tw, row
+    cdef floating* E = work  # even and odd columns of output rows 2th (r = 0) and 2th+1
+    cdef floating* Q = work + 4 * n  # along the width, per r and b
+    cdef floating* e
+    cdef floating* o
+    cdef const floating* src
+    memset(E, 0, 4 * n * sizeof(floating))
+    for th in range(TH):
+        for r in range(2):
+            row = 2 * th + r
+            if row >= OH:
+                break
+            e = E + 2 * r * n + th * TW
+            o = e + n
+            src = dy + row * OW
+            for tw in range((OW + 1) // 2):
+                e[tw] = src[2 * tw]
+            for tw in range(OW // 2):
+                o[tw] = src[2 * tw + 1]
+    for r in range(2):
+        e = E + 2 * r * n
+        o = e + n
+        memcpy(Q + 4 * r * n, e, n * sizeof(floating))
+        _add(Q + (4 * r + 1) * n, e, o, n)
+        _sub(Q + (4 * r + 2) * n, e, o, n)
+        _neg(Q + (4 * r + 3) * n, o, n)
+    for b in range(4):  # then along the height
+        memcpy(dM + b * step, Q + b * n, n * sizeof(floating))
+        _add(dM + (4 + b) * step, Q + b * n, Q + (4 + b) * n, n)
+        _sub(dM + (8 + b) * step, Q + b * n, Q + (4 + b) * n, n)
+        _neg(dM + (12 + b) * step, Q + (4 + b) * n, n)
+
+
+def _winograd_in(const floating[:, :, :, ::1] x, floating[:, :, ::1] V, Py_ssize_t pad):
+    cdef Py_ssize_t N = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3]
+    cdef Py_ssize_t TH = (H + 2 * pad - 1) // 2, TW = (W + 2 * pad - 1) // 2, n, c
+    dtype = np.float32 if floating is float else np.float64
+    cdef floating[::1] scratch = np.empty(16 * (TH + 1) * TW, dtype=dtype)
+    with nogil:
+        for n in range(N):
+            for c in range(C):
+                _winograd_in_plane(&x[n, c, 0, 0], &V[0, c, n * TH * TW], V.strides[0] //
+                                   sizeof(floating), H, W, pad, TH, TW, &scratch[0])
+
+
+def _winograd_in_adjoint(
+    const floating[:, :, ::1] dV, floating[:, :, :, ::1] dx, Py_ssize_t pad,
+):
+    cdef Py_ssize_t N = dx.shape[0], C = dx.shape[1], H = dx.shape[2], W = dx.shape[3]
+    cdef Py_ssize_t TH = (H + 2 * pad - 1) // 2, TW = (W + 2 * pad - 1) // 2, n, c
+    dtype = np.float32 if floating is float else np.float64
+    cdef floating[::1] scratch = np.empty(16 * (TH + 1) * TW + 2 * TW + 2, dtype=dtype)
+    with nogil:
+        for n in range(N):
+            for c in range(C):
+                _winograd_in_adjoint_plane(&dV[0, c, n * TH * TW], &dx[n, c, 0, 0],
+                                           dV.strides[0] // sizeof(floating), H, W, pad, TH,
+                                           TW, &scratch[0])
+
+
+def _winograd_out(
+    const floating[:, :, ::1] M, const floating[::1] bias, floating[:, :, :, ::1] y,
+):
+    cdef Py_ssize_t N = y.shape[0], F = y.shape[1], OH = y.shape[2], OW = y.shape[3]
+    cdef Py_ssize_t TH = (OH + 1) // 2, TW = (OW + 1) // 2, n, f
+    dtype = np.float32 if floating is float else np.float64
+    cdef floating[::1] scratch = np.empty(12 * TH * TW, dtype=dtype)
+    with nogil:
+        for n in range(N):
+            for f in range(F):
+                _winograd_out_plane(&M[0, f, n * TH * TW], &y[n, f, 0, 0], bias[f],
+                                    M.strides[0] // sizeof(floating), OH, OW, TH, TW,
+                                    &scratch[0])
+
+
+def _winograd_out_adjoint(const floating[:, :, :, ::1] dy, floating[:, :, ::1] dM):
+    cdef Py_ssize_t N = dy.shape[0], F = dy.shape[1], OH = dy.shape[2], OW = dy.shape[3]
+    cdef Py_ssize_t TH = (OH + 1) // 2, TW = (OW + 1) // 2, n, f
+    dtype = np.float32 if floating is float else np.float64
+    cdef floating[::1] scratch = np.empty(12 * TH * TW, dtype=dtype)
+    with nogil:
+        for n in range(N):
+            for f in range(F):
+                _winograd_out_adjoint_plane(&dy[n, f, 0, 0], &dM[0, f, n * TH * TW],
+                                            dM.strides[0] // sizeof(floating), OH, OW, TH, TW,
+                                            &scratch[0])
+
+
+def winograd_input(x, Py_ssize_t pad, out=None):
+    """Transformed input tiles (16, C, N*TH*TW); see ``_numpy_kernels.winograd_input``."""
+    N, C, H, W = x.shape
+    shape = (16, C, N * ((H + 2 * pad - 1) // 2) * ((W + 2 * pad - 1) // 2))
+    V = np.empty(shape, dtype=x.dtype) if out is None else out
+    if V.shape != shape:
+        raise ValueError(f"out has shape {V.shape}, the tiles need {shape}")
+    if V.size:
+        _winograd_in(x, V, pad)
+    return V
+
+
+def winograd_input_adjoint(dV, dx, Py_ssize_t pad):
+    """Overwrite dx with the adjoint of ``winograd_input`` applied to dV."""
+    if dx.size:
+        _winograd_in_adjoint(dV, dx, pad)
+
+
+def winograd_output(M, bias, y):
+    """Overwrite y (N, F, OH, OW) with bias plus the inverse-transformed tiles M."""
+    if y.size:
+        _winograd_out(M, bias, y)
+
+
+def winograd_output_adjoint(dy, out=None):
+    """Transformed output gradient (16, F, N*TH*TW) of dy (N, F, OH, OW)."""
+    N, F, OH, OW = dy.shape
+    shape = (16, F, N * ((OH + 1) // 2) * ((OW + 1) // 2))
+    dM = np.empty(shape, dtype=dy.dtype) if out is None else out
+    if dM.shape != shape:
+        raise ValueError(f"out has shape {dM.shape}, the tiles need {shape}")
+    if dM.size:
+        _winograd_out_adjoint(dy, dM)
+    return dM
+
+
+def _winograd_g(const floating[:, :, :, ::1] w, floating[:, :, ::1] U):
+    cdef Py_ssize_t F = w.shape[0], C = w.shape[1], f, c, i, a
+    cdef Py_ssize_t step = U.strides[0] // sizeof(floating)
+    cdef floating t[4][3]
+    cdef const floating* g
+    cdef floating* u
+    with nogil:
+        for f in range(F):
+            for c in range(C):
+                g = &w[f, c, 0, 0]
+                for i in range(3):  # G g: along the height
+                    t[0][i] = g[i]
+                    t[1][i] = (g[i] + g[3 + i] + g[6 + i]) * 0.5
+                    t[2][i] = (g[i] - g[3 + i] + g[6 + i]) * 0.5
+                    t[3][i] = g[6 + i]
+                u = &U[0, f, c]
+                for a in range(4):  # then (G g) G^T: along the width
+                    u[(4 * a) * step] = t[a][0]
+                    u[(4 * a + 1) * step] = (t[a][0] + t[a][1] + t[a][2]) * 0.5
+                    u[(4 * a + 2) * step] = (t[a][0] - t[a][1] + t[a][2]) * 0.5
+                    u[(4 * a + 3) * step] = t[a][2]
+
+
+def _winograd_g_adjoint(const floating[:, :, ::1] dU, floating[:, :, :, ::1] dw):
+    cdef Py_ssize_t F = dw.shape[0], C = dw.shape[1], f, c, a, j
+    cdef Py_ssize_t step = dU.strides[0] // sizeof(floating)
+    cdef floating t[4][3]
+    cdef const floating* u
+    cdef floating* g
+    with nogil:
+        for f in range(F):
+            for c in range(C):
+                u = &dU[0, f, c]
+                for a in range(4):  # along the width: G^T applied to each row of the 4x4
+                    t[a][0] = u[(4 * a) * step] + (u[(4 * a + 1) * step] + u[(4 * a + 2) * step]) * 0.5
+                    t[a][1] = (u[(4 * a + 1) * step] - u[(4 * a + 2) * step]) * 0.5
+                    t[a][2] = (u[(4 * a + 1) * step] + u[(4 * a + 2) * step]) * 0.5 + u[(4 * a + 3) * step]
+                g = &dw[f, c, 0, 0]
+                for j in range(3):  # then along the height
+                    g[j] = t[0][j] + (t[1][j] + t[2][j]) * 0.5
+                    g[3 + j] = (t[1][j] - t[2][j]) * 0.5
+                    g[6 + j] = (t[1][j] + t[2][j]) * 0.5 + t[3][j]
+
+
+def winograd_filters(w):
+    """G g G^T of every 3x3 filter g of w (F, C, 3, 3), laid out (16, F, C)."""
+    U = np.empty((16, *w.shape[:2]), dtype=w.dtype)
+    if U.size:
+        _winograd_g(w, U)
+    return U
+
+
+def winograd_filters_adjoint(dU):
+    """The filters' gradient (F, C, 3, 3) from the transformed filters' gradient dU."""
+    dw = np.empty((*dU.shape[1:], 3, 3), dtype=dU.dtype)
+    if dw.size:
+        _winograd_g_adjoint(dU, dw)
+    return dw
