@@ -126,14 +126,9 @@ class Session:
         function = self._lookup(target)
         resolved_args, resolved_kwargs = self._resolve(args), self._resolve(kwargs)
         watch = ArgumentWatch(args, kwargs, resolved_args, resolved_kwargs)
-        if rng is not None and adopt(rng):  # None: the grader's state is the one we have
-            self.rng = rng
-        with self._standing_in(standins or []):
+        with self._student_code(rng, standins) as ran:
             result = function(*resolved_args, **resolved_kwargs)
-        after = global_state()
-        changed = not same_state(after, self.rng)
-        self.rng = after
-        return {"result": result, "updates": watch.updates(), "rng": after if changed else None}
+        return {"result": result, "updates": watch.updates(), "rng": ran["rng"]}
 
     def losses(self, target: Any, name: str, h: float, start: int, seconds: float,
                args: list[Any], kwargs: dict[str, Any], rng: Any,
@@ -152,11 +147,9 @@ class Session:
         base = np.array(original, dtype=np.float64)
         if not 0 <= start < base.size:
             raise WireError(f"{name} has {base.size} elements; none starts at {start}")
-        if rng is not None and adopt(rng):
-            self.rng = rng
         rows: list[list[float]] = []
         until = time.monotonic() + seconds
-        with self._standing_in(standins or []):
+        with self._student_code(rng, standins) as ran:
             try:
                 for index in range(start, base.size):
                     rows.append([self._loss_at(model, params, name, base, index, step,
@@ -166,11 +159,21 @@ class Session:
                         break
             finally:
                 params[name] = original
+        return {"result": np.array(rows, dtype=np.float64), "updates": [], "rng": ran["rng"]}
+
+    @contextlib.contextmanager
+    def _student_code(self, rng: Any, standins: list[str] | None) -> Iterator[dict[str, Any]]:
+        """Run the student's code from the grader's random state (None: the one we have)
+        with ``standins``; the dict yielded then holds ``rng``, the state after if it
+        changed."""
+        if rng is not None and adopt(rng):
+            self.rng = rng
+        ran: dict[str, Any] = {}
+        with self._standing_in(standins or []):
+            yield ran
         after = global_state()
-        changed = not same_state(after, self.rng)
+        ran["rng"] = None if same_state(after, self.rng) else after
         self.rng = after
-        return {"result": np.array(rows, dtype=np.float64), "updates": [],
-                "rng": after if changed else None}
 
     @staticmethod
     def _loss_at(model: Any, params: Any, name: str, base: np.ndarray, index: int,
