@@ -25,14 +25,14 @@ row-major order, exactly like the naive layer, instead of sharing it among all t
 
 from __future__ import annotations
 
+import itertools
 import math
 import operator
 import os
 import threading
 import warnings
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -55,7 +55,7 @@ except ImportError as error:
     )
 
 _Cache = tuple[Any, ...]
-_Work = Callable[[Iterator[tuple[int, slice]]], None]
+_Work = Callable[["_Chunks"], None]
 
 # Columns of at most this many bytes per chunk: big enough to keep BLAS efficient, small
 # enough to stay in cache between the gather, the product and the scatter.
@@ -70,6 +70,7 @@ _SMALLEST_CHUNK_BYTES = 64 << 10
 _KEPT_SCRATCH_BYTES = 32 << 20
 
 _blas: Any = None  # threadpoolctl's handle on NumPy's BLAS; False when there is none
+_direct_blas: bool | None = None  # whether the extension calls that BLAS itself
 _pool: ThreadPoolExecutor | None = None
 _pool_size = 0
 _pool_lock = threading.Lock()  # one layer at a time owns the pool and BLAS's thread count
@@ -122,11 +123,46 @@ def _chunks(n_images: int, image_bytes: int) -> list[slice]:
     size = min(_COLUMN_BYTES, max(_SMALLEST_CHUNK_BYTES, total // _CHUNKS))
     count = min(max(1, n_images), max(1, -(-total // size)))
     bounds = [n_images * k // count for k in range(count + 1)]
-    return [slice(start, stop) for start, stop in pairwise(bounds) if stop > start]
+    return [slice(start, stop) for start, stop in itertools.pairwise(bounds) if stop > start]
+
+
+class _Chunks:
+    """One layer call's chunks, each handed to the first thread that asks for the next one.
+
+    Python code iterates over ``(index, slice)`` pairs; the compiled pipelines claim
+    indices into ``bounds`` (the chunks' first images, then the last one's end) with an
+    atomic increment of ``counter``, without the GIL. A call uses one way or the other.
+    """
+
+    def __init__(self, chunks: list[slice]) -> None:
+        self.slices = chunks
+        self.bounds = np.array([0, *(chunk.stop for chunk in chunks)], dtype=np.int64)
+        self.counter = np.zeros(1, dtype=np.int64)
+        self._claims = itertools.count()
+
+    def __iter__(self) -> _Chunks:
+        return self
+
+    def __next__(self) -> tuple[int, slice]:
+        at = next(self._claims)  # one bytecode-free call: atomic under the GIL
+        if at >= len(self.slices):
+            raise StopIteration
+        return at, self.slices[at]
+
+
+def _compiled_pipelines() -> bool:
+    """Whether the compiled chunk pipelines can run: the extension is the backend, and it
+    can call NumPy's BLAS directly (an OpenBLAS, as in NumPy's wheels)."""
+    global _direct_blas
+    if _backend is not _numpy_kernels and _direct_blas is None:
+        blas = _numpy_blas()
+        _direct_blas = bool(blas) and blas.internal_api == "openblas" and bool(
+            _backend.use_blas(blas.filepath))
+    return _backend is not _numpy_kernels and bool(_direct_blas)
 
 
 def _run(work: _Work, chunks: list[slice], first: Callable[[], Any] | None = None) -> None:
-    """Call ``work`` on one shared iterator of numbered chunks in each of the threads.
+    """Call ``work`` on one shared ``_Chunks`` of the chunks in each of the threads.
 
     Each thread takes the next chunk when done with one. While more than one thread runs,
     BLAS runs single-threaded inside each: the threads already use every core it may use.
@@ -134,7 +170,7 @@ def _run(work: _Work, chunks: list[slice], first: Callable[[], Any] | None = Non
     """
     global _pool, _pool_size
     threads = min(_thread_count(), len(chunks))
-    todo = iter(enumerate(chunks))
+    todo = _Chunks(chunks)
     if threads <= 1:
         if first is not None:
             first()
@@ -257,10 +293,18 @@ def _im2col_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, stride: int, pa
     """out = the convolution: filters times columns, image by image."""
     F, _, HH, WW = w.shape
     OH, OW = out.shape[2:]
-    w_rows = w.reshape(F, -1)
+    w_rows = np.ascontiguousarray(w.reshape(F, -1))
     K = w_rows.shape[1]
+    chunks = _chunks(x.shape[0], K * OH * OW * x.itemsize)
+    if _compiled_pipelines():
+        columns = K * OH * OW * max((c.stop - c.start for c in chunks), default=0)
+        b = np.ascontiguousarray(b)
+        _run(lambda todo: _backend.im2col_forward(
+            todo, x, w_rows, b, out, HH, WW, stride, pad, _scratch("cols", (columns,), x.dtype)),
+            chunks)
+        return
 
-    def work(todo: Iterator[tuple[int, slice]]) -> None:
+    def work(todo: _Chunks) -> None:
         for _, chunk in todo:
             n = chunk.stop - chunk.start
             cols = _backend.im2col(x[chunk], HH, WW, stride, pad,
@@ -269,7 +313,7 @@ def _im2col_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, stride: int, pa
             np.matmul(w_rows, cols.reshape(K, n, OH * OW).transpose(1, 0, 2), out=images)
             images += b.reshape(F, 1)
 
-    _run(work, _chunks(x.shape[0], K * OH * OW * x.itemsize))
+    _run(work, chunks)
 
 
 def _im2col_backward(dout: np.ndarray, x: np.ndarray, w: np.ndarray, stride: int, pad: int,
@@ -278,12 +322,20 @@ def _im2col_backward(dout: np.ndarray, x: np.ndarray, w: np.ndarray, stride: int
     gradient filters^T times dout scattered onto dx. ``first`` goes to ``_run``."""
     F, _, HH, WW = w.shape
     OH, OW = dout.shape[2:]
-    w_rows = w.reshape(F, -1)
+    w_rows = np.ascontiguousarray(w.reshape(F, -1))
     K = w_rows.shape[1]
     chunks = _chunks(x.shape[0], K * OH * OW * x.itemsize)
     dw_parts = np.empty((len(chunks), F, K), dtype=x.dtype)
+    if _compiled_pipelines():
+        positions = OH * OW * max((c.stop - c.start for c in chunks), default=0)
+        dout = np.ascontiguousarray(dout)
+        _run(lambda todo: _backend.im2col_backward(
+            todo, x, w_rows, dout, dx, dw_parts, HH, WW, stride, pad,
+            _scratch("cols", (K * positions,), x.dtype), _scratch("dout", (F * positions,),
+                                                                    x.dtype)), chunks, first)
+        return dw_parts.sum(axis=0).reshape(w.shape)
 
-    def work(todo: Iterator[tuple[int, slice]]) -> None:
+    def work(todo: _Chunks) -> None:
         for at, chunk in todo:
             n = (chunk.stop - chunk.start) * OH * OW
             cols = _backend.im2col(x[chunk], HH, WW, stride, pad,
@@ -315,15 +367,23 @@ def _winograd_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, pad: int,
     F = w.shape[0]
     tiles = ((H + 2 * pad - 1) // 2) * ((W + 2 * pad - 1) // 2)
     U = _backend.winograd_filters(w)
+    chunks = _chunks(N, 16 * max(C, F) * tiles * x.itemsize)
+    if _compiled_pipelines():
+        t = tiles * max((c.stop - c.start for c in chunks), default=0)
+        b = np.ascontiguousarray(b)
+        _run(lambda todo: _backend.winograd_forward(
+            todo, x, U, b, out, pad, _scratch("tiles", (16 * C * t,), x.dtype),
+            _scratch("product", (16 * F * t,), x.dtype)), chunks)
+        return
 
-    def work(todo: Iterator[tuple[int, slice]]) -> None:
+    def work(todo: _Chunks) -> None:
         for _, chunk in todo:
             t = (chunk.stop - chunk.start) * tiles
             V = _backend.winograd_input(x[chunk], pad, out=_scratch("tiles", (16, C, t), x.dtype))
             M = np.matmul(U, V, out=_scratch("product", (16, F, t), x.dtype))
             _backend.winograd_output(M, b, out[chunk])
 
-    _run(work, _chunks(N, 16 * max(C, F) * tiles * x.itemsize))
+    _run(work, chunks)
 
 
 def _winograd_backward(dout: np.ndarray, x: np.ndarray, w: np.ndarray, pad: int,
@@ -337,8 +397,14 @@ def _winograd_backward(dout: np.ndarray, x: np.ndarray, w: np.ndarray, pad: int,
     dout = np.ascontiguousarray(dout)
     chunks = _chunks(N, 16 * max(C, F) * tiles * x.itemsize)
     dU_parts = np.empty((len(chunks), 16, F, C), dtype=x.dtype)
+    if _compiled_pipelines():
+        t = tiles * max((c.stop - c.start for c in chunks), default=0)
+        _run(lambda todo: _backend.winograd_backward(
+            todo, x, U, dout, dx, dU_parts, pad, _scratch("tiles", (16 * C * t,), x.dtype),
+            _scratch("product", (16 * F * t,), x.dtype)), chunks, first)
+        return _backend.winograd_filters_adjoint(dU_parts.sum(axis=0))
 
-    def work(todo: Iterator[tuple[int, slice]]) -> None:
+    def work(todo: _Chunks) -> None:
         for at, chunk in todo:
             t = (chunk.stop - chunk.start) * tiles
             V = _backend.winograd_input(x[chunk], pad, out=_scratch("tiles", (16, C, t), x.dtype))
@@ -370,7 +436,7 @@ def max_pool_forward_fast(
     shape = (N, C, _out_size(H, ph, stride, 0, "pool"), _out_size(W, pw, stride, 0, "pool"))
     out, argmax = np.empty(shape, dtype=x.dtype), np.empty(shape, dtype=np.intp)
 
-    def work(todo: Iterator[tuple[int, slice]]) -> None:
+    def work(todo: _Chunks) -> None:
         for _, chunk in todo:
             _backend.max_pool_forward(x[chunk], ph, pw, stride, out=(out[chunk], argmax[chunk]))
 
@@ -387,7 +453,7 @@ def max_pool_backward_fast(dout: np.ndarray, cache: _Cache) -> np.ndarray:
     dout = np.ascontiguousarray(dout, dtype=x.dtype)
     dx = np.empty_like(x)
 
-    def work(todo: Iterator[tuple[int, slice]]) -> None:
+    def work(todo: _Chunks) -> None:
         for _, chunk in todo:
             _backend.max_pool_backward(dout[chunk], argmax[chunk], x.shape[2], x.shape[3],
                                        out=dx[chunk])

@@ -16,6 +16,7 @@ The contract (array layouts, argmax encoding, ``out`` arguments) is shared with
 import numpy as np
 
 from cython cimport floating
+from libc.stdint cimport int64_t, uintptr_t
 from libc.string cimport memcpy, memset
 
 
@@ -725,3 +726,267 @@ def winograd_filters_adjoint(dU):
     if dw.size:
         _winograd_g_adjoint(dU, dw)
     return dw
+
+
+# Whole chunk pipelines, one call per thread: gathers, matrix products and scatters of every
+# chunk the thread claims, all without the GIL. Threads that take the GIL between short
+# calls hand it back and forth, and on a virtual machine each hand-over can cost tens of
+# microseconds, more than a chunk's stage; here a thread takes it only to start. The
+# products go straight to NumPy's own OpenBLAS (the same library, hence the same thread
+# settings, as ``np.matmul``) through its CBLAS entry points.
+
+cdef extern from *:
+    """
+    #include <stdint.h>
+    typedef void (*gk_sgemm32_t)(int, int, int, int32_t, int32_t, int32_t, float,
+                                 const float *, int32_t, const float *, int32_t, float,
+                                 float *, int32_t);
+    typedef void (*gk_sgemm64_t)(int, int, int, int64_t, int64_t, int64_t, float,
+                                 const float *, int64_t, const float *, int64_t, float,
+                                 float *, int64_t);
+    typedef void (*gk_dgemm32_t)(int, int, int, int32_t, int32_t, int32_t, double,
+                                 const double *, int32_t, const double *, int32_t, double,
+                                 double *, int32_t);
+    typedef void (*gk_dgemm64_t)(int, int, int, int64_t, int64_t, int64_t, double,
+                                 const double *, int64_t, const double *, int64_t, double,
+                                 double *, int64_t);
+    static void *gk_sgemm_fn = 0, *gk_dgemm_fn = 0;
+    static int gk_ilp64 = 0;
+    /* CblasRowMajor, CblasNoTrans and CblasTrans */
+    #define GK_ORDER 101
+    #define GK_TRANS(t) ((t) ? 112 : 111)
+
+    static void gk_sgemm(int ta, int tb, int64_t m, int64_t n, int64_t k, const float *a,
+                         int64_t lda, const float *b, int64_t ldb, float *c, int64_t ldc) {
+        if (gk_ilp64)
+            ((gk_sgemm64_t)gk_sgemm_fn)(GK_ORDER, GK_TRANS(ta), GK_TRANS(tb), m, n, k, 1.0f,
+                                         a, lda, b, ldb, 0.0f, c, ldc);
+        else
+            ((gk_sgemm32_t)gk_sgemm_fn)(GK_ORDER, GK_TRANS(ta), GK_TRANS(tb), (int32_t)m,
+                                         (int32_t)n, (int32_t)k, 1.0f, a, (int32_t)lda, b,
+                                         (int32_t)ldb, 0.0f, c, (int32_t)ldc);
+    }
+
+    static void gk_dgemm(int ta, int tb, int64_t m, int64_t n, int64_t k, const double *a,
+                         int64_t lda, const double *b, int64_t ldb, double *c, int64_t ldc) {
+        if (gk_ilp64)
+            ((gk_dgemm64_t)gk_dgemm_fn)(GK_ORDER, GK_TRANS(ta), GK_TRANS(tb), m, n, k, 1.0,
+                                         a, lda, b, ldb, 0.0, c, ldc);
+        else
+            ((gk_dgemm32_t)gk_dgemm_fn)(GK_ORDER, GK_TRANS(ta), GK_TRANS(tb), (int32_t)m,
+                                         (int32_t)n, (int32_t)k, 1.0, a, (int32_t)lda, b,
+                                         (int32_t)ldb, 0.0, c, (int32_t)ldc);
+    }
+
+    static void gk_set_blas(uintptr_t sgemm, uintptr_t dgemm, int ilp64) {
+        gk_sgemm_fn = (void *)sgemm;
+        gk_dgemm_fn = (void *)dgemm;
+        gk_ilp64 = ilp64;
+    }
+
+    /* The next chunk for the calling thread: an atomic fetch-and-add on the shared count. */
+    static int64_t gk_claim(int64_t *counter) {
+    #if defined(_MSC_VER)
+        return _InterlockedExchangeAdd64((volatile __int64 *)counter, 1);
+    #else
+        return __atomic_fetch_add(counter, 1, __ATOMIC_RELAXED);
+    #endif
+    }
+    """
+    void gk_sgemm(int ta, int tb, int64_t m, int64_t n, int64_t k, const float* a,
+                  int64_t lda, const float* b, int64_t ldb, float* c, int64_t ldc) noexcept nogil
+    void gk_dgemm(int ta, int tb, int64_t m, int64_t n, int64_t k, const double* a,
+                  int64_t lda, const double* b, int64_t ldb, double* c, int64_t ldc) noexcept nogil
+    void gk_set_blas(uintptr_t sgemm, uintptr_t dgemm, int ilp64)
+    int64_t gk_claim(int64_t* counter) noexcept nogil
+
+
+
+def use_blas(path):
+    """Point the pipelines at the OpenBLAS library at ``path``; False when it is not one."""
+    import ctypes
+    import itertools
+
+    library = ctypes.CDLL(path)
+    for prefix, suffix in itertools.product(("", "scipy_"), ("", "64_", "_64")):
+        names = [f"{prefix}{name}{suffix}" for name in
+                 ("cblas_sgemm", "cblas_dgemm", "openblas_get_config")]
+        if all(hasattr(library, name) for name in names):
+            sgemm, dgemm, config = (getattr(library, name) for name in names)
+            config.restype = ctypes.c_char_p
+            gk_set_blas(ctypes.cast(sgemm, ctypes.c_void_p).value,
+                        ctypes.cast(dgemm, ctypes.c_void_p).value,
+                        b"USE64BITINT" in config())
+            return True
+    return False
+
+
+cdef inline void _gemm(
+    bint ta, bint tb, Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, const floating* a,
+    Py_ssize_t lda, const floating* b, Py_ssize_t ldb, floating* c, Py_ssize_t ldc,
+) noexcept nogil:
+    """C (m x n) = op(A) op(B), row-major, op transposing when asked."""
+    if floating is float:
+        gk_sgemm(ta, tb, m, n, k, a, lda, b, ldb, c, ldc)
+    else:
+        gk_dgemm(ta, tb, m, n, k, a, lda, b, ldb, c, ldc)
+
+
+cdef void _gather_images(
+    const floating* x, floating* cols, Py_ssize_t n, Py_ssize_t C, Py_ssize_t H,
+    Py_ssize_t W, Py_ssize_t HH, Py_ssize_t WW, Py_ssize_t stride, Py_ssize_t pad,
+    Py_ssize_t OH, Py_ssize_t OW, floating* phases,
+) noexcept nogil:
+    """The columns (C*HH*WW, n*OH*OW) of n consecutive images."""
+    cdef Py_ssize_t P = OH * OW, i, c
+    for i in range(n):
+        for c in range(C):
+            if stride == 1:
+                _gather_plane(x + (i * C + c) * H * W, cols + c * HH * WW * n * P + i * P,
+                              n * P, H, W, HH, WW, stride, pad, OH, OW)
+            else:
+                _gather_plane_strided(x + (i * C + c) * H * W,
+                                      cols + c * HH * WW * n * P + i * P, n * P, H, W, HH,
+                                      WW, stride, pad, OH, OW, phases)
+
+
+def im2col_forward(
+    chunks, const floating[:, :, :, ::1] x, const floating[:, ::1] w_rows,
+    const floating[::1] b, floating[:, :, :, ::1] out, Py_ssize_t HH, Py_ssize_t WW,
+    Py_ssize_t stride, Py_ssize_t pad, floating[::1] cols,
+):
+    """out[image] = w_rows @ columns of the image + b, for each chunk this thread claims."""
+    cdef int64_t[::1] bounds = chunks.bounds, counter = chunks.counter
+    cdef Py_ssize_t count = bounds.shape[0] - 1, C = x.shape[1], H = x.shape[2]
+    cdef Py_ssize_t W = x.shape[3], F = w_rows.shape[0], K = w_rows.shape[1]
+    cdef Py_ssize_t OH = out.shape[2], OW = out.shape[3], P = OH * OW
+    cdef Py_ssize_t at, start, n, i, f, p
+    cdef floating* y
+    dtype = np.float32 if floating is float else np.float64
+    cdef floating[::1] phases = np.empty(WW * (OW + WW), dtype=dtype)
+    with nogil:
+        while True:
+            at = gk_claim(&counter[0])
+            if at >= count:
+                break
+            start = bounds[at]
+            n = bounds[at + 1] - start
+            _gather_images(&x[start, 0, 0, 0], &cols[0], n, C, H, W, HH, WW, stride, pad, OH,
+                           OW, &phases[0])
+            for i in range(n):
+                y = &out[start + i, 0, 0, 0]
+                _gemm(False, False, F, P, K, &w_rows[0, 0], K, &cols[i * P], n * P, y, P)
+                for f in range(F):
+                    for p in range(P):
+                        y[f * P + p] += b[f]
+
+
+def im2col_backward(
+    chunks, const floating[:, :, :, ::1] x, const floating[:, ::1] w_rows,
+    const floating[:, :, :, ::1] dout, floating[:, :, :, ::1] dx, floating[:, :, ::1] dw_parts,
+    Py_ssize_t HH, Py_ssize_t WW, Py_ssize_t stride, Py_ssize_t pad, floating[::1] cols,
+    floating[::1] d,
+):
+    """dw_parts[chunk] = dout @ columns^T; dx = the scattered w_rows^T @ dout, per chunk."""
+    cdef int64_t[::1] bounds = chunks.bounds, counter = chunks.counter
+    cdef Py_ssize_t count = bounds.shape[0] - 1, C = x.shape[1], H = x.shape[2]
+    cdef Py_ssize_t W = x.shape[3], F = w_rows.shape[0], K = w_rows.shape[1]
+    cdef Py_ssize_t OH = dout.shape[2], OW = dout.shape[3], P = OH * OW
+    cdef Py_ssize_t at, start, n, i, f, c
+    dtype = np.float32 if floating is float else np.float64
+    cdef floating[::1] phases = np.empty(WW * (OW + WW), dtype=dtype)
+    with nogil:
+        while True:
+            at = gk_claim(&counter[0])
+            if at >= count:
+                break
+            start = bounds[at]
+            n = bounds[at + 1] - start
+            _gather_images(&x[start, 0, 0, 0], &cols[0], n, C, H, W, HH, WW, stride, pad, OH,
+                           OW, &phases[0])
+            for i in range(n):  # dout of the chunk, filter by filter: (F, n*P)
+                for f in range(F):
+                    memcpy(&d[(f * n + i) * P], &dout[start + i, f, 0, 0], P * sizeof(floating))
+            _gemm(False, True, F, K, n * P, &d[0], n * P, &cols[0], n * P, &dw_parts[at, 0, 0],
+                  K)
+            _gemm(True, False, K, n * P, F, &w_rows[0, 0], K, &d[0], n * P, &cols[0], n * P)
+            for i in range(n):  # the columns' gradient now fills cols
+                for c in range(C):
+                    memset(&dx[start + i, c, 0, 0], 0, H * W * sizeof(floating))
+                    if stride == 1:
+                        _scatter_plane(&cols[c * HH * WW * n * P + i * P], &dx[start + i, c, 0, 0],
+                                       n * P, H, W, HH, WW, stride, pad, OH, OW)
+                    else:
+                        _scatter_plane_strided(&cols[c * HH * WW * n * P + i * P],
+                                               &dx[start + i, c, 0, 0], n * P, H, W, HH, WW,
+                                               stride, pad, OH, OW, &phases[0])
+
+
+def winograd_forward(
+    chunks, const floating[:, :, :, ::1] x, const floating[:, :, ::1] U, const floating[::1] b,
+    floating[:, :, :, ::1] out, Py_ssize_t pad, floating[::1] V, floating[::1] M,
+):
+    """out = the tiles' inverse transforms of U @ transformed tiles, per chunk claimed."""
+    cdef int64_t[::1] bounds = chunks.bounds, counter = chunks.counter
+    cdef Py_ssize_t count = bounds.shape[0] - 1, C = x.shape[1], H = x.shape[2]
+    cdef Py_ssize_t W = x.shape[3], F = U.shape[1], OH = out.shape[2], OW = out.shape[3]
+    cdef Py_ssize_t TH = (OH + 1) // 2, TW = (OW + 1) // 2, T = TH * TW
+    cdef Py_ssize_t at, start, n, i, c, f, e, t
+    dtype = np.float32 if floating is float else np.float64
+    cdef floating[::1] work = np.empty(16 * (TH + 1) * TW + 2 * TW + 2, dtype=dtype)
+    with nogil:
+        while True:
+            at = gk_claim(&counter[0])
+            if at >= count:
+                break
+            start = bounds[at]
+            n = bounds[at + 1] - start
+            t = n * T
+            for i in range(n):
+                for c in range(C):
+                    _winograd_in_plane(&x[start + i, c, 0, 0], &V[c * t + i * T], C * t, H, W,
+                                       pad, TH, TW, &work[0])
+            for e in range(16):
+                _gemm(False, False, F, t, C, &U[e, 0, 0], C, &V[e * C * t], t, &M[e * F * t], t)
+            for i in range(n):
+                for f in range(F):
+                    _winograd_out_plane(&M[f * t + i * T], &out[start + i, f, 0, 0], b[f], F * t,
+                                        OH, OW, TH, TW, &work[0])
+
+
+def winograd_backward(
+    chunks, const floating[:, :, :, ::1] x, const floating[:, :, ::1] U,
+    const floating[:, :, :, ::1] dout, floating[:, :, :, ::1] dx, floating[:, :, :, ::1] dU_parts,
+    Py_ssize_t pad, floating[::1] V, floating[::1] M,
+):
+    """dU_parts[chunk] = dM @ V^T and dx = the adjoint input transform of U^T @ dM."""
+    cdef int64_t[::1] bounds = chunks.bounds, counter = chunks.counter
+    cdef Py_ssize_t count = bounds.shape[0] - 1, C = x.shape[1], H = x.shape[2]
+    cdef Py_ssize_t W = x.shape[3], F = U.shape[1], OH = dout.shape[2], OW = dout.shape[3]
+    cdef Py_ssize_t TH = (OH + 1) // 2, TW = (OW + 1) // 2, T = TH * TW
+    cdef Py_ssize_t at, start, n, i, c, f, e, t
+    dtype = np.float32 if floating is float else np.float64
+    cdef floating[::1] work = np.empty(16 * (TH + 1) * TW + 2 * TW + 2, dtype=dtype)
+    with nogil:
+        while True:
+            at = gk_claim(&counter[0])
+            if at >= count:
+                break
+            start = bounds[at]
+            n = bounds[at + 1] - start
+            t = n * T
+            for i in range(n):
+                for c in range(C):
+                    _winograd_in_plane(&x[start + i, c, 0, 0], &V[c * t + i * T], C * t, H, W,
+                                       pad, TH, TW, &work[0])
+                for f in range(F):
+                    _winograd_out_adjoint_plane(&dout[start + i, f, 0, 0], &M[f * t + i * T],
+                                                F * t, OH, OW, TH, TW, &work[0])
+            for e in range(16):
+                _gemm(False, True, F, C, t, &M[e * F * t], t, &V[e * C * t], t,
+                      &dU_parts[at, e, 0, 0], C)
+                _gemm(True, False, C, t, F, &U[e, 0, 0], C, &M[e * F * t], t, &V[e * C * t], t)
+            for i in range(n):
+                for c in range(C):
+                    _winograd_in_adjoint_plane(&V[c * t + i * T], &dx[start + i, c, 0, 0], C * t,
+                                               H, W, pad, TH, TW, &work[0])

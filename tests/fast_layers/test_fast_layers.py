@@ -31,11 +31,14 @@ POOL_CASES = [  # x shape, pool height, pool width, stride
 ]
 
 
-@pytest.fixture(params=["cython", "numpy"])
+@pytest.fixture(params=["cython", "cython-numpy-products", "numpy"])
 def backend(request, monkeypatch):
-    """Run a test on the compiled kernels and again on the NumPy fallback."""
-    kernels = _kernels if request.param == "cython" else _numpy_kernels
+    """Run a test on the compiled kernels, on them with NumPy doing the matrix products (as
+    where NumPy's BLAS is not an OpenBLAS the extension can call), and on the fallback."""
+    kernels = _numpy_kernels if request.param == "numpy" else _kernels
     monkeypatch.setattr(fast, "_backend", kernels)
+    if request.param == "cython-numpy-products":
+        monkeypatch.setattr(fast, "_direct_blas", False)
     return request.param
 
 

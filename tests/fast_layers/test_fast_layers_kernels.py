@@ -44,3 +44,16 @@ def test_pool_argmax_is_a_flat_in_plane_index(kernels):
     assert argmax.dtype == np.intp
     np.testing.assert_array_equal(argmax.ravel(), [1 * 4 + 2, 2 * 4 + 3])
     np.testing.assert_array_equal(out.ravel(), [1.0, 1.0])
+
+
+def test_the_compiled_pipelines_call_numpys_openblas():
+    """NumPy's wheels bring an OpenBLAS: the pipelines multiply with it, without the GIL."""
+    import gradekit.fast_layers as fast
+
+    assert fast._compiled_pipelines()
+
+
+def test_a_library_without_openblas_symbols_is_refused():
+    import ctypes.util
+
+    assert _kernels.use_blas(ctypes.util.find_library("c")) is False

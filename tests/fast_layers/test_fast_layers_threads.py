@@ -11,7 +11,7 @@ import pytest
 from threadpoolctl import threadpool_limits
 
 import gradekit.fast_layers as fast
-from gradekit.fast_layers import _kernels
+from gradekit.fast_layers import _kernels, _numpy_kernels
 
 CONV_CASES = [  # x shape, w shape, stride, pad, dtype
     ((12, 3, 15, 15), (4, 3, 3, 3), 2, 1, np.float64),
@@ -60,36 +60,49 @@ def test_pool_results_do_not_depend_on_the_thread_count(small_chunks):
         np.testing.assert_array_equal(a, b)
 
 
-def threads_used(monkeypatch):
-    """Run a convolution and its backward pass; the threads its kernels ran on."""
+@pytest.fixture(params=["cython", "numpy"])
+def backend(request, monkeypatch):
+    """The kernels the layers run on, and the function each thread runs for a chunk: the
+    compiled pipeline (one call per thread) or, on NumPy, the gather (one per chunk)."""
+    kernels = _kernels if request.param == "cython" else _numpy_kernels
+    monkeypatch.setattr(fast, "_backend", kernels)
+    return kernels, "im2col_forward" if request.param == "cython" else "im2col"
+
+
+def threads_used(monkeypatch, backend):
+    """Run a convolution; the threads its chunks were worked on."""
+    kernels, entry = backend
     seen = set()
-    kernel = fast._backend.im2col
+    original = getattr(kernels, entry)
 
     def recording(*args, **kwargs):
         seen.add(threading.get_ident())
-        time.sleep(0.01)  # long enough for the other thread to take a chunk too
-        return kernel(*args, **kwargs)
+        time.sleep(0.01)  # long enough for the other thread to get going too
+        return original(*args, **kwargs)
 
-    monkeypatch.setattr(fast._backend, "im2col", recording)
+    monkeypatch.setattr(kernels, entry, recording)
     conv_results(*CONV_CASES[0])
     return seen
 
 
-def test_the_chunks_are_shared_by_as_many_threads_as_blas_may_use(small_chunks, monkeypatch):
+def test_the_chunks_are_shared_by_as_many_threads_as_blas_may_use(small_chunks, monkeypatch,
+                                                                  backend):
     with threadpool_limits(2):
-        assert len(threads_used(monkeypatch)) == 2
+        assert len(threads_used(monkeypatch, backend)) == 2
     with threadpool_limits(1):
-        assert threads_used(monkeypatch) == {threading.get_ident()}
+        assert threads_used(monkeypatch, backend) == {threading.get_ident()}
 
 
-def test_blas_gets_its_thread_count_back_even_when_a_chunk_fails(small_chunks, monkeypatch):
+def test_blas_gets_its_thread_count_back_even_when_a_chunk_fails(small_chunks, monkeypatch,
+                                                                 backend):
+    kernels, entry = backend
     calls = []
 
     def failing(*args, **kwargs):
         calls.append(fast._numpy_blas().num_threads)  # single-threaded inside the layer
         raise RuntimeError("chunk failed")
 
-    monkeypatch.setattr(fast._backend, "im2col", failing)
+    monkeypatch.setattr(kernels, entry, failing)
     with threadpool_limits(2):
         with pytest.raises(RuntimeError, match="chunk failed"):
             conv_results(*CONV_CASES[0])
