@@ -302,9 +302,10 @@ class GradekitPlugin:
         for line in MARKERS:
             config.addinivalue_line("markers", line)
         if getattr(config.option, "tbstyle", None) is None:  # no terminal: reports unread
-            # pytest's own long tracebacks parse every frame's source; ours come from the
-            # exception, so a failure costs a traceback.format_exception instead
-            config.option.tbstyle = "native"
+            # pytest's own long tracebacks parse every frame's source, and even the native
+            # ones format every frame; ours come from the exception, so a failure's report
+            # is only its last line
+            config.option.tbstyle = "line"
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
