@@ -63,7 +63,7 @@ RETRIED = frozenset({"grader-error", "data-missing"})
 #: what the fork server imports once, so that no grading process pays for it
 PRELOAD = ("gradekit.grading", "gradekit.harness.session", "gradekit.harness.rubrics",
            "gradekit.sandbox.client", "gradekit.sandbox.plugin", "gradekit.plugin_manager",
-           "gradekit.notebooks.runner")
+           "gradekit.notebooks.runner", "threadpoolctl")
 #: entries of a class folder that are submissions besides folders: what students upload,
 #: archives gradekit cannot open included, so that their rows say so
 UPLOADS = (".zip", ".ipynb", ".tar", ".tgz", ".gz", ".bz2", ".xz", ".rar", ".7z")
@@ -508,6 +508,12 @@ def _working_directory(folder: str) -> Iterator[None]:
         yield
     finally:
         os.chdir(here)
+
+
+def start_fork_server() -> None:
+    """Start the fork server now, so that its imports overlap what the caller does before
+    its batch grades (finding the course, hashing the uploads)."""
+    _context()
 
 
 def _context() -> multiprocessing.context.BaseContext:

@@ -165,7 +165,7 @@ def grade(paths: tuple[Path, ...], assignment: str | None, fmt: str, out: Path |
     """Grade one submission, or every submission in each folder of PATHS."""
     import time
 
-    from gradekit.batch import Batch
+    from gradekit.batch import Batch, start_fork_server
     from gradekit.cluster import ClusterError
     from gradekit.course import find_course_root
     from gradekit.grading import GradingOptions, needs_attention
@@ -175,6 +175,8 @@ def grade(paths: tuple[Path, ...], assignment: str | None, fmt: str, out: Path |
     if cluster is not None and jobs != 1:
         raise click.UsageError("--cluster grades as many submissions at once as the cluster "
                                "has worker threads; leave out -j")
+    if cluster is None:
+        start_fork_server()
     try:
         course_root = find_course_root()
     except FileNotFoundError as exc:  # GRADEKIT_COURSE points at no course
