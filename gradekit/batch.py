@@ -383,23 +383,27 @@ def _supervise(entries: Sequence[Entry], jobs: int, job: Callable[[Entry], tuple
     places = _cpu_places(jobs) if pin else [None] * jobs
     bwrap = bwrap_works()
     shared = _shared_data_folder(job(entries[0])[-1]) if len(entries) > 1 else None
+    ended: list[_Running] = []  # sent their row or died, not yet reported
+
+    def start_next() -> None:
+        entry, cpu = waiting.popleft(), places.pop()
+        *work, options = job(entry)
+        if shared is not None:
+            options = replace(options, shared_data=shared,
+                              protected=(*options.protected, shared))
+        results, sender = context.Pipe(duplex=False)
+        process = context.Process(target=_grade_one, name=f"gradekit {entry.id}",
+                                  args=(sender, dict(os.environ), bwrap, cpu, *work, options))
+        process.start()
+        sender.close()
+        running[process.sentinel] = _Running(entry, process, results, cpu)
+        if on_start is not None:
+            on_start(entry, process.pid)
+
     try:
-        while waiting or running:
-            while waiting and places:
-                entry, cpu = waiting.popleft(), places.pop()
-                *work, options = job(entry)
-                if shared is not None:
-                    options = replace(options, shared_data=shared,
-                                      protected=(*options.protected, shared))
-                results, sender = context.Pipe(duplex=False)
-                process = context.Process(target=_grade_one, name=f"gradekit {entry.id}",
-                                          args=(sender, dict(os.environ), bwrap, cpu,
-                                                *work, options))
-                process.start()
-                sender.close()
-                running[process.sentinel] = _Running(entry, process, results, cpu)
-                if on_start is not None:
-                    on_start(entry, process.pid)
+        while waiting and places:
+            start_next()
+        while running:
             pipes = [r.results for r in running.values() if r.results is not None]
             ready = set(wait([*running, *pipes]))
             for sentinel, run in list(running.items()):
@@ -409,11 +413,16 @@ def _supervise(entries: Sequence[Entry], jobs: int, job: Callable[[Entry], tuple
                     continue
                 del running[sentinel]
                 places.append(run.cpu)
+                ended.append(run)
+            while waiting and places:  # the next ones start before the caller files these rows
+                start_next()
+            while ended:
+                run = ended.pop(0)
                 run.process.join(STOP_SECONDS)  # it sent its row, or died: it only has to exit
                 _stop([run.process])
                 yield _Ended(run.entry, run.outcome, run.process.exitcode)
     finally:
-        _stop([run.process for run in running.values()])
+        _stop([run.process for run in (*running.values(), *ended)])
         if shared is not None:
             shutil.rmtree(shared, ignore_errors=True)
 
