@@ -342,7 +342,6 @@ class _Running:
     entry: Entry
     process: multiprocessing.process.BaseProcess
     results: Connection | None
-    cpu: int | None  # the CPU it keeps to, or None
     outcome: Outcome | None = None
 
     def receive(self) -> None:
@@ -365,14 +364,10 @@ class _Ended:
 
 
 def _supervise(entries: Sequence[Entry], jobs: int, job: Callable[[Entry], tuple[Any, ...]],
-               on_start: Callable[[Entry, int], None] | None, *,
-               pin: bool = True) -> Iterator[_Ended]:
+               on_start: Callable[[Entry, int], None] | None) -> Iterator[_Ended]:
     """Grade each entry in a process of its own, ``jobs`` at a time, and say how each ended,
     in the order they end. However this generator is left (Ctrl-C, an exception, the caller
-    stopping early), no grading process outlives it.
-
-    With ``pin``, the ``jobs`` places are spread over the CPUs this process may use, one
-    CPU each (:func:`_cpu_places`), and each grading process keeps to its place's CPU."""
+    stopping early), no grading process outlives it."""
     if not entries:
         return
     from gradekit.sandbox.launcher import bwrap_works
@@ -380,28 +375,27 @@ def _supervise(entries: Sequence[Entry], jobs: int, job: Callable[[Entry], tuple
     context = _context()
     waiting: deque[Entry] = deque(entries)
     running: dict[int, _Running] = {}  # by the process's sentinel
-    places = _cpu_places(jobs) if pin else [None] * jobs
     bwrap = bwrap_works()
     shared = _shared_data_folder(job(entries[0])[-1]) if len(entries) > 1 else None
     ended: list[_Running] = []  # sent their row or died, not yet reported
 
     def start_next() -> None:
-        entry, cpu = waiting.popleft(), places.pop()
+        entry = waiting.popleft()
         *work, options = job(entry)
         if shared is not None:
             options = replace(options, shared_data=shared,
                               protected=(*options.protected, shared))
         results, sender = context.Pipe(duplex=False)
         process = context.Process(target=_grade_one, name=f"gradekit {entry.id}",
-                                  args=(sender, dict(os.environ), bwrap, cpu, *work, options))
+                                  args=(sender, dict(os.environ), bwrap, *work, options))
         process.start()
         sender.close()
-        running[process.sentinel] = _Running(entry, process, results, cpu)
+        running[process.sentinel] = _Running(entry, process, results)
         if on_start is not None:
             on_start(entry, process.pid)
 
     try:
-        while waiting and places:
+        while waiting and len(running) < jobs:
             start_next()
         while running:
             pipes = [r.results for r in running.values() if r.results is not None]
@@ -412,9 +406,8 @@ def _supervise(entries: Sequence[Entry], jobs: int, job: Callable[[Entry], tuple
                 if run.outcome is None and sentinel not in ready:
                     continue
                 del running[sentinel]
-                places.append(run.cpu)
                 ended.append(run)
-            while waiting and places:  # the next ones start before the caller files these rows
+            while waiting and len(running) < jobs:  # before the caller files these rows
                 start_next()
             while ended:
                 run = ended.pop(0)
@@ -427,30 +420,25 @@ def _supervise(entries: Sequence[Entry], jobs: int, job: Callable[[Entry], tuple
             shutil.rmtree(shared, ignore_errors=True)
 
 
-def _cpu_places(jobs: int) -> list[int | None]:
-    """The CPU of each of ``jobs`` places, dealt round the CPUs this process may use.
+def _keep_here() -> None:
+    """Keep this process, and the processes it starts, to the CPU it runs on, with NumPy's
+    BLAS on one thread (more would only take turns on that CPU).
 
     A grading process and its sandboxed worker (or notebook kernel) take turns, one waiting
     on the other's answer over a pipe, a few thousand times per submission. On one CPU a
-    turn costs a context switch; across two, waking the other CPU, which on a virtual
-    machine can cost ten times as much. So both keep to the CPU of their place, and the
-    places of a batch share the CPUs out evenly."""
-    if not hasattr(os, "sched_getaffinity"):
-        return [None] * jobs
-    cpus = sorted(os.sched_getaffinity(0))
-    return [cpus[place % len(cpus)] for place in reversed(range(jobs))]
-
-
-def _keep_to(cpu: int | None) -> None:
-    """Keep this process, and the processes it starts, to ``cpu``, with NumPy's BLAS on one
-    thread: more would only take turns on that CPU."""
-    if cpu is None:
+    turn costs a context switch; across two it wakes the other CPU, which on a virtual
+    machine costs about ten times as much. The CPU is the one Linux gave the process when it
+    was forked, the least busy one then, so the processes of a batch, or of two batches, do
+    not pile onto one CPU.
+    """
+    if not sys.platform.startswith("linux"):
         return
     from threadpoolctl import threadpool_limits
 
+    cpu = ctypes.CDLL(None, use_errno=True).sched_getcpu()
     try:
         os.sched_setaffinity(0, {cpu})
-    except OSError:  # the CPU went offline, or a cgroup took it away: run anywhere
+    except OSError:  # no such CPU (sched_getcpu failed), or a cgroup took it away
         return
     threadpool_limits(limits=1)
 
@@ -538,18 +526,18 @@ def _context() -> multiprocessing.context.BaseContext:
     return context
 
 
-def _grade_one(results: Connection, environment: dict[str, str], bwrap: bool, cpu: int | None,
-               path: Path, sid: str, pack: AssignmentPack, options: GradingOptions) -> None:
+def _grade_one(results: Connection, environment: dict[str, str], bwrap: bool, path: Path,
+               sid: str, pack: AssignmentPack, options: GradingOptions) -> None:
     """A grading process: grade one submission and send its row. It runs in the caller's
     environment of when it started (the fork server's is older), takes the caller's word
-    on whether bubblewrap works, keeps to ``cpu`` (:func:`_keep_to`), and stops cleanly on
-    SIGINT or SIGTERM, which it also gets when the batch's process is gone."""
+    on whether bubblewrap works, keeps to the CPU it started on (:func:`_keep_here`), and
+    stops cleanly on SIGINT or SIGTERM, which it also gets when the batch's process is gone."""
     from gradekit.sandbox.launcher import bwrap_probed
 
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, _interrupted)
     _end_with_parent()
-    _keep_to(cpu)
+    _keep_here()
     os.environ.clear()
     os.environ.update(environment)
     bwrap_probed(bwrap)

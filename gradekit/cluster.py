@@ -179,8 +179,7 @@ def grade_task(material: bytes, upload: bytes, sid: str, pack_name: str,
         here = replace(options, course_root=course, output_dir=out,
                        protected=(course, work))
         entry = Entry(sid, path, "")
-        [ended] = _supervise([entry], 1, lambda e: (e.path, e.id, pack, here), None,
-                             pin=False)  # other tasks of this machine run beside it
+        [ended] = _supervise([entry], 1, lambda e: (e.path, e.id, pack, here), None)
         result, timings = _row(ended, pack)
         files = {p.relative_to(out).as_posix(): base64.b64encode(p.read_bytes()).decode()
                  for p in sorted(out.rglob("*")) if p.is_file() and not p.is_symlink()
