@@ -28,6 +28,7 @@ import hashlib
 import json
 import multiprocessing
 import os
+import random
 import shutil
 import signal
 import stat
@@ -342,6 +343,7 @@ class _Running:
     entry: Entry
     process: multiprocessing.process.BaseProcess
     results: Connection | None
+    cpu: Any  # a shared int: the CPU the process keeps to, -1 until it has chosen
     outcome: Outcome | None = None
 
     def receive(self) -> None:
@@ -386,11 +388,13 @@ def _supervise(entries: Sequence[Entry], jobs: int, job: Callable[[Entry], tuple
             options = replace(options, shared_data=shared,
                               protected=(*options.protected, shared))
         results, sender = context.Pipe(duplex=False)
+        cpu = context.RawValue("i", -1)
         process = context.Process(target=_grade_one, name=f"gradekit {entry.id}",
-                                  args=(sender, dict(os.environ), bwrap, *work, options))
+                                  args=(sender, dict(os.environ), bwrap, _cpus_taken(running),
+                                        cpu, *work, options))
         process.start()
         sender.close()
-        running[process.sentinel] = _Running(entry, process, results)
+        running[process.sentinel] = _Running(entry, process, results, cpu)
         if on_start is not None:
             on_start(entry, process.pid)
 
@@ -420,26 +424,41 @@ def _supervise(entries: Sequence[Entry], jobs: int, job: Callable[[Entry], tuple
             shutil.rmtree(shared, ignore_errors=True)
 
 
-def _keep_here() -> None:
-    """Keep this process, and the processes it starts, to the CPU it runs on, with NumPy's
-    BLAS on one thread (more would only take turns on that CPU).
+def _cpus_taken(running: dict[int, _Running]) -> frozenset[int]:
+    """The CPUs the running grading processes keep to, once each has said (within
+    milliseconds of starting; one that has died or is slow to say is left out)."""
+    deadline = time.monotonic() + 1.0
+    while any(r.cpu.value < 0 and r.process.is_alive() for r in running.values()):
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.001)
+    return frozenset(r.cpu.value for r in running.values() if r.cpu.value >= 0)
+
+
+def _keep_to_a_cpu(taken: frozenset[int], chosen: Any) -> None:
+    """Keep this process, and the processes it starts, to one CPU, with NumPy's BLAS on
+    one thread (more would only take turns on that CPU), and put the CPU in ``chosen``.
 
     A grading process and its sandboxed worker (or notebook kernel) take turns, one waiting
     on the other's answer over a pipe, a few thousand times per submission. On one CPU a
     turn costs a context switch; across two it wakes the other CPU, which on a virtual
-    machine costs about ten times as much. The CPU is the one Linux gave the process when it
-    was forked, the least busy one then, so the processes of a batch, or of two batches, do
-    not pile onto one CPU.
+    machine costs about ten times as much. The CPU is the one Linux forked the process onto
+    (the least busy one then, so two batches side by side spread out) unless another
+    process of this batch keeps to it (``taken``); then it is one of the others.
     """
     if not sys.platform.startswith("linux"):
         return
     from threadpoolctl import threadpool_limits
 
-    cpu = ctypes.CDLL(None, use_errno=True).sched_getcpu()
+    allowed = os.sched_getaffinity(0)
+    free = sorted(allowed - taken) or sorted(allowed)
+    here = ctypes.CDLL(None, use_errno=True).sched_getcpu()
+    cpu = here if here in free else random.choice(free)
     try:
         os.sched_setaffinity(0, {cpu})
-    except OSError:  # no such CPU (sched_getcpu failed), or a cgroup took it away
+    except OSError:  # a cgroup took the CPU away meanwhile: run anywhere
         return
+    chosen.value = cpu
     threadpool_limits(limits=1)
 
 
@@ -526,18 +545,20 @@ def _context() -> multiprocessing.context.BaseContext:
     return context
 
 
-def _grade_one(results: Connection, environment: dict[str, str], bwrap: bool, path: Path,
-               sid: str, pack: AssignmentPack, options: GradingOptions) -> None:
+def _grade_one(results: Connection, environment: dict[str, str], bwrap: bool,
+               taken: frozenset[int], cpu: Any, path: Path, sid: str, pack: AssignmentPack,
+               options: GradingOptions) -> None:
     """A grading process: grade one submission and send its row. It runs in the caller's
     environment of when it started (the fork server's is older), takes the caller's word
-    on whether bubblewrap works, keeps to the CPU it started on (:func:`_keep_here`), and
-    stops cleanly on SIGINT or SIGTERM, which it also gets when the batch's process is gone."""
+    on whether bubblewrap works, keeps to a CPU none of ``taken`` (:func:`_keep_to_a_cpu`),
+    and stops cleanly on SIGINT or SIGTERM, which it also gets when the batch's process is
+    gone."""
     from gradekit.sandbox.launcher import bwrap_probed
 
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, _interrupted)
     _end_with_parent()
-    _keep_here()
+    _keep_to_a_cpu(taken, cpu)
     os.environ.clear()
     os.environ.update(environment)
     bwrap_probed(bwrap)

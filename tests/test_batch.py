@@ -23,7 +23,7 @@ import pytest
 from click.testing import CliRunner
 
 from gradekit.authoring.release import build_starter
-from gradekit.batch import JOURNAL, Batch, _keep_here, _shared_data_folder
+from gradekit.batch import JOURNAL, Batch, _keep_to_a_cpu, _shared_data_folder
 from gradekit.cli import main
 from gradekit.course import find_course_root
 from gradekit.grading import GradingOptions
@@ -205,30 +205,37 @@ def cpus():
 """
 
 
-def _kept_here(root: Path, results: multiprocessing.connection.Connection) -> None:
+def _kept(taken: frozenset[int], root: Path,
+          results: multiprocessing.connection.Connection) -> None:
     from threadpoolctl import threadpool_info
 
-    _keep_here()
+    chosen = multiprocessing.RawValue("i", -1)
+    _keep_to_a_cpu(taken, chosen)
     with WorkerClient(root, {"where": "pkg.where"}) as client:
-        results.send((sorted(os.sched_getaffinity(0)), client.call("where.cpus"),
+        results.send((sorted(os.sched_getaffinity(0)), client.call("where.cpus"), chosen.value,
                       {i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"}))
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="pinning is Linux's")
 def test_a_grading_process_keeps_to_its_cpu_and_its_worker_with_it(tmp_path):
     """The two take turns over a pipe: on one CPU a turn is a context switch, not a wake-up
-    of another CPU. BLAS in the grading process goes down to one thread to match."""
+    of another CPU. BLAS in the grading process goes down to one thread to match. A CPU
+    another grading process of the batch keeps to is left to it."""
     (tmp_path / "pkg").mkdir()
     (tmp_path / "pkg" / "where.py").write_text(WHERE)
+    cpus = sorted(os.sched_getaffinity(0))
     context = multiprocessing.get_context("fork")
-    receive, send = context.Pipe(duplex=False)
-    child = context.Process(target=_kept_here, args=(tmp_path, send))
-    child.start()
-    try:
-        assert receive.poll(60), "the grading process sent nothing"
-        grader, worker, blas_threads = receive.recv()
-    finally:
-        child.join(30)
-    assert len(grader) == 1 and set(grader) <= os.sched_getaffinity(0)
-    assert worker == grader
-    assert blas_threads <= {1}
+    for taken, expected in [(frozenset(), None), (frozenset(cpus[:-1]), cpus[-1])]:
+        receive, send = context.Pipe(duplex=False)
+        child = context.Process(target=_kept, args=(taken, tmp_path, send))
+        child.start()
+        try:
+            assert receive.poll(60), "the grading process sent nothing"
+            grader, worker, chosen, blas_threads = receive.recv()
+        finally:
+            child.join(30)
+        assert grader == worker == [chosen]
+        assert chosen in cpus
+        if expected is not None:
+            assert chosen == expected
+        assert blas_threads <= {1}
