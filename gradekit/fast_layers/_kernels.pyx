@@ -2,9 +2,10 @@
 # cython: initializedcheck=False, nonecheck=False
 """Compiled hot loops of the fast conv/pool layers.
 
-Only the memory-bound loops live here: the im2col gather, the col2im scatter-add and max
-pooling. The matrix products stay in NumPy so they run on its BLAS. Each call is serial and
-runs without the GIL, so the layers run calls on different images in threads of their own.
+The memory-bound loops live here (the im2col gather, the col2im scatter-add, the Winograd
+transforms, max pooling), each over a run of images, serial and without the GIL, so the
+layers run calls on different images in threads of their own; and the whole chunk
+pipelines, which add the matrix products on NumPy's own OpenBLAS (see ``use_blas``).
 There is no OpenMP here on purpose: an OpenMP runtime is shared by the whole process, and
 whether its idle threads spin through the work that follows depends on whichever library
 (PyTorch, say) loaded it first.
@@ -199,6 +200,42 @@ cdef void _scatter_plane_strided(
                     dst[m * stride] += src[m]
 
 
+cdef void _gather_images(
+    const floating* x, floating* cols, Py_ssize_t n, Py_ssize_t C, Py_ssize_t H,
+    Py_ssize_t W, Py_ssize_t HH, Py_ssize_t WW, Py_ssize_t stride, Py_ssize_t pad,
+    Py_ssize_t OH, Py_ssize_t OW, floating* phases,
+) noexcept nogil:
+    """The columns (C*HH*WW, n*OH*OW) of n consecutive images."""
+    cdef Py_ssize_t P = OH * OW, i, c
+    for i in range(n):
+        for c in range(C):
+            if stride == 1:
+                _gather_plane(x + (i * C + c) * H * W, cols + c * HH * WW * n * P + i * P,
+                              n * P, H, W, HH, WW, stride, pad, OH, OW)
+            else:
+                _gather_plane_strided(x + (i * C + c) * H * W,
+                                      cols + c * HH * WW * n * P + i * P, n * P, H, W, HH,
+                                      WW, stride, pad, OH, OW, phases)
+
+
+cdef void _scatter_images(
+    const floating* cols, floating* dx, Py_ssize_t n, Py_ssize_t C, Py_ssize_t H,
+    Py_ssize_t W, Py_ssize_t HH, Py_ssize_t WW, Py_ssize_t stride, Py_ssize_t pad,
+    Py_ssize_t OH, Py_ssize_t OW, floating* phases,
+) noexcept nogil:
+    """Add the column gradients (C*HH*WW, n*OH*OW) onto n consecutive images of dx."""
+    cdef Py_ssize_t P = OH * OW, i, c
+    for i in range(n):
+        for c in range(C):
+            if stride == 1:
+                _scatter_plane(cols + c * HH * WW * n * P + i * P, dx + (i * C + c) * H * W,
+                               n * P, H, W, HH, WW, stride, pad, OH, OW)
+            else:
+                _scatter_plane_strided(cols + c * HH * WW * n * P + i * P,
+                                       dx + (i * C + c) * H * W, n * P, H, W, HH, WW, stride,
+                                       pad, OH, OW, phases)
+
+
 def _gather(
     const floating[:, :, :, ::1] x, floating[:, ::1] cols, Py_ssize_t HH, Py_ssize_t WW,
     Py_ssize_t stride, Py_ssize_t pad,
@@ -206,18 +243,11 @@ def _gather(
     cdef Py_ssize_t N = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3]
     cdef Py_ssize_t OH = (H + 2 * pad - HH) // stride + 1
     cdef Py_ssize_t OW = (W + 2 * pad - WW) // stride + 1
-    cdef Py_ssize_t P = OH * OW, n, c
     dtype = np.float32 if floating is float else np.float64
     cdef floating[::1] phases = np.empty(WW * (OW + WW), dtype=dtype)
     with nogil:
-        for n in range(N):
-            for c in range(C):
-                if stride == 1:
-                    _gather_plane(&x[n, c, 0, 0], &cols[c * HH * WW, n * P], N * P, H, W, HH,
-                                  WW, stride, pad, OH, OW)
-                else:
-                    _gather_plane_strided(&x[n, c, 0, 0], &cols[c * HH * WW, n * P], N * P, H,
-                                          W, HH, WW, stride, pad, OH, OW, &phases[0])
+        _gather_images(&x[0, 0, 0, 0], &cols[0, 0], N, C, H, W, HH, WW, stride, pad, OH, OW,
+                       &phases[0])
 
 
 def _scatter(
@@ -227,18 +257,11 @@ def _scatter(
     cdef Py_ssize_t N = dx.shape[0], C = dx.shape[1], H = dx.shape[2], W = dx.shape[3]
     cdef Py_ssize_t OH = (H + 2 * pad - HH) // stride + 1
     cdef Py_ssize_t OW = (W + 2 * pad - WW) // stride + 1
-    cdef Py_ssize_t P = OH * OW, n, c
     dtype = np.float32 if floating is float else np.float64
     cdef floating[::1] phases = np.empty(WW * (OW + WW), dtype=dtype)
     with nogil:
-        for n in range(N):
-            for c in range(C):
-                if stride == 1:
-                    _scatter_plane(&cols[c * HH * WW, n * P], &dx[n, c, 0, 0], N * P, H, W, HH,
-                                   WW, stride, pad, OH, OW)
-                else:
-                    _scatter_plane_strided(&cols[c * HH * WW, n * P], &dx[n, c, 0, 0], N * P,
-                                           H, W, HH, WW, stride, pad, OH, OW, &phases[0])
+        _scatter_images(&cols[0, 0], &dx[0, 0, 0, 0], N, C, H, W, HH, WW, stride, pad, OH, OW,
+                        &phases[0])
 
 
 def im2col(x, Py_ssize_t HH, Py_ssize_t WW, Py_ssize_t stride, Py_ssize_t pad, out=None):
@@ -577,59 +600,96 @@ cdef void _winograd_out_adjoint_plane(
         _neg(dM + (12 + b) * step, Q + (4 + b) * n, n)
 
 
+cdef void _winograd_in_images(
+    const floating* x, floating* V, Py_ssize_t n, Py_ssize_t C, Py_ssize_t H, Py_ssize_t W,
+    Py_ssize_t pad, Py_ssize_t TH, Py_ssize_t TW, Py_ssize_t tiles, floating* scratch,
+) noexcept nogil:
+    """Transformed tiles (16, C, tiles) of n consecutive images; image i's tiles start at
+    column i*TH*TW (``tiles``: the columns of V, at least n*TH*TW)."""
+    cdef Py_ssize_t T = TH * TW, i, c
+    for i in range(n):
+        for c in range(C):
+            _winograd_in_plane(x + (i * C + c) * H * W, V + c * tiles + i * T, C * tiles, H,
+                               W, pad, TH, TW, scratch)
+
+
+cdef void _winograd_in_adjoint_images(
+    const floating* dV, floating* dx, Py_ssize_t n, Py_ssize_t C, Py_ssize_t H, Py_ssize_t W,
+    Py_ssize_t pad, Py_ssize_t TH, Py_ssize_t TW, Py_ssize_t tiles, floating* scratch,
+) noexcept nogil:
+    """Overwrite n consecutive images of dx with the adjoint of ``_winograd_in_images``."""
+    cdef Py_ssize_t T = TH * TW, i, c
+    for i in range(n):
+        for c in range(C):
+            _winograd_in_adjoint_plane(dV + c * tiles + i * T, dx + (i * C + c) * H * W,
+                                       C * tiles, H, W, pad, TH, TW, scratch)
+
+
+cdef void _winograd_out_images(
+    const floating* M, const floating* bias, floating* y, Py_ssize_t n, Py_ssize_t F,
+    Py_ssize_t OH, Py_ssize_t OW, Py_ssize_t tiles, floating* scratch,
+) noexcept nogil:
+    """Overwrite n consecutive images of y with bias plus the inverse-transformed tiles M
+    (16, F, tiles)."""
+    cdef Py_ssize_t TH = (OH + 1) // 2, TW = (OW + 1) // 2, T = TH * TW, i, f
+    for i in range(n):
+        for f in range(F):
+            _winograd_out_plane(M + f * tiles + i * T, y + (i * F + f) * OH * OW, bias[f],
+                                F * tiles, OH, OW, TH, TW, scratch)
+
+
+cdef void _winograd_out_adjoint_images(
+    const floating* dy, floating* dM, Py_ssize_t n, Py_ssize_t F, Py_ssize_t OH,
+    Py_ssize_t OW, Py_ssize_t tiles, floating* scratch,
+) noexcept nogil:
+    """Transformed output gradient (16, F, tiles) of n consecutive images of dy."""
+    cdef Py_ssize_t TH = (OH + 1) // 2, TW = (OW + 1) // 2, T = TH * TW, i, f
+    for i in range(n):
+        for f in range(F):
+            _winograd_out_adjoint_plane(dy + (i * F + f) * OH * OW, dM + f * tiles + i * T,
+                                        F * tiles, OH, OW, TH, TW, scratch)
+
+
 def _winograd_in(const floating[:, :, :, ::1] x, floating[:, :, ::1] V, Py_ssize_t pad):
     cdef Py_ssize_t N = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3]
-    cdef Py_ssize_t TH = (H + 2 * pad - 1) // 2, TW = (W + 2 * pad - 1) // 2, n, c
+    cdef Py_ssize_t TH = (H + 2 * pad - 1) // 2, TW = (W + 2 * pad - 1) // 2
     dtype = np.float32 if floating is float else np.float64
     cdef floating[::1] scratch = np.empty(16 * (TH + 1) * TW, dtype=dtype)
     with nogil:
-        for n in range(N):
-            for c in range(C):
-                _winograd_in_plane(&x[n, c, 0, 0], &V[0, c, n * TH * TW], V.strides[0] //
-                                   sizeof(floating), H, W, pad, TH, TW, &scratch[0])
+        _winograd_in_images(&x[0, 0, 0, 0], &V[0, 0, 0], N, C, H, W, pad, TH, TW, V.shape[2],
+                            &scratch[0])
 
 
 def _winograd_in_adjoint(
     const floating[:, :, ::1] dV, floating[:, :, :, ::1] dx, Py_ssize_t pad,
 ):
     cdef Py_ssize_t N = dx.shape[0], C = dx.shape[1], H = dx.shape[2], W = dx.shape[3]
-    cdef Py_ssize_t TH = (H + 2 * pad - 1) // 2, TW = (W + 2 * pad - 1) // 2, n, c
+    cdef Py_ssize_t TH = (H + 2 * pad - 1) // 2, TW = (W + 2 * pad - 1) // 2
     dtype = np.float32 if floating is float else np.float64
     cdef floating[::1] scratch = np.empty(16 * (TH + 1) * TW + 2 * TW + 2, dtype=dtype)
     with nogil:
-        for n in range(N):
-            for c in range(C):
-                _winograd_in_adjoint_plane(&dV[0, c, n * TH * TW], &dx[n, c, 0, 0],
-                                           dV.strides[0] // sizeof(floating), H, W, pad, TH,
-                                           TW, &scratch[0])
+        _winograd_in_adjoint_images(&dV[0, 0, 0], &dx[0, 0, 0, 0], N, C, H, W, pad, TH, TW,
+                                    dV.shape[2], &scratch[0])
 
 
 def _winograd_out(
     const floating[:, :, ::1] M, const floating[::1] bias, floating[:, :, :, ::1] y,
 ):
     cdef Py_ssize_t N = y.shape[0], F = y.shape[1], OH = y.shape[2], OW = y.shape[3]
-    cdef Py_ssize_t TH = (OH + 1) // 2, TW = (OW + 1) // 2, n, f
     dtype = np.float32 if floating is float else np.float64
-    cdef floating[::1] scratch = np.empty(12 * TH * TW, dtype=dtype)
+    cdef floating[::1] scratch = np.empty(12 * ((OH + 1) // 2) * ((OW + 1) // 2), dtype=dtype)
     with nogil:
-        for n in range(N):
-            for f in range(F):
-                _winograd_out_plane(&M[0, f, n * TH * TW], &y[n, f, 0, 0], bias[f],
-                                    M.strides[0] // sizeof(floating), OH, OW, TH, TW,
-                                    &scratch[0])
+        _winograd_out_images(&M[0, 0, 0], &bias[0], &y[0, 0, 0, 0], N, F, OH, OW, M.shape[2],
+                             &scratch[0])
 
 
 def _winograd_out_adjoint(const floating[:, :, :, ::1] dy, floating[:, :, ::1] dM):
     cdef Py_ssize_t N = dy.shape[0], F = dy.shape[1], OH = dy.shape[2], OW = dy.shape[3]
-    cdef Py_ssize_t TH = (OH + 1) // 2, TW = (OW + 1) // 2, n, f
     dtype = np.float32 if floating is float else np.float64
-    cdef floating[::1] scratch = np.empty(12 * TH * TW, dtype=dtype)
+    cdef floating[::1] scratch = np.empty(12 * ((OH + 1) // 2) * ((OW + 1) // 2), dtype=dtype)
     with nogil:
-        for n in range(N):
-            for f in range(F):
-                _winograd_out_adjoint_plane(&dy[n, f, 0, 0], &dM[0, f, n * TH * TW],
-                                            dM.strides[0] // sizeof(floating), OH, OW, TH, TW,
-                                            &scratch[0])
+        _winograd_out_adjoint_images(&dy[0, 0, 0, 0], &dM[0, 0, 0], N, F, OH, OW, dM.shape[2],
+                                     &scratch[0])
 
 
 def winograd_input(x, Py_ssize_t pad, out=None):
@@ -837,24 +897,6 @@ cdef inline void _gemm(
         gk_dgemm(ta, tb, m, n, k, a, lda, b, ldb, 1.0 if accumulate else 0.0, c, ldc)
 
 
-cdef void _gather_images(
-    const floating* x, floating* cols, Py_ssize_t n, Py_ssize_t C, Py_ssize_t H,
-    Py_ssize_t W, Py_ssize_t HH, Py_ssize_t WW, Py_ssize_t stride, Py_ssize_t pad,
-    Py_ssize_t OH, Py_ssize_t OW, floating* phases,
-) noexcept nogil:
-    """The columns (C*HH*WW, n*OH*OW) of n consecutive images."""
-    cdef Py_ssize_t P = OH * OW, i, c
-    for i in range(n):
-        for c in range(C):
-            if stride == 1:
-                _gather_plane(x + (i * C + c) * H * W, cols + c * HH * WW * n * P + i * P,
-                              n * P, H, W, HH, WW, stride, pad, OH, OW)
-            else:
-                _gather_plane_strided(x + (i * C + c) * H * W,
-                                      cols + c * HH * WW * n * P + i * P, n * P, H, W, HH,
-                                      WW, stride, pad, OH, OW, phases)
-
-
 def im2col_forward(
     chunks, const floating[:, :, :, ::1] x, const floating[:, ::1] w_rows,
     const floating[::1] b, floating[:, :, :, ::1] out, Py_ssize_t HH, Py_ssize_t WW,
@@ -897,7 +939,7 @@ def im2col_backward(
     cdef Py_ssize_t count = bounds.shape[0] - 1, C = x.shape[1], H = x.shape[2]
     cdef Py_ssize_t W = x.shape[3], F = w_rows.shape[0], K = w_rows.shape[1]
     cdef Py_ssize_t OH = dout.shape[2], OW = dout.shape[3], P = OH * OW
-    cdef Py_ssize_t at, start, n, i, f, c
+    cdef Py_ssize_t at, start, n, i, f
     dtype = np.float32 if floating is float else np.float64
     cdef floating[::1] phases = np.empty(WW * (OW + WW), dtype=dtype)
     with nogil:
@@ -915,16 +957,9 @@ def im2col_backward(
             _gemm(False, True, F, K, n * P, &d[0], n * P, &cols[0], n * P, &dw_parts[at, 0, 0],
                   K)
             _gemm(True, False, K, n * P, F, &w_rows[0, 0], K, &d[0], n * P, &cols[0], n * P)
-            for i in range(n):  # the columns' gradient now fills cols
-                for c in range(C):
-                    memset(&dx[start + i, c, 0, 0], 0, H * W * sizeof(floating))
-                    if stride == 1:
-                        _scatter_plane(&cols[c * HH * WW * n * P + i * P], &dx[start + i, c, 0, 0],
-                                       n * P, H, W, HH, WW, stride, pad, OH, OW)
-                    else:
-                        _scatter_plane_strided(&cols[c * HH * WW * n * P + i * P],
-                                               &dx[start + i, c, 0, 0], n * P, H, W, HH, WW,
-                                               stride, pad, OH, OW, &phases[0])
+            memset(&dx[start, 0, 0, 0], 0, n * C * H * W * sizeof(floating))
+            _scatter_images(&cols[0], &dx[start, 0, 0, 0], n, C, H, W, HH, WW, stride, pad,
+                            OH, OW, &phases[0])  # the columns' gradient now fills cols
 
 
 def winograd_forward(
@@ -936,7 +971,7 @@ def winograd_forward(
     cdef Py_ssize_t count = bounds.shape[0] - 1, C = x.shape[1], H = x.shape[2]
     cdef Py_ssize_t W = x.shape[3], F = U.shape[1], OH = out.shape[2], OW = out.shape[3]
     cdef Py_ssize_t TH = (OH + 1) // 2, TW = (OW + 1) // 2, T = TH * TW
-    cdef Py_ssize_t at, start, n, i, c, f, e, t
+    cdef Py_ssize_t at, start, n, e, t
     dtype = np.float32 if floating is float else np.float64
     cdef floating[::1] work = np.empty(16 * (TH + 1) * TW + 2 * TW + 2, dtype=dtype)
     with nogil:
@@ -947,16 +982,11 @@ def winograd_forward(
             start = bounds[at]
             n = bounds[at + 1] - start
             t = n * T
-            for i in range(n):
-                for c in range(C):
-                    _winograd_in_plane(&x[start + i, c, 0, 0], &V[c * t + i * T], C * t, H, W,
-                                       pad, TH, TW, &work[0])
+            _winograd_in_images(&x[start, 0, 0, 0], &V[0], n, C, H, W, pad, TH, TW, t,
+                                &work[0])
             for e in range(16):
                 _gemm(False, False, F, t, C, &U[e, 0, 0], C, &V[e * C * t], t, &M[e * F * t], t)
-            for i in range(n):
-                for f in range(F):
-                    _winograd_out_plane(&M[f * t + i * T], &out[start + i, f, 0, 0], b[f], F * t,
-                                        OH, OW, TH, TW, &work[0])
+            _winograd_out_images(&M[0], &b[0], &out[start, 0, 0, 0], n, F, OH, OW, t, &work[0])
 
 
 def winograd_backward(
@@ -969,7 +999,7 @@ def winograd_backward(
     cdef Py_ssize_t count = bounds.shape[0] - 1, C = x.shape[1], H = x.shape[2]
     cdef Py_ssize_t W = x.shape[3], F = U.shape[1], OH = dout.shape[2], OW = dout.shape[3]
     cdef Py_ssize_t TH = (OH + 1) // 2, TW = (OW + 1) // 2, T = TH * TW
-    cdef Py_ssize_t at, start, n, i, c, f, e, t
+    cdef Py_ssize_t at, start, n, e, t
     dtype = np.float32 if floating is float else np.float64
     cdef floating[::1] work = np.empty(16 * (TH + 1) * TW + 2 * TW + 2, dtype=dtype)
     with nogil:
@@ -980,18 +1010,13 @@ def winograd_backward(
             start = bounds[at]
             n = bounds[at + 1] - start
             t = n * T
-            for i in range(n):
-                for c in range(C):
-                    _winograd_in_plane(&x[start + i, c, 0, 0], &V[c * t + i * T], C * t, H, W,
-                                       pad, TH, TW, &work[0])
-                for f in range(F):
-                    _winograd_out_adjoint_plane(&dout[start + i, f, 0, 0], &M[f * t + i * T],
-                                                F * t, OH, OW, TH, TW, &work[0])
+            _winograd_in_images(&x[start, 0, 0, 0], &V[0], n, C, H, W, pad, TH, TW, t,
+                                &work[0])
+            _winograd_out_adjoint_images(&dout[start, 0, 0, 0], &M[0], n, F, OH, OW, t,
+                                         &work[0])
             for e in range(16):
                 _gemm(False, True, F, C, t, &M[e * F * t], t, &V[e * C * t], t,
                       &dU_parts[at, e, 0, 0], C)
                 _gemm(True, False, C, t, F, &U[e, 0, 0], C, &M[e * F * t], t, &V[e * C * t], t)
-            for i in range(n):
-                for c in range(C):
-                    _winograd_in_adjoint_plane(&V[c * t + i * T], &dx[start + i, c, 0, 0], C * t,
-                                               H, W, pad, TH, TW, &work[0])
+            _winograd_in_adjoint_images(&V[0], &dx[start, 0, 0, 0], n, C, H, W, pad, TH, TW, t,
+                                        &work[0])
