@@ -24,6 +24,7 @@ are when it starts.
 from __future__ import annotations
 
 import ctypes
+import functools
 import hashlib
 import json
 import multiprocessing
@@ -452,7 +453,7 @@ def _keep_to_a_cpu(taken: frozenset[int], chosen: Any) -> None:
 
     allowed = os.sched_getaffinity(0)
     free = sorted(allowed - taken) or sorted(allowed)
-    here = ctypes.CDLL(None, use_errno=True).sched_getcpu()
+    here = _libc().sched_getcpu()
     cpu = here if here in free else random.choice(free)
     try:
         os.sched_setaffinity(0, {cpu})
@@ -582,12 +583,17 @@ def _interrupted(signum: int, frame: object) -> None:
 _PR_SET_PDEATHSIG = 1
 
 
+@functools.cache
+def _libc() -> ctypes.CDLL:
+    """The C library, for the Linux calls Python's os module lacks."""
+    return ctypes.CDLL(None, use_errno=True)
+
+
 def _end_with_parent() -> None:
     """Have Linux send SIGTERM to this process when the fork server ends, as it does once
     the batch's process is gone, even killed with SIGKILL: no grading goes on unseen."""
     if not sys.platform.startswith("linux"):
         return
     parent = os.getppid()
-    libc = ctypes.CDLL(None, use_errno=True)
-    if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) == 0 and os.getppid() != parent:
+    if _libc().prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) == 0 and os.getppid() != parent:
         os.kill(os.getpid(), signal.SIGTERM)  # it ended before the request took effect
