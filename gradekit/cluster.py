@@ -241,6 +241,8 @@ def _outcome(entry: Entry, pack: AssignmentPack, future: Any,
              output_dir: Path | None) -> tuple[Any, Timings | None]:
     """The row a finished task sent (its notebooks written to ``output_dir``), or the error
     row of a task whose workers died or that failed."""
+    from concurrent.futures import CancelledError
+
     from distributed import KilledWorker
 
     from gradekit.batch import died_row
@@ -258,7 +260,11 @@ def _outcome(entry: Entry, pack: AssignmentPack, future: Any,
         what = f"{type(error).__name__}: {error}" if error is not None else future.status
         finding = Finding("grader-error", f"on the cluster: {what}")
         return failed_row(entry.id, pack, [finding]), None
-    document = json.loads(future.result())
+    try:
+        document = json.loads(future.result())
+    except CancelledError as exc:  # finished, but the client lost the scheduler fetching it
+        finding = Finding("grader-error", f"on the cluster: {type(exc).__name__}: {exc}")
+        return failed_row(entry.id, pack, [finding]), None
     for rel, data in document["files"].items():
         target = output_dir / rel if output_dir is not None else None
         if target is not None and ".." not in Path(rel).parts and not Path(rel).is_absolute():

@@ -17,7 +17,14 @@ from click.testing import CliRunner
 from gradekit.authoring.release import build_starter
 from gradekit.batch import Batch
 from gradekit.cli import main
-from gradekit.cluster import ClusterError, course_material, pack_upload, parse_local, unpack_upload
+from gradekit.cluster import (
+    ClusterError,
+    _outcome,
+    course_material,
+    pack_upload,
+    parse_local,
+    unpack_upload,
+)
 from gradekit.course import find_course_root
 from gradekit.grading import GradingOptions
 from gradekit.packs import get_pack
@@ -142,3 +149,25 @@ def test_cluster_and_jobs_together_are_a_usage_error(submissions) -> None:
     result = CliRunner().invoke(main, ["grade", str(submissions[0]), "-a", "fc_nets",
                                        "--cluster", "local:1", "-j", "2"])
     assert result.exit_code == 2 and "leave out -j" in result.output
+
+
+class _LostFuture:
+    """A task that finished, whose result the client can no longer fetch."""
+
+    status = "finished"
+
+    def result(self) -> str:
+        from distributed.client import FutureCancelledError
+
+        raise FutureCancelledError("gradekit-ann", reason="scheduler connection lost")
+
+
+def test_a_result_lost_on_the_way_back_is_an_error_row_not_a_crash():
+    """The batch goes on; the row says why and is graded again next run (grader-error)."""
+    from gradekit.batch import RETRIED, Entry
+
+    pack = get_pack("fc_nets")
+    result, timings = _outcome(Entry("ann", Path("ann"), ""), pack, _LostFuture(), None)
+    [finding] = result.findings
+    assert finding.kind == "grader-error" and finding.kind in RETRIED
+    assert "FutureCancelledError" in finding.message and timings is None
