@@ -42,7 +42,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gradekit.grading import (
     GradingOptions,
@@ -57,15 +57,36 @@ from gradekit.packs import AssignmentPack, PackError, best_fit, pack_fit, submis
 from gradekit.submission.limits import is_junk
 from gradekit.submission.loader import submission_ids
 
+if TYPE_CHECKING:
+    from gradekit.sandbox.launcher import HostFacts
+
 #: the journal's folder inside the output folder (ids never start with a dot)
 JOURNAL = ".gradekit-journal"
 JOURNAL_FORMAT = 1
 #: rows with these findings are never kept: the next run grades them again
 RETRIED = frozenset({"grader-error", "data-missing"})
-#: what the fork server imports once, so that no grading process pays for it
-PRELOAD = ("gradekit.grading", "gradekit.harness.session", "gradekit.harness.rubrics",
-           "gradekit.sandbox.client", "gradekit.sandbox.plugin", "gradekit.plugin_manager",
-           "gradekit.notebooks.runner", "threadpoolctl")
+#: what the fork server imports once, so that no grading process pays for it: all a grading
+#: imports but the course's reference and the student's code. The fork server skips a name
+#: that does not import (a pytest plugin another pytest version lacks).
+PRELOAD = (
+    "gradekit.grading", "gradekit.harness.session", "gradekit.harness.rubrics",
+    "gradekit.harness.builtins", "gradekit.harness.checks", "gradekit.harness.models",
+    "gradekit.sandbox.client", "gradekit.sandbox.plugin", "gradekit.plugin_manager",
+    "gradekit.notebooks.runner", "gradekit.submission.version_fit", "gradekit.authoring.release",
+    "gradekit.goldens", "gradekit.gradient_check", "gradekit.solver", "gradekit.provided",
+    "gradekit.fast_layers", "gradekit.data.cifar10", "gradekit.data.digits",
+    "gradekit.data.mnist", "gradekit.data.shared",
+    "threadpoolctl", "numpy.random", "numpy.typing", "tomli_w", "unittest", "pdb", "readline",
+    "secrets", "gzip", "resource", "faulthandler", "xml.etree.ElementTree", "encodings.cp437",
+    "encodings.unicode_escape",
+    # the built-in plugins pytest imports into each session (_pytest.config.default_plugins)
+    *(f"_pytest.{name}" for name in (
+        "mark", "main", "runner", "fixtures", "helpconfig", "python", "terminal", "debugging",
+        "unittest", "capture", "skipping", "legacypath", "tmpdir", "monkeypatch", "recwarn",
+        "pastebin", "assertion", "junitxml", "doctest", "cacheprovider", "setuponly",
+        "setupplan", "stepwise", "unraisableexception", "threadexception", "warnings",
+        "logging", "reports", "faulthandler", "subtests", "tracemalloc", "_argcomplete")),
+)
 #: entries of a class folder that are submissions besides folders: what students upload,
 #: archives gradekit cannot open included, so that their rows say so
 UPLOADS = (".zip", ".ipynb", ".tar", ".tgz", ".gz", ".bz2", ".xz", ".rar", ".7z")
@@ -373,12 +394,12 @@ def _supervise(entries: Sequence[Entry], jobs: int, job: Callable[[Entry], tuple
     stopping early), no grading process outlives it."""
     if not entries:
         return
-    from gradekit.sandbox.launcher import bwrap_works
+    from gradekit.sandbox.launcher import host_facts
 
     context = _context()
     waiting: deque[Entry] = deque(entries)
     running: dict[int, _Running] = {}  # by the process's sentinel
-    bwrap = bwrap_works()
+    facts = host_facts()
     shared = _shared_data_folder(job(entries[0])[-1]) if len(entries) > 1 else None
     ended: list[_Running] = []  # sent their row or died, not yet reported
 
@@ -391,7 +412,7 @@ def _supervise(entries: Sequence[Entry], jobs: int, job: Callable[[Entry], tuple
         results, sender = context.Pipe(duplex=False)
         cpu = context.RawValue("i", -1)
         process = context.Process(target=_grade_one, name=f"gradekit {entry.id}",
-                                  args=(sender, dict(os.environ), bwrap, _cpus_taken(running),
+                                  args=(sender, dict(os.environ), facts, _cpus_taken(running),
                                         cpu, *work, options))
         process.start()
         sender.close()
@@ -546,15 +567,15 @@ def _context() -> multiprocessing.context.BaseContext:
     return context
 
 
-def _grade_one(results: Connection, environment: dict[str, str], bwrap: bool,
+def _grade_one(results: Connection, environment: dict[str, str], facts: HostFacts,
                taken: frozenset[int], cpu: Any, path: Path, sid: str, pack: AssignmentPack,
                options: GradingOptions) -> None:
     """A grading process: grade one submission and send its row. It runs in the caller's
-    environment of when it started (the fork server's is older), takes the caller's word
-    on whether bubblewrap works, keeps to a CPU none of ``taken`` (:func:`_keep_to_a_cpu`),
+    environment of when it started (the fork server's is older), takes the caller's
+    :class:`~gradekit.sandbox.launcher.HostFacts` instead of asking again, keeps to a CPU none of ``taken`` (:func:`_keep_to_a_cpu`),
     and stops cleanly on SIGINT or SIGTERM, which it also gets when the batch's process is
     gone."""
-    from gradekit.sandbox.launcher import bwrap_probed
+    from gradekit.sandbox.launcher import adopt_host_facts
 
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, _interrupted)
@@ -562,7 +583,7 @@ def _grade_one(results: Connection, environment: dict[str, str], bwrap: bool,
     _keep_to_a_cpu(taken, cpu)
     os.environ.clear()
     os.environ.update(environment)
-    bwrap_probed(bwrap)
+    adopt_host_facts(facts)
     try:
         outcome: Outcome = grade_submission(path, pack, options, sid)
     except KeyboardInterrupt:

@@ -216,6 +216,37 @@ def _kept(taken: frozenset[int], root: Path,
                       {i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"}))
 
 
+IMPORTS_OF_A_GRADING = """
+import importlib, json, sys
+from pathlib import Path
+from gradekit.batch import PRELOAD
+for name in PRELOAD:  # as the fork server does
+    try:
+        importlib.import_module(name)
+    except ImportError:
+        pass
+from gradekit.course import find_course_root
+from gradekit.grading import GradingOptions, grade_submission
+from gradekit.packs import get_pack
+before = set(sys.modules)
+grade_submission(Path(sys.argv[1]), get_pack("fc_nets"),
+                 GradingOptions(course_root=find_course_root(), notebooks=False))
+print(json.dumps(sorted(set(sys.modules) - before)))
+"""
+
+
+def test_a_grading_process_imports_nothing_the_fork_server_could_have(starter, tmp_path):
+    """Whatever a grading imports beyond the fork server's preload, each grading process of
+    a batch imports again; only the course's reference, found once the course is, is left."""
+    done = subprocess.run([sys.executable, "-c", IMPORTS_OF_A_GRADING, str(starter)],
+                          capture_output=True, text=True, timeout=300, cwd=tmp_path,
+                          check=True)
+    imported = json.loads(done.stdout.splitlines()[-1])
+    assert imported, "the grading imported nothing: the course's reference is missing"
+    beyond = [name for name in imported if name.split(".")[0] != "reference"]
+    assert not beyond, f"add these to gradekit.batch.PRELOAD: {beyond}"
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="pinning is Linux's")
 def test_a_grading_process_keeps_to_its_cpu_and_its_worker_with_it(tmp_path):
     """The two take turns over a pipe: on one CPU a turn is a context switch, not a wake-up

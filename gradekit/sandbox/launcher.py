@@ -73,16 +73,31 @@ _PROBED: dict[str, bool] = {}
 
 def bwrap_works() -> bool:
     """True when bubblewrap is installed and can build our sandbox here (probed once per
-    process, or told by :func:`bwrap_probed`)."""
+    process, or told by :func:`adopt_host_facts`)."""
     if "bwrap" not in _PROBED:
         _PROBED["bwrap"] = _probe_bwrap()
     return _PROBED["bwrap"]
 
 
-def bwrap_probed(works: bool) -> None:
-    """Take the answer of a probe made by the batch that started this grading process
-    (starting a sandbox to ask costs each process 0.1 s)."""
-    _PROBED["bwrap"] = works
+@dataclass(frozen=True)
+class HostFacts:
+    """What a batch learns about its host once and tells each grading process it starts:
+    whether bubblewrap works here, and ``python -I``'s ``sys.path``. Asking costs a
+    process a sandbox start (0.07-0.1 s) and an interpreter start (0.03 s)."""
+
+    bwrap: bool
+    interpreter_path: tuple[Path, ...]
+
+
+def host_facts() -> HostFacts:
+    """This process's answers, asked now if not yet."""
+    return HostFacts(bwrap_works(), mounts.interpreter_path())
+
+
+def adopt_host_facts(facts: HostFacts) -> None:
+    """Take the answers of the batch that started this grading process."""
+    _PROBED["bwrap"] = facts.bwrap
+    mounts.interpreter_path_known(facts.interpreter_path)
 
 
 def _probe_bwrap() -> bool:

@@ -36,10 +36,26 @@ SYSTEM_DIRS = ("usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32")
 ETC_FILES = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime")
 
 
-@cache
+#: ``python -I``'s ``sys.path``, asked once per process or told by :func:`interpreter_path_known`
+_ASKED: dict[str, tuple[Path, ...]] = {}
+
+
 def interpreter_path() -> tuple[Path, ...]:
     """``sys.path`` of ``python -I`` (how the worker and the kernel start), resolved: what
-    the standard library and the ``.pth`` files of site-packages put there."""
+    the standard library and the ``.pth`` files of site-packages put there. Asking starts an
+    interpreter, so a process asks once, or takes a batch's answer."""
+    if "path" not in _ASKED:
+        _ASKED["path"] = _ask_interpreter_path()
+    return _ASKED["path"]
+
+
+def interpreter_path_known(path: tuple[Path, ...]) -> None:
+    """Take the answer :func:`interpreter_path` gave in the batch that started this grading
+    process (same interpreter, same site-packages)."""
+    _ASKED["path"] = path
+
+
+def _ask_interpreter_path() -> tuple[Path, ...]:
     done = subprocess.run([sys.executable, "-I", "-c", "import json, sys; print(json.dumps("
                            "sys.path))"], capture_output=True, text=True, check=True, timeout=60)
     return tuple(Path(entry).resolve() for entry in json.loads(done.stdout)

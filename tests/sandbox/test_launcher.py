@@ -25,6 +25,24 @@ def test_environment_is_an_allow_list(monkeypatch: pytest.MonkeyPatch) -> None:
     assert env["OPENBLAS_NUM_THREADS"] == "1"
 
 
+def test_a_grading_process_takes_the_batchs_host_facts_and_asks_nothing(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A batch asks once; each grading process it starts would otherwise pay a sandbox start
+    and an interpreter start to ask the same."""
+    facts = launcher.HostFacts(bwrap=False, interpreter_path=(Path("/nowhere/lib"),))
+    monkeypatch.setattr(launcher, "_PROBED", {})
+    monkeypatch.setattr(mounts, "_ASKED", {})
+
+    def no_process(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a grading process started a process to ask what it was told")
+
+    monkeypatch.setattr(subprocess, "run", no_process)
+    launcher.adopt_host_facts(facts)
+    assert launcher.host_facts() == facts
+    assert launcher.bwrap_works() is False
+    assert mounts.interpreter_path() == (Path("/nowhere/lib"),)
+
+
 def test_unknown_mode_is_refused() -> None:
     with pytest.raises(ValueError, match="use one of auto, bwrap, subprocess, none"):
         launcher.resolve_mode("docker")
