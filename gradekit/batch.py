@@ -572,9 +572,9 @@ def _grade_one(results: Connection, environment: dict[str, str], facts: HostFact
                options: GradingOptions) -> None:
     """A grading process: grade one submission and send its row. It runs in the caller's
     environment of when it started (the fork server's is older), takes the caller's
-    :class:`~gradekit.sandbox.launcher.HostFacts` instead of asking again, keeps to a CPU none of ``taken`` (:func:`_keep_to_a_cpu`),
-    and stops cleanly on SIGINT or SIGTERM, which it also gets when the batch's process is
-    gone."""
+    :class:`~gradekit.sandbox.launcher.HostFacts` instead of asking again, keeps to a CPU
+    none of ``taken`` (:func:`_keep_to_a_cpu`), and stops cleanly on SIGINT or SIGTERM,
+    which it also gets when the batch's process is gone."""
     from gradekit.sandbox.launcher import adopt_host_facts
 
     for signum in (signal.SIGINT, signal.SIGTERM):
