@@ -939,7 +939,7 @@ def im2col_backward(
     cdef Py_ssize_t count = bounds.shape[0] - 1, C = x.shape[1], H = x.shape[2]
     cdef Py_ssize_t W = x.shape[3], F = w_rows.shape[0], K = w_rows.shape[1]
     cdef Py_ssize_t OH = dout.shape[2], OW = dout.shape[3], P = OH * OW
-    cdef Py_ssize_t at, start, n, i, f
+    cdef Py_ssize_t at, start, n, i, f, s, r
     dtype = np.float32 if floating is float else np.float64
     cdef floating[::1] phases = np.empty(WW * (OW + WW), dtype=dtype)
     with nogil:
@@ -954,9 +954,15 @@ def im2col_backward(
             for i in range(n):  # dout of the chunk, filter by filter: (F, n*P)
                 for f in range(F):
                     memcpy(&d[(f * n + i) * P], &dout[start + i, f, 0, 0], P * sizeof(floating))
-            _gemm(False, True, F, K, n * P, &d[0], n * P, &cols[0], n * P, &dw_parts[at, 0, 0],
-                  K)
-            _gemm(True, False, K, n * P, F, &w_rows[0, 0], K, &d[0], n * P, &cols[0], n * P)
+            # in runs of positions: OpenBLAS multiplies these thin matrices up to twice as
+            # fast in pieces of about a thousand columns as in one
+            for s in range(0, n * P, 1024):
+                r = min(1024, n * P - s)
+                _gemm(False, True, F, K, r, &d[s], n * P, &cols[s], n * P, &dw_parts[at, 0, 0],
+                      K, s > 0)
+            for s in range(0, n * P, 1024):  # cols is read up: it takes the columns' gradient
+                r = min(1024, n * P - s)
+                _gemm(True, False, K, r, F, &w_rows[0, 0], K, &d[s], n * P, &cols[s], n * P)
             memset(&dx[start, 0, 0, 0], 0, n * C * H * W * sizeof(floating))
             _scatter_images(&cols[0], &dx[start, 0, 0, 0], n, C, H, W, HH, WW, stride, pad,
                             OH, OW, &phases[0])  # the columns' gradient now fills cols
