@@ -90,18 +90,19 @@ class GoldenSet:
 
 
 class Goldens:
-    """Recorded values loaded from a pack's ``goldens.npz``."""
+    """Recorded values of a pack's ``goldens.npz``, read case by case: each visible test
+    opens the file for its own case, and decoding every case's arrays each time cost a
+    test 7 ms instead of 1."""
 
     def __init__(self, path: Path) -> None:
         if not path.is_file():
             raise GoldenError(f"{path} is missing: record it with 'gradekit author goldens'")
-        with np.load(path, allow_pickle=False) as data:
-            self.values = {k: data[k] for k in data.files if k != META_KEY}
         self.path = path
 
     def expected(self, case: str) -> dict[str, np.ndarray]:
-        found = {k.split(SEP, 1)[1]: v for k, v in self.values.items()
-                 if k.split(SEP, 1)[0] == case}
+        prefix = f"{case}{SEP}"
+        with np.load(self.path, allow_pickle=False) as data:
+            found = {k.removeprefix(prefix): data[k] for k in data.files if k.startswith(prefix)}
         if not found:
             raise GoldenError(f"no recorded values for case {case!r} in {self.path}; "
                               "re-record with 'gradekit author goldens'")
