@@ -19,13 +19,14 @@ from gradekit import hookimpl
 
 def public_names(module: ModuleType) -> list[str]:
     """Functions and classes defined by ``module`` itself (not imported into it)."""
-    names = []
-    for name, obj in vars(module).items():
-        if name.startswith("_") or not (inspect.isfunction(obj) or inspect.isclass(obj)):
-            continue
-        if getattr(obj, "__module__", None) == module.__name__:
-            names.append(name)
-    return sorted(names)
+    return sorted(name for name, obj in vars(module).items() if _own_public(module, name, obj))
+
+
+def _own_public(module: ModuleType, name: str, obj: Any) -> bool:
+    """Whether ``obj``, found as ``name`` in ``module``, is a public function or class that
+    the module defines itself."""
+    return (not name.startswith("_") and (inspect.isfunction(obj) or inspect.isclass(obj))
+            and getattr(obj, "__module__", None) == module.__name__)
 
 
 def modules_of(package: str, folder: str | Path) -> dict[str, str]:
@@ -71,7 +72,8 @@ class ModuleProvider:
         if prefix not in self.modules or attr.startswith("_"):
             return None
         module = self._module(prefix)
-        return getattr(module, attr) if attr in public_names(module) else None
+        obj = vars(module).get(attr)  # one name looked up, not the module's list of them
+        return obj if _own_public(module, attr, obj) else None
 
     @hookimpl
     def gradekit_components(self, api: str) -> list[str] | None:
