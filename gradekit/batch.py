@@ -66,8 +66,8 @@ JOURNAL_FORMAT = 1
 #: rows with these findings are never kept: the next run grades them again
 RETRIED = frozenset({"grader-error", "data-missing"})
 #: what the fork server imports once, so that no grading process pays for it: all a grading
-#: imports but the course's reference and the student's code. The fork server skips a name
-#: that does not import (a pytest plugin another pytest version lacks).
+#: imports but the course's reference, the student's code and pytest's built-in plugins
+#: (:func:`preloaded`). The fork server skips a name that does not import.
 PRELOAD = (
     "gradekit.grading", "gradekit.harness.session", "gradekit.harness.rubrics",
     "gradekit.harness.builtins", "gradekit.harness.checks", "gradekit.harness.models",
@@ -78,14 +78,7 @@ PRELOAD = (
     "gradekit.data.mnist", "gradekit.data.shared",
     "threadpoolctl", "numpy.random", "numpy.typing", "tomli_w", "unittest", "pdb", "readline",
     "secrets", "gzip", "resource", "faulthandler", "xml.etree.ElementTree", "encodings.cp437",
-    "encodings.unicode_escape",
-    # the built-in plugins pytest imports into each session (_pytest.config.default_plugins)
-    *(f"_pytest.{name}" for name in (
-        "mark", "main", "runner", "fixtures", "helpconfig", "python", "terminal", "debugging",
-        "unittest", "capture", "skipping", "legacypath", "tmpdir", "monkeypatch", "recwarn",
-        "pastebin", "assertion", "junitxml", "doctest", "cacheprovider", "setuponly",
-        "setupplan", "stepwise", "unraisableexception", "threadexception", "warnings",
-        "logging", "reports", "faulthandler", "subtests", "tracemalloc", "_argcomplete")),
+    "encodings.unicode_escape", "_pytest._argcomplete",
 )
 #: entries of a class folder that are submissions besides folders: what students upload,
 #: archives gradekit cannot open included, so that their rows say so
@@ -554,6 +547,14 @@ def start_fork_server() -> None:
     _context()
 
 
+def preloaded() -> list[str]:
+    """What the fork server imports: :data:`PRELOAD` and the built-in plugins that pytest,
+    as installed, imports into each session."""
+    from _pytest.config import default_plugins
+
+    return [*PRELOAD, *(f"_pytest.{name}" for name in default_plugins)]
+
+
 def _context() -> multiprocessing.context.BaseContext:
     """The fork server's context, the server running. It is started in an empty folder: the
     interpreter that becomes the server imports ``multiprocessing`` with its working
@@ -561,7 +562,7 @@ def _context() -> multiprocessing.context.BaseContext:
     from multiprocessing import forkserver
 
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(list(PRELOAD))
+    context.set_forkserver_preload(preloaded())
     with tempfile.TemporaryDirectory(prefix="gradekit-") as empty, _working_directory(empty):
         forkserver.ensure_running()
     return context

@@ -219,8 +219,8 @@ def _kept(taken: frozenset[int], root: Path,
 IMPORTS_OF_A_GRADING = """
 import importlib, json, sys
 from pathlib import Path
-from gradekit.batch import PRELOAD
-for name in PRELOAD:  # as the fork server does
+from gradekit.batch import preloaded
+for name in preloaded():  # as the fork server does
     try:
         importlib.import_module(name)
     except ImportError:
