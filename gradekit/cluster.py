@@ -9,9 +9,9 @@ What travels, and why so:
 
 * the course material (the pack family's ``assignments/``, ``hidden_tests/`` and the
   ``reference/``, as :func:`gradekit.authoring.gradescope.bundle_contents` lists them) goes
-  once as zip bytes and is unpacked once per worker into a private folder (mode 0700), which
-  becomes that worker's course root and is passed as ``protected``: the sandbox never mounts
-  it, and a student uid cannot read it;
+  as zip bytes inside each task and is unpacked once per worker into a private folder (mode
+  0700), which becomes that worker's course root and is passed as ``protected``: the
+  sandbox never mounts it, and a student uid cannot read it;
 * each upload goes as tar bytes (links and special files kept as they are, never followed,
   so the worker's loader refuses them as a local run's does);
 * on the worker, the submission is graded by the local supervisor itself (a grading process
@@ -20,7 +20,8 @@ What travels, and why so:
 * the row comes back as JSON text (:meth:`SubmissionResult.to_dict`), with the executed
   notebooks as bytes for the output folder: nothing pickled of student origin.
 
-A worker that dies mid-task (the out-of-memory killer, a lost machine) costs its submission a
+The client hands out a task only when a worker thread is free for it, so a worker that dies
+mid-task (the out-of-memory killer, a lost machine) costs only the submission it was grading a
 retry on another worker, as the scheduler's ``allowed-failures`` says (``local:N`` sets it to
 1; give a scheduler of your own ``DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES=1``); then
 the submission gets an error row and the batch goes on.
@@ -39,6 +40,7 @@ import tempfile
 import threading
 import uuid
 import zipfile
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import asdict, replace
@@ -55,10 +57,10 @@ if TYPE_CHECKING:
 
 LOCAL = "local:"
 INSTALL = "pip install 'gradekit[cluster]'"
-#: what the scheduler of ``local:N`` is told: one retry after a worker's death, and no task
-#: queued on a worker behind another (a death would count against it too)
-LOCAL_CONFIG = {"distributed.scheduler.allowed-failures": 1,
-                "distributed.scheduler.worker-saturation": 1.0}
+#: what the scheduler of ``local:N`` is told: one retry after a worker's death
+LOCAL_CONFIG = {"distributed.scheduler.allowed-failures": 1}
+#: how often the client looks for workers that joined, to hand them submissions
+TOP_UP_SECONDS = 1.0
 
 
 class ClusterError(RuntimeError):
@@ -192,6 +194,7 @@ def grade_task(material: bytes, upload: bytes, sid: str, pack_name: str,
 
 # -- the client's side -------------------------------------------------------------------------
 
+
 def supervise_on_cluster(address: str, entries: Sequence[Entry], pack: AssignmentPack,
                          options: GradingOptions, family: Sequence[AssignmentPack],
                          on_start: Callable[[Entry, int], None] | None) -> Iterator[_Ended]:
@@ -210,30 +213,48 @@ def supervise_on_cluster(address: str, entries: Sequence[Entry], pack: Assignmen
         events: queue.Queue[tuple[str, Any]] = queue.Queue()
         topic = f"gradekit-started-{uuid.uuid4().hex}"
         client.subscribe_topic(topic, lambda event: events.put(("started", event[1])))
-        material = client.scatter(course_material(pack, options.course_root, family))
+        # inside each task, not scattered: a task that depends on data goes only to the
+        # workers holding it, and the data dies with them (each task in flight holds a copy
+        # of about 200 KB; a worker unpacks it once)
+        material = course_material(pack, options.course_root, family)
         # paths of this machine mean nothing on a worker, which puts its own in their place
         sent = replace(options, course_root=None, protected=())
         by_sid = {entry.id: entry for entry in entries}
-        futures = {}
-        for entry in entries:
-            future = client.submit(grade_task, material, pack_upload(entry.path), entry.id,
-                                   pack.name, sent, topic, key=f"gradekit-{entry.id}-{topic}",
-                                   pure=False)
-            future.add_done_callback(lambda f, e=entry: events.put(("done", (e, f))))
-            futures[entry.id] = future
+        waiting = deque(entries)
+        running: dict[str, Any] = {}
+
+        def top_up() -> None:
+            # a task goes out only when a worker thread is free for it: a worker's death
+            # counts against every task the scheduler gave it, started or not
+            free = max(1, sum(client.nthreads().values())) - len(running)
+            for _ in range(min(free, len(waiting))):
+                entry = waiting.popleft()
+                future = client.submit(grade_task, material, pack_upload(entry.path), entry.id,
+                                       pack.name, sent, topic,
+                                       key=f"gradekit-{entry.id}-{topic}", pure=False)
+                future.add_done_callback(lambda f, e=entry: events.put(("done", (e, f))))
+                running[entry.id] = future
+
         try:
-            left = len(entries)
-            while left:
-                kind, message = events.get()
+            top_up()
+            while running:
+                try:
+                    kind, message = events.get(timeout=TOP_UP_SECONDS)
+                except queue.Empty:
+                    top_up()
+                    continue
                 if kind == "started":
                     if on_start is not None and message["sid"] in by_sid:
                         on_start(by_sid[message["sid"]], message["pid"])
                     continue
                 entry, future = message
-                left -= 1
-                yield _Ended(entry, _outcome(entry, pack, future, options.output_dir), None)
+                ended = _Ended(entry, _outcome(entry, pack, future, options.output_dir), None)
+                del running[entry.id]
+                future.release()  # else a later death of its worker would grade it again
+                top_up()
+                yield ended
         finally:
-            client.cancel(list(futures.values()))
+            client.cancel(list(running.values()))
             client.unsubscribe_topic(topic)
 
 
