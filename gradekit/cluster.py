@@ -194,7 +194,6 @@ def grade_task(material: bytes, upload: bytes, sid: str, pack_name: str,
 
 # -- the client's side -------------------------------------------------------------------------
 
-
 def supervise_on_cluster(address: str, entries: Sequence[Entry], pack: AssignmentPack,
                          options: GradingOptions, family: Sequence[AssignmentPack],
                          on_start: Callable[[Entry, int], None] | None) -> Iterator[_Ended]:
