@@ -70,7 +70,8 @@ def test_a_killed_grading_process_costs_only_its_own_row(tmp_path, starter, jobs
         assert rows[sid].tests and not any(f.kind == "grader-error" for f in rows[sid].findings)
 
 
-def test_a_batch_killed_midway_regrades_only_what_is_missing(tmp_path, starter):
+def test_a_batch_killed_midway_keeps_its_reports_and_regrades_only_what_is_missing(
+        tmp_path, starter):
     folder = _class(tmp_path / "class", starter, ["ann", "ben", "cat", "dan"])
     out = tmp_path / "out"
     command = [sys.executable, "-m", "gradekit", "grade", str(folder), "-a", "fc_nets",
@@ -87,6 +88,11 @@ def test_a_batch_killed_midway_regrades_only_what_is_missing(tmp_path, starter):
     process.wait()
     finished = len(list(journal.glob("*.json")))
     assert 2 <= finished < 4
+    # each row's own reports are written as it arrives, before the next row is kept
+    reported = [row for row in out.iterdir() if row.is_dir() and row != journal
+                and all((row / name).is_file() for name in
+                        ("report.txt", "result.json", "results.json", "feedback.html"))]
+    assert len(reported) >= finished - 1
 
     rerun = subprocess.run(command, env=environment, capture_output=True, text=True,
                            timeout=600)

@@ -24,7 +24,7 @@ with ``gradekit.check()`` in a notebook.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -38,6 +38,8 @@ if TYPE_CHECKING:
     from gradekit.packs import AssignmentPack
 
 FORMATS = ("table", "json", "csv", "gradescope", "html")
+#: what ``--out`` writes into each submission's folder
+PER_SUBMISSION = ("json", "gradescope", "table", "html")
 
 
 @contextmanager
@@ -98,10 +100,11 @@ def _stderr():
     return Console(stderr=True)
 
 
-def _grade_batch(batch: Batch, jobs: int, show_progress: bool,
-                 cluster: str | None = None) -> dict[str, Graded]:
+def _grade_batch(batch: Batch, jobs: int, show_progress: bool, cluster: str | None = None,
+                 on_row: Callable[[Graded], None] | None = None) -> dict[str, Graded]:
     """Every row of ``batch`` by submission id, with a progress bar on a terminal: done of
-    total, rows needing attention so far, the time left, and what is being graded."""
+    total, rows needing attention so far, the time left, and what is being graded.
+    ``on_row`` is given each row as it arrives, kept ones included."""
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -131,12 +134,28 @@ def _grade_batch(batch: Batch, jobs: int, show_progress: bool,
         failed = 0
         for done in batch.grade(jobs, on_start=started, cluster=cluster):
             graded[done.entry.id] = done
+            if on_row is not None:
+                on_row(done)
             if done.resumed:
                 continue
             running.remove(done.entry.id)
             failed += needs_attention(done.result)
             progress.update(task, advance=1, failed=failed, running=", ".join(running))
     return graded
+
+
+def _folder_writer(pm: pluggy.PluginManager, batch: Batch, out: Path
+                   ) -> Callable[[Graded], None]:
+    """What writes each row's own folder under ``out`` (:data:`PER_SUBMISSION`) as the row
+    arrives: the reports of a class are done when its last row is."""
+    from gradekit.harness.reports import submission_folders, write_submission_reports
+
+    ids = [entry.id for entry in batch.entries]
+    folders = dict(zip(ids, submission_folders(ids), strict=True))
+
+    def write(done: Graded) -> None:
+        write_submission_reports(pm, PER_SUBMISSION, done.result, out / folders[done.entry.id])
+    return write
 
 
 @click.command()
@@ -169,7 +188,7 @@ def grade(paths: tuple[Path, ...], assignment: str | None, fmt: str, out: Path |
     from gradekit.cluster import ClusterError
     from gradekit.course import find_course_root
     from gradekit.grading import GradingOptions, needs_attention
-    from gradekit.harness.reports import write_per_submission, write_report
+    from gradekit.harness.reports import write_report
     from gradekit.plugin_manager import create_plugin_manager
 
     if cluster is not None and jobs != 1:
@@ -200,7 +219,8 @@ def grade(paths: tuple[Path, ...], assignment: str | None, fmt: str, out: Path |
         click.echo(f"{len(batch.kept)} of {len(batch.entries)} already graded (kept in {out}); "
                    f"grading {len(batch.pending)}", err=True)
     try:
-        graded = _grade_batch(batch, jobs, show_progress=sys.stderr.isatty(), cluster=cluster)
+        graded = _grade_batch(batch, jobs, show_progress=sys.stderr.isatty(), cluster=cluster,
+                              on_row=_folder_writer(pm, batch, out) if out else None)
     except ClusterError as exc:
         raise click.ClickException(str(exc)) from exc
     except KeyboardInterrupt:
@@ -214,8 +234,6 @@ def grade(paths: tuple[Path, ...], assignment: str | None, fmt: str, out: Path |
     write_report(pm, fmt, results, sys.stdout)
     if out:
         out.mkdir(parents=True, exist_ok=True)
-        for kind in ("json", "gradescope", "table", "html"):
-            write_per_submission(pm, kind, results, out)
         write_report(pm, "csv", results, out / "grades.csv")
     report_seconds = time.perf_counter() - clock
     if timings:

@@ -79,29 +79,46 @@ def folder_name(submission: str) -> str:
     return cleaned or "submission"
 
 
+def submission_folders(submissions: Sequence[str]) -> list[str]:
+    """One folder name per submission id, in order: :func:`folder_name`, numbered where two
+    ids clean up to the same name, so that no report overwrites another's."""
+    names, taken = [], set()
+    for submission in submissions:
+        name = base = folder_name(submission)
+        number = 1
+        while name in taken:
+            number += 1
+            name = f"{base}-{number}"
+        taken.add(name)
+        names.append(name)
+    return names
+
+
+def write_submission_reports(pm: pluggy.PluginManager, formats: Sequence[str],
+                             result: SubmissionResult, folder: str | Path) -> list[Path]:
+    """Write one submission's report in each of ``formats`` into ``folder``; return the
+    files. A batch calls it as each row arrives, so no report waits for the last one."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for fmt in formats:
+        path = folder / FILE_NAMES.get(fmt, f"report.{fmt}")
+        write_report(pm, fmt, [result], path)
+        written.append(path)
+    return written
+
+
 def write_per_submission(
     pm: pluggy.PluginManager,
     fmt: str,
     results: Sequence[SubmissionResult],
     out_dir: str | Path,
 ) -> list[Path]:
-    """Write each submission's report into its own folder under ``out_dir``; return the files.
+    """Write each submission's report into its own folder under ``out_dir``
+    (:func:`submission_folders`); return the files.
 
-    Gradescope and per-student feedback need one file per submission; two ids that clean up
-    to the same folder name get numbered folders rather than overwrite each other.
+    Gradescope and per-student feedback need one file per submission.
     """
-    out_dir = Path(out_dir)
-    written, taken = [], set()
-    for result in results:
-        name = base = folder_name(result.submission)
-        number = 1
-        while name in taken:
-            number += 1
-            name = f"{base}-{number}"
-        taken.add(name)
-        folder = out_dir / name
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / FILE_NAMES.get(fmt, f"report.{fmt}")
-        write_report(pm, fmt, [result], path)
-        written.append(path)
-    return written
+    folders = submission_folders([result.submission for result in results])
+    return [path for result, name in zip(results, folders, strict=True)
+            for path in write_submission_reports(pm, [fmt], result, Path(out_dir) / name)]
