@@ -23,7 +23,7 @@ import pytest
 from click.testing import CliRunner
 
 from gradekit.authoring.release import build_starter
-from gradekit.batch import JOURNAL, Batch, _keep_to_a_cpu, _shared_data_folder
+from gradekit.batch import BYTECODE, DATA, JOURNAL, Batch, _keep_to_a_cpu, _shared_folder
 from gradekit.cli import main
 from gradekit.course import find_course_root
 from gradekit.grading import GradingOptions
@@ -168,6 +168,18 @@ def test_a_folder_holding_a_notebook_a_pack_writes_its_code_in_is_one_submission
 
 # -- data sets shared by a batch's processes ---------------------------------------------------
 
+PLANT = '''
+
+def plant(folder):
+    import os
+    try:
+        with open(os.path.join(folder, "layers.cpython-311.pyc"), "wb") as file:
+            file.write(b"planted")
+        return "planted"
+    except OSError as exc:
+        return type(exc).__name__
+'''
+
 SNOOP = '''
 def read(path):
     try:
@@ -179,27 +191,74 @@ def read(path):
 
 
 @pytest.mark.skipif(not bwrap_works(), reason="bubblewrap is not available")
-def test_the_batchs_shared_data_is_private_and_out_of_the_sandboxs_reach(tmp_path):
-    folder = _shared_data_folder(GradingOptions(sandbox="auto"))
+def test_the_batchs_shared_folder_is_private_and_out_of_the_sandboxs_reach(tmp_path):
+    folder = _shared_folder(GradingOptions(sandbox="auto"))
     assert folder is not None
     try:
-        assert stat.S_IMODE(folder.stat().st_mode) == 0o700
-        (folder / "y_held_out.npy").write_text("the labels")
+        for each in (folder, folder / DATA, folder / BYTECODE):
+            assert stat.S_IMODE(each.stat().st_mode) == 0o700
+        (folder / DATA / "y_held_out.npy").write_text("the labels")
         (tmp_path / "pkg").mkdir()
-        (tmp_path / "pkg" / "snoop.py").write_text(SNOOP)
+        (tmp_path / "pkg" / "snoop.py").write_text(SNOOP + PLANT)
         with WorkerClient(tmp_path, {"snoop": "pkg.snoop"}, sandbox="bwrap",
                           hidden_paths=[folder]) as client:
-            assert client.call("snoop.read", str(folder / "y_held_out.npy")) in (
+            assert client.call("snoop.read", str(folder / DATA / "y_held_out.npy")) in (
                 "FileNotFoundError", "PermissionError")
+            assert client.call("snoop.plant", str(folder / BYTECODE)) in (
+                "FileNotFoundError", "PermissionError", "OSError")
+        assert not list((folder / BYTECODE).iterdir())
     finally:
         shutil.rmtree(folder)
 
 
-def test_a_plain_subprocess_batch_shares_no_data(monkeypatch):
-    """Its student code may run as the grader's own user, who could rewrite the arrays."""
-    assert _shared_data_folder(GradingOptions(sandbox="subprocess")) is None
+def test_a_plain_subprocess_batch_shares_nothing(monkeypatch):
+    """Its student code may run as the grader's own user, who could rewrite the arrays, or
+    plant compiled code for the next grading process to run."""
+    assert _shared_folder(GradingOptions(sandbox="subprocess")) is None
     monkeypatch.setattr(launcher, "bwrap_works", lambda: False)
-    assert _shared_data_folder(GradingOptions(sandbox="auto")) is None
+    assert _shared_folder(GradingOptions(sandbox="auto")) is None
+
+
+@pytest.mark.skipif(not bwrap_works(), reason="bubblewrap is not available")
+def test_a_batch_compiles_the_course_code_once_for_all_its_grading_processes(
+        tmp_path, starter, monkeypatch):
+    """The reference and the hidden tests, as pytest rewrites them, are compiled by the
+    first grading process into the batch's folder and read from there by the next one,
+    which writes nothing; the folder goes with the batch."""
+    import gradekit.batch as batch_module
+
+    made = []
+
+    def kept(options):
+        made.append(_shared_folder(options))
+        return made[-1]
+
+    monkeypatch.setattr(batch_module, "_shared_folder", kept)
+    folder = _class(tmp_path / "class", starter, ["ann", "ben"])
+    course = find_course_root()
+    compiled = {}
+
+    def written() -> dict[Path, int]:
+        prefix = made[0] / BYTECODE
+        return {Path("/", p.relative_to(prefix)): p.stat().st_mtime_ns
+                for p in prefix.rglob("*.pyc")}
+
+    def started(entry, pid: int) -> None:
+        if entry.id == "ben":  # ann's process has sent its row
+            compiled.update(written())
+
+    batch = Batch(sorted(folder.iterdir()), get_pack("fc_nets"), _options())
+    rows = {}
+    for done in batch.grade(1, on_start=started):
+        rows[done.entry.id] = done.result
+        if done.entry.id == "ben":
+            assert written() == compiled  # read back, nothing compiled again
+    assert rows["ann"].score == rows["ben"].score
+    assert {p.relative_to(course).parts[0] for p in compiled} <= {
+        "reference", "hidden_tests", "assignments"}
+    assert {"layers", "fc_net"} <= {p.name.split(".")[0] for p in compiled}
+    assert any("-pytest-" in p.name and p.parent.name == "fc_nets" for p in compiled)
+    assert not made[0].exists()
 
 
 WHERE = """

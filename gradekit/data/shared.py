@@ -9,7 +9,7 @@ is 1.2 GB of float64 per copy.
 
 The folder is the grader's: private to its user, hidden from the sandbox, removed with the
 batch. A batch makes one only where student code cannot reach it (see
-:func:`gradekit.batch._shared_data_folder`), since a submission that could write it would
+:func:`gradekit.batch._shared_folder`), since a submission that could write it would
 choose the data of every submission graded after it. Without a folder the loader runs as
 before, and its arrays are made read-only all the same: one test cannot change the data
 another test reads.
