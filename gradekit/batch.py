@@ -15,11 +15,11 @@ those hashes, so a run stopped by Ctrl-C, ``kill -9`` or a reboot resumes where 
 changed upload or pack is graded again. Rows that say the grader failed or data was missing
 are not kept: the next run grades them again.
 
-Grading processes are forked by multiprocessing's fork server, which imports the grader once:
-each process starts warm, yet none inherits the caller's state (a test session, the threads of
-a progress display), and each takes the caller's environment and working directory as they
-are when it starts. Under bubblewrap they share a private folder (:func:`_shared_folder`):
-the data sets are loaded into it once, and the course code is compiled into it once.
+Grading processes are forked by the fork server (:mod:`gradekit.fork_server`), which imports
+the grader once: each process starts warm, yet none inherits the caller's state, and each
+takes the caller's environment and working directory as they are when it starts. Under
+bubblewrap they share a private folder (:func:`_shared_folder`): the data sets are loaded
+into it once, and the course code is compiled into it once.
 """
 
 from __future__ import annotations
@@ -39,12 +39,12 @@ import tempfile
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from gradekit import fork_server
 from gradekit.grading import (
     GradingOptions,
     Timings,
@@ -66,21 +66,6 @@ JOURNAL = ".gradekit-journal"
 JOURNAL_FORMAT = 1
 #: rows with these findings are never kept: the next run grades them again
 RETRIED = frozenset({"grader-error", "data-missing"})
-#: what the fork server imports once, so that no grading process pays for it: all a grading
-#: imports but the course's reference, the student's code and pytest's built-in plugins
-#: (:func:`preloaded`). The fork server skips a name that does not import.
-PRELOAD = (
-    "gradekit.grading", "gradekit.harness.session", "gradekit.harness.rubrics",
-    "gradekit.harness.builtins", "gradekit.harness.checks", "gradekit.harness.models",
-    "gradekit.sandbox.client", "gradekit.sandbox.plugin", "gradekit.plugin_manager",
-    "gradekit.notebooks.runner", "gradekit.submission.version_fit", "gradekit.authoring.release",
-    "gradekit.goldens", "gradekit.gradient_check", "gradekit.solver", "gradekit.provided",
-    "gradekit.fast_layers", "gradekit.data.cifar10", "gradekit.data.digits",
-    "gradekit.data.mnist", "gradekit.data.shared",
-    "threadpoolctl", "numpy.random", "numpy.typing", "tomli_w", "unittest", "pdb", "readline",
-    "secrets", "gzip", "resource", "faulthandler", "xml.etree.ElementTree", "encodings.cp437",
-    "encodings.unicode_escape", "_pytest._argcomplete",
-)
 #: entries of a class folder that are submissions besides folders: what students upload,
 #: archives gradekit cannot open included, so that their rows say so
 UPLOADS = (".zip", ".ipynb", ".tar", ".tgz", ".gz", ".bz2", ".xz", ".rar", ".7z")
@@ -392,7 +377,7 @@ def _supervise(entries: Sequence[Entry], jobs: int, job: Callable[[Entry], tuple
         return
     from gradekit.sandbox.launcher import host_facts
 
-    context = _context()
+    context = fork_server.start()
     waiting: deque[Entry] = deque(entries)
     running: dict[int, _Running] = {}  # by the process's sentinel
     facts = host_facts()
@@ -537,43 +522,6 @@ def died_row(entry: Entry, pack: AssignmentPack, why: str, fewer: str) -> Submis
     return failed_row(entry.id, pack, [Finding("grader-error", (
         f"grading process died: {why}. Nothing of this submission was graded: grade it again "
         f"({fewer} if it keeps happening)."))])
-
-
-@contextmanager
-def _working_directory(folder: str) -> Iterator[None]:
-    here = os.getcwd()
-    os.chdir(folder)
-    try:
-        yield
-    finally:
-        os.chdir(here)
-
-
-def start_fork_server() -> None:
-    """Start the fork server now, so that its imports overlap what the caller does before
-    its batch grades (finding the course, hashing the uploads)."""
-    _context()
-
-
-def preloaded() -> list[str]:
-    """What the fork server imports: :data:`PRELOAD` and the built-in plugins that pytest,
-    as installed, imports into each session."""
-    from _pytest.config import default_plugins
-
-    return [*PRELOAD, *(f"_pytest.{name}" for name in default_plugins)]
-
-
-def _context() -> multiprocessing.context.BaseContext:
-    """The fork server's context, the server running. It is started in an empty folder: the
-    interpreter that becomes the server imports ``multiprocessing`` with its working
-    directory first on ``sys.path``, and the grader's may hold student files."""
-    from multiprocessing import forkserver
-
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(preloaded())
-    with tempfile.TemporaryDirectory(prefix="gradekit-") as empty, _working_directory(empty):
-        forkserver.ensure_running()
-    return context
 
 
 def _grade_one(results: Connection, environment: dict[str, str], facts: HostFacts,

@@ -284,12 +284,7 @@ def _kept(taken: frozenset[int], root: Path,
 IMPORTS_OF_A_GRADING = """
 import importlib, json, sys
 from pathlib import Path
-from gradekit.batch import preloaded
-for name in preloaded():  # as the fork server does
-    try:
-        importlib.import_module(name)
-    except ImportError:
-        pass
+import gradekit.fork_server_imports  # as the fork server does
 from gradekit.course import find_course_root
 from gradekit.grading import GradingOptions, grade_submission
 from gradekit.packs import get_pack
@@ -309,7 +304,7 @@ def test_a_grading_process_imports_nothing_the_fork_server_could_have(starter, t
     imported = json.loads(done.stdout.splitlines()[-1])
     assert imported, "the grading imported nothing: the course's reference is missing"
     beyond = [name for name in imported if name.split(".")[0] != "reference"]
-    assert not beyond, f"add these to gradekit.batch.PRELOAD: {beyond}"
+    assert not beyond, f"add these to gradekit.fork_server.PRELOAD: {beyond}"
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="pinning is Linux's")

@@ -182,20 +182,22 @@ def _folder_writer(pm: pluggy.PluginManager, batch: Batch, out: Path
 def grade(paths: tuple[Path, ...], assignment: str | None, fmt: str, out: Path | None,
           jobs: int, cluster: str | None, sandbox: str, notebooks: bool, timings: bool) -> None:
     """Grade one submission, or every submission in each folder of PATHS."""
+    if cluster is not None and jobs != 1:
+        raise click.UsageError("--cluster grades as many submissions at once as the cluster "
+                               "has worker threads; leave out -j")
+    if cluster is None:  # before the imports below, which its own imports then run beside
+        from gradekit.fork_server import start
+
+        start()
     import time
 
-    from gradekit.batch import Batch, start_fork_server
+    from gradekit.batch import Batch
     from gradekit.cluster import ClusterError
     from gradekit.course import find_course_root
     from gradekit.grading import GradingOptions, needs_attention
     from gradekit.harness.reports import write_report
     from gradekit.plugin_manager import create_plugin_manager
 
-    if cluster is not None and jobs != 1:
-        raise click.UsageError("--cluster grades as many submissions at once as the cluster "
-                               "has worker threads; leave out -j")
-    if cluster is None:
-        start_fork_server()
     try:
         course_root = find_course_root()
     except FileNotFoundError as exc:  # GRADEKIT_COURSE points at no course
