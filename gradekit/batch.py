@@ -392,9 +392,10 @@ def _supervise(entries: Sequence[Entry], jobs: int, job: Callable[[Entry], tuple
                               protected=(*options.protected, shared))
         results, sender = context.Pipe(duplex=False)
         cpu = context.RawValue("i", -1)
+        bytecode = shared / BYTECODE if shared is not None else None
         process = context.Process(target=_grade_one, name=f"gradekit {entry.id}",
                                   args=(sender, dict(os.environ), facts, _cpus_taken(running),
-                                        cpu, shared and shared / BYTECODE, *work, options))
+                                        cpu, bytecode, *work, options))
         process.start()
         sender.close()
         running[process.sentinel] = _Running(entry, process, results, cpu)
