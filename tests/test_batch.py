@@ -282,7 +282,7 @@ def _kept(taken: frozenset[int], root: Path,
 
 
 IMPORTS_OF_A_GRADING = """
-import importlib, json, sys
+import json, sys
 from pathlib import Path
 import gradekit.fork_server_imports  # as the fork server does
 from gradekit.course import find_course_root
